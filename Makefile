@@ -1,0 +1,56 @@
+# ccbhub — `make run` serves the hub, `make test` runs every test. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= $(or $(HUB_PORT),8000)
+HTMX_VERSION := 2.0.4
+HTMX := core/web/static/vendor/htmx.min.js
+
+.PHONY: run test lint bench install dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+# htmx enhances the pages (boosted links and forms); every page also works without it.
+$(HTMX):
+	@mkdir -p var/htmx $(dir $(HTMX))
+	@if command -v npm >/dev/null 2>&1 && (cd var/htmx && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null 2>&1); then \
+	  tar -xzf var/htmx/htmx.org-$(HTMX_VERSION).tgz -C var/htmx package/dist/htmx.min.js && \
+	  cp var/htmx/package/dist/htmx.min.js $(HTMX); \
+	else echo "htmx not fetched (no npm or no registry): pages work without it"; fi
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+run: $(VENV)/.installed $(HTMX)
+	@mkdir -p var
+	@$(BIN)/ccbhub db upgrade
+	@$(BIN)/ccbhub demo seed
+	@echo
+	@echo "  ccbhub is starting on http://127.0.0.1:$(PORT)/ui/"
+	@echo "  Sign in as admin, lead, csr or security; their passwords and API tokens are in var/demo-credentials.txt:"
+	@sed 's/^/    /' var/demo-credentials.txt 2>/dev/null || true
+	@echo
+	@HUB_PORT=$(PORT) $(BIN)/ccbhub serve
+
+test: $(VENV)/.installed-dev $(HTMX)
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Connectors to real external systems: NATS, SMTP, a remote CCB, Customer Connect."""

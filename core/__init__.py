@@ -1,0 +1,1 @@
+"""ccbhub core: app factory, settings, plugin manager, bus, storage, checks, security."""

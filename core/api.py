@@ -1,0 +1,280 @@
+"""The core's JSON API: health, plugins and sections, checks, the event catalogue, staff and audit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy import text
+
+from core.audit import verify_chain
+from core.checks import CheckOutcome
+from core.hub import Hub
+from core.plugins import PluginRecord
+from core.sections import UnknownSection, add_section, set_enabled
+from core.security import current_staff, hub_of
+from core.settings import PLUGIN_ID, SECTION_SLUG
+from core.staff import StaffError
+
+ADMIN = {"roles": ["admin"]}
+STAFF = {"access": "staff"}
+PUBLIC = {"access": "public"}
+
+
+class PluginInfo(msgspec.Struct, kw_only=True):
+    id: str
+    title: str
+    version: str
+    status: str
+    source: str
+    critical: bool
+    depends_on: list[str]
+    sections: list[str]
+    routes: list[str]
+    pages: list[str]
+    event_subjects: list[str]
+    subscriptions: list[str]
+    checks: list[str]
+    last_error: str | None
+    startup_ms: float | None
+    handler_failures: int
+
+
+def plugin_info(hub: Hub, rec: PluginRecord) -> PluginInfo:
+    m = rec.manifest
+    return PluginInfo(
+        id=rec.id,
+        title=m.title if m else rec.name,
+        version=m.version if m else "",
+        status=rec.status.value,
+        source=rec.source,
+        critical=bool(m and m.critical),
+        depends_on=list(m.depends_on) if m else [],
+        sections=sorted(hub.enablement.sections_for(rec.id)),
+        routes=rec.route_paths,
+        pages=[p for p in rec.route_paths if p.startswith("/ui/")],
+        event_subjects=[e.subject for e in rec.event_types],
+        subscriptions=[h.pattern for h in rec.handlers],
+        checks=[c.name for c in rec.checks],
+        last_error=rec.last_error,
+        startup_ms=rec.startup_ms,
+        handler_failures=rec.handler_failures,
+    )
+
+
+def all_plugin_info(hub: Hub) -> list[PluginInfo]:
+    return [plugin_info(hub, hub.plugins.records[pid]) for pid in hub.plugins.order]
+
+
+@get("/health/live", opt=PUBLIC, tags=["health"], sync_to_thread=False)
+def live() -> dict[str, str]:
+    """The process is up and serving."""
+    return {"status": "ok"}
+
+
+@get("/health/ready", opt=PUBLIC, tags=["health"])
+async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """Ready when the database and the bus answer and every critical plugin is running; 503 names the part."""
+    hub = hub_of(request)
+    parts: dict[str, str] = {}
+    try:
+        async with hub.db.session() as session:
+            await session.execute(text("SELECT 1"))
+        parts["database"] = "ok"
+    except Exception as exc:
+        parts["database"] = f"down: {type(exc).__name__}"
+    parts["bus"] = "ok" if await hub.bus.healthy() else "down"
+    for rec in hub.plugins.records.values():
+        if rec.manifest and rec.manifest.critical and not rec.running:
+            parts[f"plugin:{rec.id}"] = rec.status.value
+    failing = [k for k, v in parts.items() if v != "ok"]
+    body: dict[str, Any] = {"status": "ready" if not failing else "not ready", "parts": parts}
+    if failing:
+        body["failing"] = failing
+    return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE if failing else HTTP_200_OK)
+
+
+@get("/api/me", opt=STAFF, tags=["staff"])
+async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    staff = current_staff(request)
+    return {"name": staff.name, "role": staff.role.value, "sections": sorted(staff.sections)}
+
+
+@get("/api/plugins", opt=STAFF, tags=["plugins"])
+async def list_plugins(request: Request[Any, Any, Any]) -> list[PluginInfo]:
+    """Every plugin the hub knows, with its status, sections, routes, events and checks."""
+    return all_plugin_info(hub_of(request))
+
+
+def _record(hub: Hub, plugin_id: str) -> PluginRecord:
+    rec = hub.plugins.records.get(plugin_id)
+    if rec is None:
+        raise NotFoundException(f"no plugin {plugin_id!r}")
+    return rec
+
+
+@get("/api/plugins/{plugin_id:str}/config-schema", opt=STAFF, tags=["plugins"])
+async def config_schema(request: Request[Any, Any, Any], plugin_id: FromPath[str]) -> dict[str, Any]:
+    """The JSON schema of the plugin's config table (``[plugins.<id>]`` in hub.toml)."""
+    rec = _record(hub_of(request), plugin_id)
+    cfg = rec.manifest.config_type if rec.manifest else None
+    if cfg is None:
+        return {"type": "object", "properties": {}, "additionalProperties": False}
+    schema: dict[str, Any] = msgspec.json.schema(cfg)
+    return schema
+
+
+class EnableRequest(msgspec.Struct, forbid_unknown_fields=True):
+    enabled: bool
+
+
+@post(
+    "/api/plugins/{plugin_id:str}/sections/{section:str}",
+    opt=ADMIN,
+    tags=["plugins"],
+    status_code=HTTP_200_OK,
+)
+async def enable_plugin(
+    request: Request[Any, Any, Any],
+    plugin_id: FromPath[str],
+    section: FromPath[str],
+    data: JSONBody[EnableRequest],
+) -> PluginInfo:
+    """Enable or disable a plugin for a section (admin). Takes effect at once, in every hub process."""
+    hub = hub_of(request)
+    return await change_enablement(hub, plugin_id, section, data.enabled, current_staff(request).actor)
+
+
+async def change_enablement(hub: Hub, plugin_id: str, section: str, enabled: bool, actor: str) -> PluginInfo:
+    rec = _record(hub, plugin_id)
+    if rec.source == "core":
+        raise ValidationException("plugin_id: the core is always enabled", extra=[{"key": "plugin_id"}])
+    try:
+        async with hub.db.session() as session:
+            changed = await set_enabled(
+                session,
+                hub.events,
+                hub.audit,
+                plugin_id=plugin_id,
+                section=section,
+                enabled=enabled,
+                actor=actor,
+            )
+    except UnknownSection:
+        raise NotFoundException(f"no section {section!r}") from None
+    if changed:
+        await hub.enablement.load(hub.db)
+    return plugin_info(hub, rec)
+
+
+@get("/api/sections", opt=STAFF, tags=["sections"])
+async def list_sections(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    hub = hub_of(request)
+    return [
+        {
+            "slug": slug,
+            "title": title,
+            "plugins": sorted(
+                r.id for r in hub.plugins.running() if slug in hub.enablement.sections_for(r.id)
+            ),
+        }
+        for slug, title in sorted(hub.enablement.sections.items())
+    ]
+
+
+class SectionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    slug: Annotated[str, msgspec.Meta(pattern=SECTION_SLUG)]
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+
+
+@post("/api/sections", opt=ADMIN, tags=["sections"], status_code=HTTP_201_CREATED)
+async def create_section(request: Request[Any, Any, Any], data: JSONBody[SectionRequest]) -> dict[str, str]:
+    hub = hub_of(request)
+    async with hub.db.session() as session:
+        created = await add_section(
+            session, hub.events, hub.audit, data.slug, data.title, current_staff(request).actor
+        )
+    if not created:
+        raise ValidationException(f"slug: section {data.slug!r} already exists", extra=[{"key": "slug"}])
+    await hub.enablement.load(hub.db)
+    return {"slug": data.slug, "title": data.title}
+
+
+@get("/api/checks", opt=STAFF, tags=["checks"])
+async def list_checks(
+    request: Request[Any, Any, Any],
+    section: Annotated[str | None, QueryParameter(name="section", pattern=SECTION_SLUG)] = None,
+    plugin: Annotated[str | None, QueryParameter(name="plugin", pattern=PLUGIN_ID)] = None,
+) -> dict[str, Any]:
+    """Run the checks now (optionally of one section's or one plugin's) and report each outcome."""
+    hub = hub_of(request)
+    if section is not None and section not in hub.enablement.sections:
+        raise NotFoundException(f"no section {section!r}")
+    if plugin is not None:
+        _record(hub, plugin)
+    outcomes: list[CheckOutcome] = await hub.run_checks(section=section, plugin=plugin)
+    return {
+        "passed": all(o.passed for o in outcomes),
+        "failed": sum(not o.passed for o in outcomes),
+        "checks": outcomes,
+    }
+
+
+@get("/api/events/catalogue", opt=STAFF, tags=["events"])
+async def event_catalogue(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    """Every event type registered by the core and the plugins, with its payload's JSON schema."""
+    return hub_of(request).catalogue.describe()
+
+
+class StaffRequest(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    role: str
+    sections: list[str] = []
+    password: str | None = None
+
+
+@post("/api/staff", opt=ADMIN, tags=["staff"], status_code=HTTP_201_CREATED)
+async def create_staff(request: Request[Any, Any, Any], data: JSONBody[StaffRequest]) -> dict[str, Any]:
+    """Create a staff user (admin); the API token is in this response only."""
+    hub = hub_of(request)
+    try:
+        async with hub.db.session() as session:
+            user, token = await hub.staff.add_user(
+                session,
+                name=data.name,
+                role=data.role,
+                sections=data.sections,
+                password=data.password,
+                actor=current_staff(request).actor,
+            )
+    except StaffError as exc:
+        raise ValidationException(str(exc), extra=[{"key": exc.field, "message": exc.message}]) from None
+    return {"name": user.name, "role": user.role, "sections": user.section_slugs, "token": token}
+
+
+@get("/api/audit/verify", opt=ADMIN, tags=["audit"])
+async def audit_verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    hub = hub_of(request)
+    async with hub.db.session() as session:
+        result = await verify_chain(session)
+    return {"ok": result.ok, "records": result.records, "problems": result.problems}
+
+
+ROUTES = [
+    live,
+    ready,
+    me,
+    list_plugins,
+    config_schema,
+    enable_plugin,
+    list_sections,
+    create_section,
+    list_checks,
+    event_catalogue,
+    create_staff,
+    audit_verify,
+]

@@ -1,0 +1,146 @@
+"""The Litestar application factory: core routes, the web shell, and the running plugins' routes and pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from litestar import Litestar, Request, Response, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template.config import TemplateConfig
+
+from core import api
+from core.hub import Hub
+from core.security import access_guard
+from core.web import pages
+
+log = logging.getLogger("ccbhub.app")
+WEB = Path(__file__).parent / "web"
+
+
+def _plugin_template_dirs(hub: Hub) -> dict[str, FileSystemLoader]:
+    loaders: dict[str, FileSystemLoader] = {}
+    for rec in hub.plugins.running():
+        module_file = getattr(rec.obj, "__file__", None)
+        if module_file:
+            folder = Path(module_file).parent / "templates"
+            if folder.is_dir():
+                loaders[rec.id] = FileSystemLoader(folder)
+    return loaders
+
+
+def _template_engine(hub: Hub) -> JinjaTemplateEngine:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(WEB / "templates"), PrefixLoader(_plugin_template_dirs(hub))]),
+        autoescape=select_autoescape(["html"]),
+        enable_async=False,
+    )
+    env.globals["hub_title"] = "ccbhub"
+    env.globals["htmx"] = (WEB / "static" / "vendor" / "htmx.min.js").is_file()
+    return JinjaTemplateEngine.from_environment(env)
+
+
+def _plugin_routers(hub: Hub) -> list[Router]:
+    routers: list[Router] = []
+    for rec in hub.plugins.running():
+        if rec.source == "core":
+            continue
+        if rec.routes:
+            routers.append(
+                Router(
+                    path=f"/api/{rec.id}", route_handlers=rec.routes, opt={"plugin": rec.id}, tags=[rec.id]
+                )
+            )
+        if rec.pages:
+            routers.append(
+                Router(
+                    path=f"/ui/{rec.id}",
+                    route_handlers=[p.handler for p in rec.pages],
+                    opt={"plugin": rec.id, "page": True},
+                    include_in_schema=False,
+                )
+            )
+    return routers
+
+
+def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if request.scope["path"].startswith("/ui") and isinstance(exc, NotAuthorizedException):
+        return Redirect(f"/ui/login?next={request.scope['path']}")
+    if request.scope["path"].startswith("/ui") and isinstance(exc, PermissionDeniedException):
+        return pages.error_page(request, exc.status_code, exc.detail)
+    body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
+    if exc.extra:
+        body["extra"] = exc.extra
+    return Response(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Last line of defence: log with the plugin's id, count it against the plugin, never leak a traceback."""
+    hub: Hub = request.app.state["hub"]
+    plugin_id = request.route_handler.opt.get("plugin") if "route_handler" in request.scope else None
+    if plugin_id and plugin_id in hub.plugins.records:
+        hub.plugins.records[plugin_id].record_failure(exc, f"route {request.method} {request.scope['path']}")
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.scope["path"], exc_info=exc)
+    body = {"status_code": 500, "detail": "internal error; it has been logged"}
+    if plugin_id:
+        body["plugin"] = plugin_id
+    return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def create_app(hub: Hub, *, manage_hub: bool = True) -> Litestar:
+    """Build the ASGI app around ``hub``; with ``manage_hub`` the app's lifespan starts and stops it."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if manage_hub:
+            await hub.start()
+        try:
+            yield
+        finally:
+            if manage_hub:
+                await hub.stop()
+
+    plugin_routers = _plugin_routers(hub)
+    app = Litestar(
+        route_handlers=[
+            *api.ROUTES,
+            *pages.ROUTES,
+            create_static_files_router(
+                path="/static", directories=[WEB / "static"], opt={"access": "public"}
+            ),
+            *plugin_routers,
+        ],
+        guards=[access_guard],
+        lifespan=[lifespan],
+        template_config=TemplateConfig(engine=_template_engine(hub)),
+        csrf_config=CSRFConfig(
+            secret=hub.settings.secret_key,
+            cookie_name="hub_csrf",
+            header_name="x-csrf-token",
+            exclude=["/api", "/health", "/schema"],
+            cookie_samesite="strict",
+        ),
+        openapi_config=OpenAPIConfig(
+            title="ccbhub", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+        exception_handlers={HTTPException: _on_http_error, Exception: _on_crash},
+        state=State({"hub": hub}),
+        debug=False,
+    )
+    for router in plugin_routers:
+        pid = router.opt["plugin"]
+        hub.plugins.records[pid].route_paths.extend(sorted({route.path for route in router.routes}))
+    return app

@@ -1,0 +1,1 @@
+"""The mock of Oracle Utilities Customer Care and Billing (CCB)."""

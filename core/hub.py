@@ -1,0 +1,170 @@
+"""The hub: one object that wires settings, storage, bus, outbox, audit, staff, sections and plugins.
+
+Construction is synchronous and starts nothing (so ``ccbhub plugins list`` and the app factory can build
+one cheaply); :meth:`Hub.start` connects, subscribes and enters plugin lifespans; :meth:`Hub.stop` undoes
+it in reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import inspect as sa_inspect
+
+from core import builtin
+from core.audit import AuditLog
+from core.bus import Bus, Envelope, bus_from_url
+from core.checks import CheckOutcome, run_checks
+from core.clock import Clock, SystemClock
+from core.contract import CheckContext, PluginContext
+from core.db import Database
+from core.outbox import EventCatalogue, EventWriter, OutboxRelay
+from core.plugins import PluginManager, PluginRecord, PluginStatus
+from core.sections import Enablement, ensure_sections, seed_from_config
+from core.settings import DEFAULT_SECTIONS, Settings
+from core.staff import StaffService
+
+log = logging.getLogger("ccbhub")
+
+
+class DatabaseNotReady(RuntimeError):
+    """The schema is missing or behind: ``ccbhub db upgrade`` has not been run."""
+
+
+class Hub:
+    """Everything one hub process holds."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        extra_plugins: Iterable[Any] = (),
+        entry_points: bool = True,
+        clock: Clock | None = None,
+        bus: Bus | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(settings.database_url)
+        self.bus: Bus = bus or bus_from_url(settings.bus_url)
+        self.catalogue = EventCatalogue()
+        self.relay = OutboxRelay(self.db, self.bus)
+        self.audit = AuditLog(self.clock)
+        self.staff = StaffService(self.db, self.audit, self.clock)
+        self.enablement = Enablement()
+        self.last_checks: list[CheckOutcome] = []
+        self.started = False
+        self.plugins = PluginManager()
+        self.plugins.discover(
+            builtin=[builtin],
+            extra=extra_plugins,
+            entry_points=entry_points and not settings.no_plugins,
+            disabled=settings.disabled_plugins,
+        )
+        self.plugins.configure(settings.plugins)
+        self.plugins.resolve_order()
+        self.plugins.collect(self._make_ctx)
+        self._register_event_types()
+        self.events = EventWriter(self.catalogue, self.clock, builtin.CORE_ID, self.relay.kick)
+
+    def _make_ctx(self, rec: PluginRecord) -> PluginContext:
+        return PluginContext(
+            plugin_id=rec.id,
+            config=rec.config,
+            db=self.db,
+            bus=self.bus,
+            events=EventWriter(self.catalogue, self.clock, rec.id, self.relay.kick),
+            audit=self.audit,
+            clock=self.clock,
+            log=logging.getLogger(f"ccbhub.plugin.{rec.id}"),
+            extras={"hub": self} if rec.source == "core" else {},
+        )
+
+    def _register_event_types(self) -> None:
+        for rec in self.plugins.running():
+            try:
+                for et in rec.event_types:
+                    self.catalogue.register(et.subject, et.payload, rec.id, et.description)
+            except Exception as exc:
+                self.catalogue.unregister_source(rec.id)
+                rec.mark(PluginStatus.FAILED, exc)
+                self.plugins.block_dependents(rec.id)
+
+    # -- life --------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self._check_schema()
+        await self.bus.start()
+        async with self.db.session() as session:
+            wanted = {slug: cfg.title for slug, cfg in self.settings.sections.items()}
+            await ensure_sections(session, wanted)
+        async with self.db.session() as session:
+            await seed_from_config(
+                session, {slug: cfg.plugins for slug, cfg in self.settings.sections.items()}, actor="config"
+            )
+        await self.enablement.load(self.db)
+        await self.bus.subscribe(
+            "hub.plugins.enablement_changed", self._on_enablement, durable="core.enablement"
+        )
+        await self.bus.subscribe("hub.sections.added", self._on_enablement, durable="core.sections")
+        for rec in self.plugins.running():
+            for spec in rec.handlers:
+                await self.bus.subscribe(
+                    spec.pattern,
+                    self.plugins.isolated_handler(rec, spec, self.settings.plugin_timeout_s),
+                    durable=f"{rec.id}.{spec.durable}",
+                    max_in_flight=spec.max_in_flight,
+                )
+        await self.relay.start()
+        await self.plugins.start(self.settings.plugin_timeout_s)
+        self.started = True
+
+    async def stop(self) -> None:
+        await self.plugins.stop()
+        await self.relay.stop()
+        await self.bus.close()
+        await self.db.dispose()
+        self.started = False
+
+    async def _on_enablement(self, _env: Envelope) -> None:
+        await self.enablement.load(self.db)
+
+    async def _check_schema(self) -> None:
+        def tables(conn: Any) -> set[str]:
+            return set(sa_inspect(conn).get_table_names())
+
+        try:
+            async with self.db.engine.connect() as conn:
+                present = await conn.run_sync(tables)
+        except Exception as exc:
+            raise DatabaseNotReady(f"cannot open the database ({type(exc).__name__}: {exc})") from exc
+        if "hub_section" not in present or "alembic_version" not in present:
+            raise DatabaseNotReady("the database is not migrated: run `ccbhub db upgrade`")
+
+    # -- checks --------------------------------------------------------------------------------------------
+    def check_context(self) -> CheckContext:
+        return CheckContext(db=self.db, bus=self.bus, clock=self.clock, settings=self.settings)
+
+    def select_plugins(self, *, section: str | None = None, plugin: str | None = None) -> list[PluginRecord]:
+        running = self.plugins.running()
+        if plugin is not None:
+            return [r for r in running if r.id == plugin]
+        if section is not None:
+            return [r for r in running if r.source == "core" or section in self.enablement.sections_for(r.id)]
+        return running
+
+    async def run_checks(
+        self, *, section: str | None = None, plugin: str | None = None
+    ) -> list[CheckOutcome]:
+        outcomes = await run_checks(
+            self.select_plugins(section=section, plugin=plugin),
+            self.check_context(),
+            self.settings.check_timeout_s,
+        )
+        if section is None and plugin is None:
+            self.last_checks = outcomes
+        return outcomes
+
+    def default_sections(self) -> dict[str, str]:
+        return dict(DEFAULT_SECTIONS)

@@ -1,0 +1,1 @@
+"""Telephony state: Finesse-style agents, devices and dialogs."""

@@ -1,0 +1,167 @@
+"""Web shell pages: login/logout, the dashboard (sections, plugins, checks) and the admin's enable/disable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from core.api import all_plugin_info, change_enablement
+from core.clock import local
+from core.security import SESSION_COOKIE, current_staff, hub_of
+from core.staff import SESSION_LIFETIME, Role, Staff
+
+PUBLIC = {"access": "public"}
+STAFF = {"access": "staff"}
+ADMIN = {"roles": ["admin"]}
+
+
+def nav_entries(request: Request[Any, Any, Any], staff: Staff) -> list[dict[str, str]]:
+    """Plugin pages the caller may open: the plugin is running and enabled for one of their sections."""
+    hub = hub_of(request)
+    entries: list[dict[str, str]] = []
+    for rec in hub.plugins.running():
+        if not rec.pages or not hub.enablement.allows(rec.id, staff.sections):
+            continue
+        for page in rec.pages:
+            if page.nav_title:
+                path = sorted(page.handler.paths)[0]
+                entries.append(
+                    {"title": page.nav_title, "href": f"/ui/{rec.id}{path.rstrip('/') or ''}" or "/"}
+                )
+    return entries
+
+
+def render(
+    request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
+) -> Template:
+    """Render a page inside the shell; plugin pages call this too (``{% extends "base.html" %}``)."""
+    staff = request.scope.get("user")
+    context.setdefault("staff", staff)
+    context.setdefault("nav", nav_entries(request, staff) if isinstance(staff, Staff) else [])
+    context.setdefault("local", local)
+    return Template(template_name=template, context=context, status_code=status_code)
+
+
+def error_page(request: Request[Any, Any, Any], status_code: int, detail: str) -> Response[Any]:
+    return render(
+        request, "error.html", status_code=status_code, code=status_code, detail=detail
+    ).to_asgi_response(request.app, request)  # type: ignore[return-value]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths under /ui are followed after login (no open redirect)."""
+    if not target:
+        return "/ui/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/ui"):
+        return "/ui/"
+    return parts.path
+
+
+@get("/ui/login", opt=PUBLIC, include_in_schema=False)
+async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
+    return render(request, "login.html", next=_safe_next(next), error=None, name="")
+
+
+class LoginForm(msgspec.Struct):
+    name: str = ""
+    password: str = ""
+    next: str = "/ui/"
+
+
+@post("/ui/login", opt=PUBLIC, include_in_schema=False)
+async def login_submit(
+    request: Request[Any, Any, Any],
+    data: URLEncodedBody[LoginForm],
+) -> Response[Any]:
+    hub = hub_of(request)
+    result = await hub.staff.login(data.name.strip(), data.password)
+    if not result.ok or result.session_token is None:
+        if result.locked_until is not None:
+            until = local(result.locked_until).strftime("%H:%M %Z")
+            error = f"Too many failed attempts: this account is locked until {until}."
+        else:
+            error = "Wrong name or password."
+        return render(
+            request, "login.html", status_code=401, next=_safe_next(data.next), error=error, name=data.name
+        )
+    response: Response[Any] = Redirect(_safe_next(data.next))
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.session_token,
+        httponly=True,
+        samesite="strict",
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@post("/ui/logout", opt=STAFF, include_in_schema=False)
+async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await hub_of(request).staff.logout(token)
+    response: Response[Any] = Redirect("/ui/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@get("/ui/", opt=STAFF, include_in_schema=False)
+async def dashboard(request: Request[Any, Any, Any]) -> Template:
+    hub = hub_of(request)
+    staff = current_staff(request)
+    if not hub.last_checks:
+        await hub.run_checks()
+    plugins = [p for p in all_plugin_info(hub) if p.source != "core"]
+    return render(
+        request,
+        "dashboard.html",
+        plugins=plugins,
+        core=next(p for p in all_plugin_info(hub) if p.source == "core"),
+        sections=sorted(hub.enablement.sections.items()),
+        checks=hub.last_checks,
+        checks_failed=sum(not c.passed for c in hub.last_checks),
+        is_admin=staff.role is Role.ADMIN,
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
+@get("/", opt=PUBLIC, include_in_schema=False)
+async def root() -> Redirect:
+    return Redirect("/ui/")
+
+
+class EnableForm(msgspec.Struct):
+    enabled: str = ""
+
+
+@post("/ui/plugins/{plugin_id:str}/sections/{section:str}", opt=ADMIN, include_in_schema=False)
+async def enable_form(
+    request: Request[Any, Any, Any],
+    plugin_id: FromPath[str],
+    section: FromPath[str],
+    data: URLEncodedBody[EnableForm],
+) -> Response[Any]:
+    hub = hub_of(request)
+    if plugin_id not in hub.plugins.records:
+        raise NotFoundException(f"no plugin {plugin_id!r}")
+    await change_enablement(hub, plugin_id, section, data.enabled == "1", current_staff(request).actor)
+    return Redirect("/ui/#plugins")
+
+
+@post("/ui/checks/run", opt=STAFF, include_in_schema=False)
+async def run_checks_now(request: Request[Any, Any, Any]) -> Response[Any]:
+    await hub_of(request).run_checks()
+    return Redirect("/ui/#checks")
+
+
+ROUTES = [login_page, login_submit, logout, dashboard, root, enable_form, run_checks_now]

@@ -1,0 +1,1 @@
+"""Section plugins shipped with ccbhub; each registers through the ccbhub.plugins entry points."""

@@ -1,0 +1,1 @@
+"""Simulators that stand in for external systems during development and tests."""

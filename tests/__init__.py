@@ -1,0 +1,1 @@
+"""ccbhub test suite."""
