@@ -149,6 +149,9 @@ def _validate_urls(s: Settings) -> None:
 def _path_of(err: msgspec.ValidationError) -> tuple[str, str]:
     """Split msgspec's ``message - at `$.path` `` into (key, message) for SettingsError."""
     text = str(err)
+    match = re.search(r" - at `key` in `\$\.?(.*)`$", text)
+    if match:
+        return f"{match.group(1)} (a key of it)", text[: match.start()]
     match = re.search(r" - at `\$\.?(.*)`$", text)
     if match:
         return match.group(1) or "(root)", text[: match.start()]
