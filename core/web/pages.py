@@ -50,9 +50,17 @@ def render(
 
 
 def error_page(request: Request[Any, Any, Any], status_code: int, detail: str) -> Response[Any]:
-    return render(
-        request, "error.html", status_code=status_code, code=status_code, detail=detail
-    ).to_asgi_response(request.app, request)  # type: ignore[return-value]
+    """An HTML error page; rendered here because errors raised in middleware (e.g. CSRF) have no route."""
+    template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
+    staff = request.scope.get("user")
+    html = template.render(
+        code=status_code,
+        detail=detail,
+        staff=staff if isinstance(staff, Staff) else None,
+        nav=[],
+        csrf_input="",
+    )
+    return Response(html, status_code=status_code, media_type="text/html")
 
 
 def _safe_next(target: str | None) -> str:

@@ -51,7 +51,9 @@ def test_wildcards_are_refused_in_subjects() -> None:
 
 
 def _env(subject: str, n: int = 0) -> Envelope:
-    return make_envelope(subject, {"n": n}, source="test", actor="system", occurred_at=dt.datetime.now(dt.UTC))
+    return make_envelope(
+        subject, {"n": n}, source="test", actor="system", occurred_at=dt.datetime.now(dt.UTC)
+    )
 
 
 def test_envelope_round_trips_through_json() -> None:
