@@ -499,10 +499,8 @@ def _attach_simulators() -> None:
     def simulate() -> None:
         """Simulated external systems for development and tests."""
 
-    try:
-        from simulators.phone.cli import phone_command
-    except ImportError:
-        return
+    from simulators.phone.cli import phone_command
+
     simulate.add_command(phone_command)
 
 
