@@ -58,6 +58,11 @@ def _plugin_routers(hub: Hub) -> list[Router]:
     routers: list[Router] = []
     for rec in hub.plugins.running():
         if rec.source == "core":
+            # The core's own parts (telephony, CCB, contacts) use the plugin contract too, but their routes
+            # keep the paths they declare under their module's ROUTE_PREFIX and are not gated by section.
+            if rec.routes:
+                prefix = getattr(rec.obj, "ROUTE_PREFIX", "/")
+                routers.append(Router(path=prefix, route_handlers=rec.routes, opt={"core_part": rec.id}))
             continue
         if rec.routes:
             routers.append(
@@ -160,6 +165,6 @@ def create_app(hub: Hub, *, manage_hub: bool = True) -> Litestar:
         debug=False,
     )
     for router in plugin_routers:
-        pid = router.opt["plugin"]
+        pid = router.opt.get("plugin") or router.opt["core_part"]
         hub.plugins.records[pid].route_paths.extend(sorted({route.path for route in router.routes}))
     return app

@@ -66,6 +66,11 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
             raise PermissionDeniedException(f"this needs one of the roles: {', '.join(sorted(roles))}")
     elif access != "staff":
         raise PermissionDeniedException("this route declares no access policy")
+    part = opt.get("core_part")
+    if part:
+        rec = hub_of(connection).plugins.records.get(part)
+        if rec is None or not rec.running:
+            raise ServiceUnavailableException(f"{part} is {rec.status.value if rec else 'missing'}")
     plugin_id = opt.get("plugin")
     if plugin_id:
         hub = hub_of(connection)

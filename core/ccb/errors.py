@@ -1,0 +1,49 @@
+"""Typed errors of the CCB port; the API maps them to 404, 409 and 422 without inspecting messages.
+
+Every implementation of the port (the local mock, a remote CCB over HTTP, the offline journal) raises these
+and nothing else for domain problems, so callers handle one set of exceptions whatever sits behind the port.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CcbError", "IllegalTransition", "Invalid", "NotFound", "VerificationLocked"]
+
+
+class CcbError(Exception):
+    """Base of every domain error the CCB port raises."""
+
+
+class NotFound(CcbError):
+    """No object of ``kind`` with ``id`` (HTTP 404)."""
+
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(f"{kind} {id} not found")
+        self.kind = kind
+        self.id = id
+
+
+class IllegalTransition(CcbError):
+    """``action`` is not allowed on ``kind`` ``id`` in its ``current_status`` (HTTP 409 naming the status)."""
+
+    def __init__(self, kind: str, id: str, current_status: str, action: str) -> None:
+        super().__init__(f"cannot {action} {kind} {id}: its status is {current_status}")
+        self.kind = kind
+        self.id = id
+        self.current_status = current_status
+        self.action = action
+
+
+class VerificationLocked(IllegalTransition):
+    """Identity verification is locked for the account after too many failures (rules §4.2)."""
+
+    def __init__(self, account_id: str) -> None:
+        super().__init__("account", account_id, "locked", "verify_identity")
+
+
+class Invalid(CcbError):
+    """Input the domain refuses; ``field`` names the offending input (HTTP 422)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
