@@ -84,14 +84,20 @@ async def test_every_route_is_guarded(hub_client: Any, hub: Any, record: Any, st
         for method in sorted(route.methods - {"OPTIONS", "HEAD"}):
             url = re.sub(r"\{[^}]+\}", "1234567890", route.path)
             anon = await hub_client.request(method, url)
-            assert anon.status_code in (302, 303, 401), f"{method} {url} answered {anon.status_code} anonymously"
+            assert anon.status_code in (302, 303, 401), (
+                f"{method} {url} answered {anon.status_code} anonymously"
+            )
             if url.startswith("/ui"):
                 continue  # pages use the session cookie; test_pages_render covers staff outside the sections
             other = await hub_client.request(method, url, headers={"Authorization": f"Bearer {outsider}"})
-            assert other.status_code == 403, f"{method} {url} answered {other.status_code} outside its sections"
+            assert other.status_code == 403, (
+                f"{method} {url} answered {other.status_code} outside its sections"
+            )
 
 
-async def test_pages_render(hub_client: Any, hub: Any, record: Any, staff_token: Any, enable_plugin: Any) -> None:
+async def test_pages_render(
+    hub_client: Any, hub: Any, record: Any, staff_token: Any, enable_plugin: Any
+) -> None:
     """Each page with a nav entry renders for staff of a section where the plugin is enabled."""
     import re as _re
 
@@ -143,7 +149,11 @@ async def test_handlers_survive_a_raise(hub: Any, record: Any, drain: Any) -> No
     for spec in record.handlers:
         subject = spec.pattern.replace(">", "contract.probe").replace("*", "probe")
         garbage = make_envelope(
-            subject, {"unexpected": ["shape"]}, source="contract", actor="test", occurred_at=dt.datetime.now(dt.UTC)
+            subject,
+            {"unexpected": ["shape"]},
+            source="contract",
+            actor="test",
+            occurred_at=dt.datetime.now(dt.UTC),
         )
         await hub.bus.publish(garbage)
         await hub.bus.publish(garbage)  # a redelivery

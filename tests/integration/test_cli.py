@@ -98,16 +98,22 @@ def test_check_exit_codes_and_json(cli_env: str) -> None:
     code, out = run("check", "--json")
     assert code == 0, out
     data = json.loads(out)
-    assert data["passed"] is True and {c["name"] for c in data["checks"]} >= {"database", "bus", "outbox_backlog"}
+    assert data["passed"] is True and {c["name"] for c in data["checks"]} >= {
+        "database",
+        "bus",
+        "outbox_backlog",
+    }
     code, out = run("check")
     assert code == 0 and "passed, 0 failed" in out
 
 
-def test_check_fails_with_exit_1_when_the_outbox_is_backed_up(cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_fails_with_exit_1_when_the_outbox_is_backed_up(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = sqlite3.connect(cli_env)
     db.executemany(
-        "INSERT INTO hub_outbox (event_id, subject, envelope, created_at, attempts) VALUES (?, 'hub.x.y', '{}', "
-        "'2026-01-01 00:00:00', 0)",
+        "INSERT INTO hub_outbox (event_id, subject, envelope, created_at, attempts) "
+        "VALUES (?, 'hub.x.y', '{}', '2026-01-01 00:00:00', 0)",
         [(f"00000000-0000-0000-0000-{i:012d}",) for i in range(3)],
     )
     db.commit()
@@ -153,7 +159,9 @@ def example_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.metadata
 
     real = importlib.metadata.entry_points
-    example = importlib.metadata.EntryPoint(name="example", value="tests.example_plugin", group="ccbhub.plugins")
+    example = importlib.metadata.EntryPoint(
+        name="example", value="tests.example_plugin", group="ccbhub.plugins"
+    )
 
     def entry_points(**kwargs: str) -> object:
         if kwargs.get("group") == "ccbhub.plugins":
@@ -173,7 +181,9 @@ def test_plugins_enable_and_disable_for_a_section(cli_env: str, example_installe
     assert plugins["example"]["sections"] == []
     code, out = run("plugins", "enable", "example", "--section", "atlantis")
     assert code == 2 and "--section" in out
-    actions = [r[0] for r in sqlite3.connect(cli_env).execute("SELECT action FROM hub_audit_log ORDER BY seq")]
+    actions = [
+        r[0] for r in sqlite3.connect(cli_env).execute("SELECT action FROM hub_audit_log ORDER BY seq")
+    ]
     assert actions == ["plugin.enable", "plugin.disable"]
 
 
