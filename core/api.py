@@ -14,6 +14,7 @@ from sqlalchemy import text
 from core.audit import verify_chain
 from core.checks import CheckOutcome
 from core.hub import Hub
+from core.mail import MailView, list_outbox
 from core.plugins import PluginRecord
 from core.sections import UnknownSection, add_section, set_enabled
 from core.security import current_staff, hub_of
@@ -256,6 +257,20 @@ async def create_staff(request: Request[Any, Any, Any], data: JSONBody[StaffRequ
     return {"name": user.name, "role": user.role, "sections": user.section_slugs, "token": token}
 
 
+MAIL_READERS = {"roles": ["admin", "supervisor", "lead", "security"]}
+
+
+@get("/api/mail/outbox", opt=MAIL_READERS, tags=["mail"])
+async def mail_outbox(
+    request: Request[Any, Any, Any],
+    status: Annotated[str | None, QueryParameter(name="status", pattern=r"^(queued|sent|failed)$")] = None,
+    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100,
+) -> list[MailView]:
+    """Mail the hub has queued, newest first (with no SMTP configured it stays here)."""
+    async with hub_of(request).db.session() as session:
+        return await list_outbox(session, status=status, limit=limit)
+
+
 @get("/api/audit/verify", opt=ADMIN, tags=["audit"])
 async def audit_verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
     hub = hub_of(request)
@@ -277,4 +292,5 @@ ROUTES = [
     event_catalogue,
     create_staff,
     audit_verify,
+    mail_outbox,
 ]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from core.bus import Bus, Envelope
     from core.clock import Clock
     from core.db import Database
+    from core.mail import Mailer
     from core.outbox import EventWriter
 
 PLUGIN_ID_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
@@ -145,6 +146,7 @@ class PluginContext:
     bus: Bus
     events: EventWriter
     audit: AuditLog
+    mail: Mailer
     clock: Clock
     log: logging.Logger
     extras: dict[str, Any] = field(default_factory=dict)

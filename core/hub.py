@@ -20,6 +20,7 @@ from core.checks import CheckOutcome, run_checks
 from core.clock import Clock, SystemClock
 from core.contract import CheckContext, PluginContext
 from core.db import Database
+from core.mail import Mailer
 from core.outbox import EventCatalogue, EventWriter, OutboxRelay
 from core.plugins import PluginManager, PluginRecord, PluginStatus
 from core.sections import Enablement, ensure_sections, seed_from_config
@@ -68,6 +69,7 @@ class Hub:
         self.plugins.collect(self._make_ctx)
         self._register_event_types()
         self.events = EventWriter(self.catalogue, self.clock, builtin.CORE_ID, self.relay.kick)
+        self.mail = Mailer(self.clock, builtin.CORE_ID)
 
     def _make_ctx(self, rec: PluginRecord) -> PluginContext:
         return PluginContext(
@@ -77,6 +79,7 @@ class Hub:
             bus=self.bus,
             events=EventWriter(self.catalogue, self.clock, rec.id, self.relay.kick),
             audit=self.audit,
+            mail=Mailer(self.clock, rec.id),
             clock=self.clock,
             log=logging.getLogger(f"ccbhub.plugin.{rec.id}"),
             extras={"hub": self} if rec.source == "core" else {},

@@ -113,6 +113,12 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
     return raw
 
 
+def _needs_connector(key: str, module: str, what: str) -> None:
+    """A URL that selects a connector is refused until that connector is part of the build."""
+    if importlib.util.find_spec(f"connectors.{module}") is None:
+        raise SettingsError(key, f"this build has no {what} connector (connectors/{module}.py)")
+
+
 def _validate_urls(s: Settings) -> None:
     db = urlsplit(s.database_url)
     if db.scheme not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
@@ -122,18 +128,20 @@ def _validate_urls(s: Settings) -> None:
     bus = urlsplit(s.bus_url)
     if bus.scheme not in {"memory", "nats"} or (bus.scheme == "nats" and not bus.hostname):
         raise SettingsError("HUB_BUS_URL", "expected memory:// or nats://host:port")
-    if bus.scheme == "nats" and importlib.util.find_spec("connectors.nats_bus") is None:
-        raise SettingsError("HUB_BUS_URL", "nats:// needs the NATS connector (connectors/nats_bus.py)")
+    if bus.scheme == "nats":
+        _needs_connector("HUB_BUS_URL", "nats_bus", "NATS")
     if s.smtp_url is not None:
         smtp = urlsplit(s.smtp_url)
         if smtp.scheme not in {"smtp", "smtps"} or not smtp.hostname:
             raise SettingsError(
                 "HUB_SMTP_URL", "expected smtp://[user:pass@]host:port[?starttls=1] or smtps://"
             )
+        _needs_connector("HUB_SMTP_URL", "smtp", "SMTP")
     if s.ccb_url != "local":
         ccb = urlsplit(s.ccb_url)
         if ccb.scheme not in {"http", "https"} or not ccb.hostname:
             raise SettingsError("HUB_CCB_URL", "expected 'local' or http://host:port")
+        _needs_connector("HUB_CCB_URL", "ccb_http", "remote CCB")
     try:
         from zoneinfo import ZoneInfo
 

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from core.api import all_plugin_info, change_enablement
 from core.clock import local
+from core.mail import list_outbox
 from core.security import SESSION_COOKIE, current_staff, hub_of
 from core.staff import SESSION_LIFETIME, Role, Staff
 
@@ -172,4 +173,11 @@ async def run_checks_now(request: Request[Any, Any, Any]) -> Response[Any]:
     return Redirect("/ui/#checks")
 
 
-ROUTES = [login_page, login_submit, logout, dashboard, root, enable_form, run_checks_now]
+@get("/ui/outbox", opt={"roles": ["admin", "supervisor", "lead", "security"]}, include_in_schema=False)
+async def outbox_page(request: Request[Any, Any, Any]) -> Template:
+    async with hub_of(request).db.session() as session:
+        mails = await list_outbox(session, limit=200)
+    return render(request, "outbox.html", mails=mails, smtp=hub_of(request).settings.smtp_url is not None)
+
+
+ROUTES = [outbox_page, login_page, login_submit, logout, dashboard, root, enable_form, run_checks_now]

@@ -304,3 +304,34 @@ async def test_a_crashing_plugin_route_is_a_500_without_traceback(
 async def test_openapi_schema_is_served(hub_client: Any) -> None:
     r = await hub_client.get("/schema/openapi.json")
     assert r.status_code == 200 and "/api/plugins" in r.json()["paths"]
+
+
+async def test_mail_outbox_keeps_redacted_mail_without_smtp(
+    hub_client: Any, staff_token: Any, hub: Any
+) -> None:
+    from core.mail import MailError
+
+    async with hub.db.session() as session:
+        await hub.mail.queue(
+            session,
+            to=["security@example.org"],
+            subject="Terminal failed",
+            body="card 4111 1111 1111 1111 seen",
+            idempotency_key="k1",
+        )
+        again = await hub.mail.queue(
+            session, to=["security@example.org"], subject="dup", body="x", idempotency_key="k1"
+        )
+        assert again.subject == "Terminal failed"
+    with pytest.raises(MailError) as err:
+        async with hub.db.session() as session:
+            await hub.mail.queue(session, to=["not-an-address"], subject="x", body="y")
+    assert err.value.field == "to"
+    lead = await staff_token("lead", "lead")
+    mails = (await hub_client.get("/api/mail/outbox", headers=bearer(lead))).json()
+    assert len(mails) == 1 and mails[0]["status"] == "queued"
+    assert "4111 1111" not in mails[0]["body"] and "****1111" in mails[0]["body"]
+    csr = await staff_token("csr", "call-center")
+    assert (await hub_client.get("/api/mail/outbox", headers=bearer(csr))).status_code == 403
+    bad = await hub_client.get("/api/mail/outbox?status=lost", headers=bearer(lead))
+    assert bad.status_code == 400 and bad.json()["extra"][0]["key"] == "status"

@@ -61,6 +61,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_hub_kv")),
     )
     op.create_table(
+        "hub_mail_outbox",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
+        sa.Column("to_addrs", sa.Text(), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=120), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_hub_mail_outbox")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_hub_mail_outbox_idempotency_key")),
+    )
+    with op.batch_alter_table("hub_mail_outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_hub_mail_outbox_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_hub_mail_outbox_status"), ["status"], unique=False)
+
+    op.create_table(
         "hub_outbox",
         sa.Column(
             "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -200,6 +222,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_hub_outbox_pending")
 
     op.drop_table("hub_outbox")
+    op.drop_table("hub_mail_outbox")
     op.drop_table("hub_kv")
     with op.batch_alter_table("hub_audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hub_audit_log_action"))

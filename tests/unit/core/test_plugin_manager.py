@@ -80,6 +80,7 @@ def fake_ctx(rec: Any) -> PluginContext:
         bus=None,
         events=None,
         audit=None,
+        mail=None,
         clock=None,  # type: ignore[arg-type]
         log=None,  # type: ignore[arg-type]
     )

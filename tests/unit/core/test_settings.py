@@ -38,6 +38,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ({"HUB_DATABASE_URL": "mysql://x/y"}, "HUB_DATABASE_URL"),
         ({"HUB_BUS_URL": "kafka://x"}, "HUB_BUS_URL"),
         ({"HUB_SMTP_URL": "http://mail"}, "HUB_SMTP_URL"),
+        ({"HUB_SMTP_URL": "smtp://mail:25"}, "HUB_SMTP_URL"),  # no SMTP connector in this build yet
+        ({"HUB_BUS_URL": "nats://127.0.0.1:4222"}, "HUB_BUS_URL"),  # no NATS connector in this build yet
         ({"HUB_CCB_URL": "ftp://ccb"}, "HUB_CCB_URL"),
         ({"HUB_TIMEZONE": "Mars/Olympus"}, "HUB_TIMEZONE"),
         ({"HUB_NO_PLUGINS": "maybe"}, "HUB_NO_PLUGINS"),

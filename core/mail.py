@@ -1,0 +1,135 @@
+"""The mail outbox: every mail the hub sends is first a row, written in the caller's transaction.
+
+With no ``HUB_SMTP_URL`` (the embedded default) mail stays here, readable at ``GET /api/mail/outbox`` and
+``/ui/outbox``; a sender (the SMTP connector) delivers pending rows and records each outcome. Bodies pass
+through the redaction helper, so no card number or SSN is ever stored in a mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated
+
+import msgspec
+from sqlalchemy import BigInteger, Integer, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.clock import Clock
+from core.db import Base, UTCDateTime
+from core.redact import redact
+
+ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class MailMessage(Base):
+    """One queued mail and its delivery state."""
+
+    __tablename__ = "hub_mail_outbox"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    source: Mapped[str] = mapped_column(String(40))
+    to_addrs: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)
+
+
+class MailView(msgspec.Struct, kw_only=True):
+    id: int
+    created_at: dt.datetime
+    source: str
+    to: list[str]
+    subject: str
+    body: str
+    status: str
+    attempts: int
+    last_error: str | None
+    sent_at: dt.datetime | None
+
+
+class MailError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+Address = Annotated[str, msgspec.Meta(pattern=ADDRESS.pattern)]
+
+
+class Mailer:
+    """Queues mail for one source (a plugin id or ``core``)."""
+
+    def __init__(self, clock: Clock, source: str) -> None:
+        self._clock = clock
+        self._source = source
+
+    async def queue(
+        self,
+        session: AsyncSession,
+        *,
+        to: list[str],
+        subject: str,
+        body: str,
+        idempotency_key: str | None = None,
+    ) -> MailMessage:
+        """Add a mail to the outbox in the caller's transaction; a repeated idempotency key returns the first."""
+        if not to:
+            raise MailError("to", "at least one recipient is needed")
+        for addr in to:
+            if not ADDRESS.fullmatch(addr):
+                raise MailError("to", f"{addr!r} is not an e-mail address")
+        if not subject.strip() or len(subject) > 200 or "\n" in subject:
+            raise MailError("subject", "one line of 1-200 characters")
+        if idempotency_key is not None:
+            existing = await session.scalar(
+                select(MailMessage).where(MailMessage.idempotency_key == idempotency_key)
+            )
+            if existing is not None:
+                return existing
+        message = MailMessage(
+            created_at=self._clock.now(),
+            source=self._source,
+            to_addrs=",".join(to),
+            subject=redact(subject),
+            body=redact(body),
+            status="queued",
+            attempts=0,
+            idempotency_key=idempotency_key,
+        )
+        session.add(message)
+        await session.flush()
+        return message
+
+
+def view(message: MailMessage) -> MailView:
+    return MailView(
+        id=message.id,
+        created_at=message.created_at,
+        source=message.source,
+        to=message.to_addrs.split(","),
+        subject=message.subject,
+        body=message.body,
+        status=message.status,
+        attempts=message.attempts,
+        last_error=message.last_error,
+        sent_at=message.sent_at,
+    )
+
+
+async def list_outbox(
+    session: AsyncSession, *, status: str | None = None, limit: int = 100
+) -> list[MailView]:
+    query = select(MailMessage).order_by(MailMessage.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(MailMessage.status == status)
+    return [view(m) for m in (await session.execute(query)).scalars()]
