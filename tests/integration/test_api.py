@@ -335,3 +335,15 @@ async def test_mail_outbox_keeps_redacted_mail_without_smtp(
     assert (await hub_client.get("/api/mail/outbox", headers=bearer(csr))).status_code == 403
     bad = await hub_client.get("/api/mail/outbox?status=lost", headers=bearer(lead))
     assert bad.status_code == 400 and bad.json()["extra"][0]["key"] == "status"
+
+
+def test_every_route_but_the_public_ones_runs_the_guard(hub_app: Any) -> None:
+    """Deny by default: the guard is attached per router, so check that no route escaped it."""
+    from core.security import access_guard
+
+    public = {"/health/live", "/health/ready", "/ui/login", "/", "/static", "/static/{file_path:path}"}
+    for route in hub_app.routes:
+        for handler in route.route_handlers:
+            if route.path.startswith("/schema") or route.path in public:
+                continue
+            assert access_guard in handler.resolve_guards(), f"{route.path} is not guarded"
