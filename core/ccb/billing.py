@@ -48,7 +48,9 @@ __all__ = [
     "price_segment",
 ]
 
-# LADWP bills are due 19 days after issue (ccb-domain §1.17 [S]).
+# LADWP bills are due 19 days after issue (ccb-domain §1.17 [S]); §1.7 gives CCB's bill a due date but
+# no term, and §2.4 only the bimonthly cadence. The 8-day grace of §1.17 delays the late fee, not the
+# due date.
 DUE_DAYS = 19
 
 CHARGE_FT_TYPES = frozenset({"BS", "AD"})
@@ -113,7 +115,7 @@ def price_segment(
         calc = calculate_water(config, zone, lot_size_sqft, start, end, used.quantity)
     return PricedSegment(
         calculation=calc,
-        quantity=used.quantity,
+        quantity=calc.quantity,
         rolled_over=used.rolled_over,
         amount_cents=calc.total_cents,
         tier_quantities=[str(q) for q in calc.tier_quantities],

@@ -21,6 +21,9 @@ __all__ = [
     "SA_STATUS_LABELS",
     "SA_TRANSITIONS",
     "SA_TYPES",
+    "SERVICE_DIGITS",
+    "SERVICE_SA_TYPE",
+    "SERVICE_UNIT",
     "TODO_TRANSITIONS",
     "AdjStatus",
     "AdjustmentType",
@@ -107,6 +110,12 @@ class SaType:
     description: str
     rate_schedule: str | None
 
+
+# What a metered service is built from: its SA/SP type, register unit and register size (5 dials for kWh,
+# 4 for HCF on the mock's residential meters).
+SERVICE_SA_TYPE: dict[str, str] = {"electric": "E-RES", "water": "W-RES"}
+SERVICE_UNIT: dict[str, str] = {"electric": "KWH", "water": "HCF"}
+SERVICE_DIGITS: dict[str, int] = {"electric": 5, "water": 4}
 
 SA_TYPES: dict[str, SaType] = {
     "E-RES": SaType("E-RES", "electric", "Residential electric", "R-1A"),

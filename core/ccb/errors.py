@@ -25,12 +25,16 @@ class NotFound(CcbError):
 class IllegalTransition(CcbError):
     """``action`` is not allowed on ``kind`` ``id`` in its ``current_status`` (HTTP 409 naming the status)."""
 
-    def __init__(self, kind: str, id: str, current_status: str, action: str) -> None:
-        super().__init__(f"cannot {action} {kind} {id}: its status is {current_status}")
+    def __init__(
+        self, kind: str, id: str, current_status: str, action: str, status_label: str | None = None
+    ) -> None:
+        shown = f"{current_status} ({status_label})" if status_label else current_status
+        super().__init__(f"cannot {action} {kind} {id}: its status is {shown}")
         self.kind = kind
         self.id = id
         self.current_status = current_status
         self.action = action
+        self.status_label = status_label
 
 
 class VerificationLocked(IllegalTransition):

@@ -13,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, select, text, update
 
+import core.ccb.models  # noqa: F401
 import core.models  # noqa: F401
 from core.audit import AuditLog, verify_chain
 from core.bus import Envelope, MemoryBus
@@ -39,8 +40,13 @@ async def migrated_db(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIte
 
 
 async def test_migrations_build_exactly_the_models(migrated_db: Database) -> None:
+    def core_table(name: str | None, type_: str, *_: Any) -> bool:
+        # The core's migrations own hub_/ccb_/tel_ tables; a plugin's tables (imported by other tests into
+        # the same metadata) are checked against the plugin's own migration branch by its tests.
+        return type_ != "table" or (name or "").startswith(("hub_", "ccb_", "tel_"))
+
     def diff(conn: Any) -> list[Any]:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": core_table})
         return list(compare_metadata(ctx, Base.metadata))
 
     async with migrated_db.engine.connect() as conn:
