@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select, text
 
+from core.ccb.events import CCB_EVENT_TYPES
 from core.contract import (
     CheckContext,
     CheckKind,
@@ -47,6 +48,7 @@ def hub_register_event_types(ctx: PluginContext) -> Sequence[EventType]:
             description="A plugin was enabled or disabled for a section; each hub process reloads its cache.",
         ),
         EventType(subject="hub.sections.added", payload=SectionAdded, description="A section was added."),
+        *CCB_EVENT_TYPES,
     ]
 
 

@@ -492,6 +492,15 @@ def demo_seed(hc: HubContext, credentials_file: str) -> None:
         console.print("staff already exist; demo data not loaded")
 
 
+def _attach_ccb() -> None:
+    from core.ccb.seed import seed_command
+
+    main.add_command(seed_command)
+
+
+_attach_ccb()
+
+
 def _attach_simulators() -> None:
     """``ccbhub simulate …``: the simulators that ship with the hub."""
 

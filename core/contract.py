@@ -17,6 +17,7 @@ import msgspec
 
 if TYPE_CHECKING:
     from core.audit import AuditLog
+    from core.ccb.port import CcbPort
     from core.bus import Bus, Envelope
     from core.clock import Clock
     from core.db import Database
@@ -148,6 +149,7 @@ class PluginContext:
     audit: AuditLog
     mail: Mailer
     clock: Clock
+    ccb: CcbPort
     log: logging.Logger
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -14,6 +14,10 @@ from typing import Any
 from sqlalchemy import inspect as sa_inspect
 
 from core import builtin
+from core.ccb.local import LocalCcb
+from core.ccb.port import CcbPort
+from core.ccb.seed import identity_key
+from core.telephony import plugin as telephony_part
 from core.audit import AuditLog
 from core.bus import Bus, Envelope, bus_from_url
 from core.checks import CheckOutcome, run_checks
@@ -55,11 +59,15 @@ class Hub:
         self.audit = AuditLog(self.clock)
         self.staff = StaffService(self.db, self.audit, self.clock)
         self.enablement = Enablement()
+        # The CCB port plugins see as ctx.ccb: the embedded mock unless a remote CCB is configured.
+        self.ccb: CcbPort = LocalCcb(
+            self.db, self.clock, identity_key(settings.secret_key), events=self._core_events(), audit=self.audit
+        )
         self.last_checks: list[CheckOutcome] = []
         self.started = False
         self.plugins = PluginManager()
         self.plugins.discover(
-            builtin=[builtin],
+            builtin=[builtin, telephony_part],
             extra=extra_plugins,
             entry_points=entry_points and not settings.no_plugins,
             disabled=settings.disabled_plugins,
@@ -68,8 +76,11 @@ class Hub:
         self.plugins.resolve_order()
         self.plugins.collect(self._make_ctx)
         self._register_event_types()
-        self.events = EventWriter(self.catalogue, self.clock, builtin.CORE_ID, self.relay.kick)
+        self.events = self._core_events()
         self.mail = Mailer(self.clock, builtin.CORE_ID)
+
+    def _core_events(self) -> EventWriter:
+        return EventWriter(self.catalogue, self.clock, builtin.CORE_ID, self.relay.kick)
 
     def _make_ctx(self, rec: PluginRecord) -> PluginContext:
         return PluginContext(
@@ -80,6 +91,7 @@ class Hub:
             events=EventWriter(self.catalogue, self.clock, rec.id, self.relay.kick),
             audit=self.audit,
             mail=Mailer(self.clock, rec.id),
+            ccb=self.ccb,
             clock=self.clock,
             log=logging.getLogger(f"ccbhub.plugin.{rec.id}"),
             extras={"hub": self} if rec.source == "core" else {},

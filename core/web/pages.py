@@ -130,12 +130,13 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     staff = current_staff(request)
     if not hub.last_checks:
         await hub.run_checks()
-    plugins = [p for p in all_plugin_info(hub) if p.source != "core"]
+    infos = all_plugin_info(hub)
+    plugins = [p for p in infos if p.source != "core"]
     return render(
         request,
         "dashboard.html",
         plugins=plugins,
-        core=next(p for p in all_plugin_info(hub) if p.source == "core"),
+        core_parts=[p for p in infos if p.source == "core"],
         sections=sorted(hub.enablement.sections.items()),
         checks=hub.last_checks,
         checks_failed=sum(not c.passed for c in hub.last_checks),

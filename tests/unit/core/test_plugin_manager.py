@@ -81,6 +81,7 @@ def fake_ctx(rec: Any) -> PluginContext:
         events=None,
         audit=None,
         mail=None,
+        ccb=None,
         clock=None,  # type: ignore[arg-type]
         log=None,  # type: ignore[arg-type]
     )

@@ -1,0 +1,327 @@
+"""HTTP API of the telephony state (mounted at ``/api/phone``): Finesse-style agents, dialogs and queues.
+
+Commands answer ``202 Accepted`` with an empty body, as Finesse does (telephony.md §1.1): the outcome is
+an event — the new agent or dialog snapshot, or a ``hub.phone.agent.error`` — on the bus and on the
+caller's server-sent-event stream (``GET /events``).  Only malformed requests fail at once (400), along
+with 403 (not yours to act on) and 404 (no such agent or dialog).  The optional ``requestId`` header is
+echoed on the response and carried by any asynchronous error it causes (§1.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Response, get, post, put
+from litestar.enums import MediaType
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from core.bus import Bus, Envelope, Subscription, encode_envelope
+from core.security import current_staff
+from core.telephony.events import ALL_EVENTS, AgentSnapshot, DialogSnapshot, visible_to
+from core.telephony.service import (
+    PHONE_NUMBER,
+    Actor,
+    PhoneRequestError,
+    QueueStats,
+    TelephonyService,
+)
+
+STAFF = {"access": "staff"}
+# The simulated phone system announces calls and acts for outside parties; leads and admins may play it.
+PHONE_SYSTEM = {"roles": ["lead", "admin"]}
+# A stream sends a comment this often so proxies keep an idle connection open.
+KEEPALIVE_S = 15.0
+# Events buffered for a slow stream reader before the stream is told it fell behind.
+STREAM_BUFFER = 1000
+
+StateName = Literal[
+    "LOGIN",
+    "LOGOUT",
+    "NOT_READY",
+    "READY",
+    "RESERVED",
+    "TALKING",
+    "HOLD",
+    "WORK",
+    "WORK_READY",
+]
+ActionName = Literal[
+    "ANSWER",
+    "HOLD",
+    "RETRIEVE",
+    "DROP",
+    "CONSULT_CALL",
+    "TRANSFER",
+    "CONFERENCE",
+    "TRANSFER_SST",
+    "UPDATE_CALL_DATA",
+]
+Address = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+VariableValue = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class StateRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """``PUT /agents/{id}/state``.  Only READY, NOT_READY and LOGOUT can be asked for (§1.3); LOGIN with an
+    ``extension`` signs in, as Finesse's ``PUT User`` does (§1.2)."""
+
+    state: StateName
+    reasonCodeId: int | None = None
+    extension: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+
+
+class SignInRequest(msgspec.Struct, forbid_unknown_fields=True):
+    extension: Annotated[str, msgspec.Meta(max_length=32)]
+
+
+class InboundCallRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A call the phone system delivers to a queue (name or number); ``ani`` is the caller's number."""
+
+    ani: Annotated[str, msgspec.Meta(pattern=PHONE_NUMBER)]
+    queue: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    dnis: Annotated[str, msgspec.Meta(pattern=PHONE_NUMBER)] | None = None
+    callVariables: dict[Annotated[str, msgspec.Meta(max_length=64)], VariableValue] = {}
+
+
+class DialogRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """``PUT /dialogs/{id}`` (§1.7): ``targetMediaAddress`` is the acting participant (default: your own
+    extension); ``toAddress`` the destination of CONSULT_CALL and TRANSFER_SST — a queue name or number,
+    an agent's extension, or an external directory label or number (§4)."""
+
+    action: ActionName
+    targetMediaAddress: Address | None = None
+    toAddress: Address | None = None
+    callVariables: dict[Annotated[str, msgspec.Meta(max_length=64)], VariableValue] | None = None
+    wrapUpReason: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | None = None
+
+
+class DirectoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    label: str
+    number: str
+
+
+def _actor(request: Request[Any, Any, Any]) -> Actor:
+    staff = current_staff(request)
+    return Actor(staff.name, staff.role.value)
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str | None:
+    value = request.headers.get("requestid")
+    if value is not None and not (0 < len(value) <= 64 and value.isprintable()):
+        raise ValidationException("requestId: at most 64 printable characters", extra=[{"key": "requestId"}])
+    return value
+
+
+def _accepted(request_id: str | None, location: str | None = None) -> Response[bytes]:
+    headers: dict[str, str] = {}
+    if request_id is not None:
+        headers["requestId"] = request_id
+    if location is not None:
+        headers["Location"] = location
+    return Response(b"", status_code=HTTP_202_ACCEPTED, media_type=MediaType.TEXT, headers=headers)
+
+
+def _http_error(exc: PhoneRequestError) -> HTTPException:
+    if exc.status == 403:
+        return PermissionDeniedException(exc.message)
+    if exc.status == 404:
+        return NotFoundException(exc.message)
+    if exc.status == 409:
+        return ClientException(exc.message, status_code=409)
+    if exc.field:
+        return ValidationException(str(exc), extra=[{"key": exc.field, "message": exc.message}])
+    return ValidationException(exc.message)
+
+
+@contextlib.contextmanager
+def _answers() -> Iterator[None]:
+    """Turn the service's synchronous refusals into their HTTP answers."""
+    try:
+        yield
+    except PhoneRequestError as exc:
+        raise _http_error(exc) from None
+
+
+class _EventStream:
+    """One SSE client's view of ``hub.phone.>``: its own agent's (and, for a lead, the team's) events."""
+
+    def __init__(self, service: TelephonyService, visible: frozenset[str] | None, limit: int | None) -> None:
+        self.service = service
+        self.visible = visible
+        self.limit = limit
+        self.queue: asyncio.Queue[Envelope] = asyncio.Queue(maxsize=STREAM_BUFFER)
+        self.overflow = False
+
+    async def deliver(self, env: Envelope) -> None:
+        if not visible_to(env, self.visible):
+            return
+        try:
+            self.queue.put_nowait(env)
+        except asyncio.QueueFull:
+            self.overflow = True
+
+    async def messages(self, subscription: Subscription) -> AsyncIterator[ServerSentEventMessage]:
+        sent = 0
+        try:
+            while self.limit is None or sent < self.limit:
+                if self.overflow and self.queue.empty():
+                    # Events were dropped: tell the client to fetch fresh snapshots and reconnect.
+                    yield ServerSentEventMessage(event="overflow", data="events were dropped; resync")
+                    return
+                try:
+                    async with asyncio.timeout(KEEPALIVE_S):
+                        env = await self.queue.get()
+                except TimeoutError:
+                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    continue
+                yield ServerSentEventMessage(id=env.id, event=env.subject, data=encode_envelope(env).decode())
+                sent += 1
+        finally:
+            self.service.open_streams -= 1
+            # Shielded: a client going away cancels this stream, but the subscription must still go.
+            await asyncio.shield(subscription.unsubscribe())
+
+
+def routes(service: TelephonyService, bus: Bus) -> list[Any]:
+    """The route handlers, with paths relative to the part's ``ROUTE_PREFIX``."""
+
+    @put("/agents/{agent_id:str}/state", opt=STAFF, status_code=HTTP_202_ACCEPTED, tags=["phone"])
+    async def set_state(
+        request: Request[Any, Any, Any], agent_id: FromPath[str], data: JSONBody[StateRequest]
+    ) -> Response[bytes]:
+        """Ask for READY, NOT_READY (with ``reasonCodeId``) or LOGOUT; the outcome arrives as an event."""
+        request_id = _request_id(request)
+        with _answers():
+            await service.set_state(
+                _actor(request),
+                agent_id,
+                data.state,
+                data.reasonCodeId,
+                extension=data.extension,
+                request_id=request_id,
+            )
+        return _accepted(request_id)
+
+    @post("/agents/{agent_id:str}/sign-in", opt=STAFF, status_code=HTTP_202_ACCEPTED, tags=["phone"])
+    async def sign_in(
+        request: Request[Any, Any, Any], agent_id: FromPath[str], data: JSONBody[SignInRequest]
+    ) -> Response[bytes]:
+        """Sign in on an extension; an unusable one gives an Invalid Device (or Device Busy) error event."""
+        request_id = _request_id(request)
+        with _answers():
+            await service.sign_in(_actor(request), agent_id, data.extension, request_id=request_id)
+        return _accepted(request_id)
+
+    @get("/agents", opt=STAFF, tags=["phone"])
+    async def list_agents(request: Request[Any, Any, Any]) -> list[AgentSnapshot]:
+        """A CSR gets their own agent, a lead their teams', an admin everyone's."""
+        return await service.list_agents(_actor(request))
+
+    @get("/agents/{agent_id:str}", opt=STAFF, tags=["phone"])
+    async def get_agent(request: Request[Any, Any, Any], agent_id: FromPath[str]) -> AgentSnapshot:
+        with _answers():
+            return await service.get_agent(_actor(request), agent_id)
+
+    @get("/agents/{agent_id:str}/dialogs", opt=STAFF, tags=["phone"])
+    async def agent_dialogs(request: Request[Any, Any, Any], agent_id: FromPath[str]) -> list[DialogSnapshot]:
+        """The agent's current calls, including any it is still wrapping up."""
+        with _answers():
+            return await service.agent_dialogs(_actor(request), agent_id)
+
+    @post("/dialogs", opt=PHONE_SYSTEM, status_code=HTTP_202_ACCEPTED, tags=["phone"])
+    async def inbound_call(
+        request: Request[Any, Any, Any], data: JSONBody[InboundCallRequest]
+    ) -> Response[bytes]:
+        """The phone system delivers a call to a queue; ``Location`` names the new dialog."""
+        request_id = _request_id(request)
+        with _answers():
+            dialog_id = await service.inbound_call(
+                _actor(request), data.ani, data.queue, dnis=data.dnis, call_variables=data.callVariables
+            )
+        return _accepted(request_id, location=f"{request.url.path.rstrip('/')}/{dialog_id}")
+
+    @get("/dialogs/{dialog_id:str}", opt=STAFF, tags=["phone"])
+    async def get_dialog(request: Request[Any, Any, Any], dialog_id: FromPath[str]) -> DialogSnapshot:
+        with _answers():
+            return await service.get_dialog(_actor(request), dialog_id)
+
+    @put("/dialogs/{dialog_id:str}", opt=STAFF, status_code=HTTP_202_ACCEPTED, tags=["phone"])
+    async def dialog_action(
+        request: Request[Any, Any, Any], dialog_id: FromPath[str], data: JSONBody[DialogRequest]
+    ) -> Response[bytes]:
+        """Request a call action (§1.7): ANSWER, HOLD, RETRIEVE, DROP, CONSULT_CALL, TRANSFER, …"""
+        request_id = _request_id(request)
+        with _answers():
+            await service.dialog_action(
+                _actor(request),
+                dialog_id,
+                data.action,
+                target=data.targetMediaAddress,
+                to_address=data.toAddress,
+                call_variables=data.callVariables,
+                wrap_up_reason=data.wrapUpReason,
+                request_id=request_id,
+            )
+        return _accepted(request_id)
+
+    @get("/queues", opt=STAFF, tags=["phone"])
+    async def queues() -> list[QueueStats]:
+        """Calls waiting and agents by state, per queue."""
+        return await service.queue_stats()
+
+    @get("/reason-codes", opt=STAFF, tags=["phone"])
+    async def reason_codes(request: Request[Any, Any, Any]) -> dict[str, list[dict[str, Any]]]:
+        """The Not Ready and Logout reason codes the caller may choose (§1.5)."""
+        return service.reason_codes(service.plan.team_of.get(current_staff(request).name))
+
+    @get("/wrap-up-reasons", opt=STAFF, tags=["phone"])
+    async def wrap_up_reasons() -> list[str]:
+        return list(service.config.wrap_up.reasons)
+
+    @get("/directory", opt=STAFF, tags=["phone"])
+    async def directory() -> list[DirectoryEntry]:
+        """Outside numbers a call may be transferred to (§4)."""
+        return [DirectoryEntry(label=k, number=v) for k, v in service.config.external_directory.items()]
+
+    @get("/events", opt=STAFF, tags=["phone"])
+    async def events(
+        request: Request[Any, Any, Any],
+        limit: Annotated[int | None, QueryParameter(name="limit", ge=1, le=1000)] = None,
+    ) -> ServerSentEvent:
+        """Server-sent events of the caller's agent and calls (a lead's: also the team's).
+
+        ``limit`` closes the stream after that many events (a long-poll style client); without it the
+        stream stays open, with a keep-alive comment every 15 seconds.
+        """
+        stream = _EventStream(service, service.visible_agents(_actor(request)), limit)
+        subscription = await bus.subscribe(ALL_EVENTS, stream.deliver)
+        service.open_streams += 1
+        return ServerSentEvent(stream.messages(subscription))
+
+    return [
+        set_state,
+        sign_in,
+        list_agents,
+        get_agent,
+        agent_dialogs,
+        inbound_call,
+        get_dialog,
+        dialog_action,
+        queues,
+        reason_codes,
+        wrap_up_reasons,
+        directory,
+        events,
+    ]
