@@ -17,8 +17,8 @@ import msgspec
 
 if TYPE_CHECKING:
     from core.audit import AuditLog
-    from core.ccb.port import CcbPort
     from core.bus import Bus, Envelope
+    from core.ccb.port import CcbPort
     from core.clock import Clock
     from core.db import Database
     from core.mail import Mailer

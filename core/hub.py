@@ -14,12 +14,11 @@ from typing import Any
 from sqlalchemy import inspect as sa_inspect
 
 from core import builtin
+from core.audit import AuditLog
+from core.bus import Bus, Envelope, bus_from_url
 from core.ccb.local import LocalCcb
 from core.ccb.port import CcbPort
 from core.ccb.seed import identity_key
-from core.telephony import plugin as telephony_part
-from core.audit import AuditLog
-from core.bus import Bus, Envelope, bus_from_url
 from core.checks import CheckOutcome, run_checks
 from core.clock import Clock, SystemClock
 from core.contract import CheckContext, PluginContext
@@ -30,6 +29,7 @@ from core.plugins import PluginManager, PluginRecord, PluginStatus
 from core.sections import Enablement, ensure_sections, seed_from_config
 from core.settings import DEFAULT_SECTIONS, Settings
 from core.staff import StaffService
+from core.telephony import plugin as telephony_part
 
 log = logging.getLogger("ccbhub")
 
@@ -61,7 +61,11 @@ class Hub:
         self.enablement = Enablement()
         # The CCB port plugins see as ctx.ccb: the embedded mock unless a remote CCB is configured.
         self.ccb: CcbPort = LocalCcb(
-            self.db, self.clock, identity_key(settings.secret_key), events=self._core_events(), audit=self.audit
+            self.db,
+            self.clock,
+            identity_key(settings.secret_key),
+            events=self._core_events(),
+            audit=self.audit,
         )
         self.last_checks: list[CheckOutcome] = []
         self.started = False

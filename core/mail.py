@@ -82,7 +82,7 @@ class Mailer:
         body: str,
         idempotency_key: str | None = None,
     ) -> MailMessage:
-        """Add a mail to the outbox in the caller's transaction; a repeated idempotency key returns the first."""
+        """Queue a mail in the caller's transaction; a repeated idempotency key returns the first one."""
         if not to:
             raise MailError("to", "at least one recipient is needed")
         for addr in to:

@@ -7,9 +7,9 @@ from typing import Any
 
 from alembic import context
 
-import core.ccb.models  # noqa: F401
-import core.mail  # noqa: F401  (the mail outbox table)
-import core.models  # noqa: F401  (registers the core's tables on Base.metadata)
+import core.ccb.models
+import core.mail
+import core.models
 import core.telephony.models  # noqa: F401
 from core.db import Base, create_engine
 

@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, select, text, update
 
-import core.ccb.models  # noqa: F401
+import core.ccb.models
 import core.models  # noqa: F401
 from core.audit import AuditLog, verify_chain
 from core.bus import Envelope, MemoryBus
