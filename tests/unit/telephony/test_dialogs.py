@@ -62,7 +62,12 @@ def assert_actions_match_table(dialogs: Iterable[Dialog]) -> None:
 
 def new_call(**variables: str) -> Dialog:
     return dl.inbound_call(
-        "c1", CUSTOMER, "8005550100", T0, queue_number="7001", queue_name="Billing",
+        "c1",
+        CUSTOMER,
+        "8005550100",
+        T0,
+        queue_number="7001",
+        queue_name="Billing",
         call_variables=variables or {"callvariable1": "acct 0042"},
     )
 
@@ -375,7 +380,9 @@ def test_conference_keeps_everyone_and_respects_the_party_limit() -> None:
     out = dl.conference(original, consult_call, A_EXT, at(30))
     joined = out.get("c1")
     assert {p.media_address: p.state for p in joined.participants} == {
-        CUSTOMER: P.ACTIVE, A_EXT: P.ACTIVE, B_EXT: P.ACTIVE,
+        CUSTOMER: P.ACTIVE,
+        A_EXT: P.ACTIVE,
+        B_EXT: P.ACTIVE,
     }
     assert out.get("c2").is_over and effects(out) == []
     with pytest.raises(DialogActionError):
@@ -478,8 +485,16 @@ def test_update_call_data_validates_names_reasons_and_state() -> None:
 
 def test_dialog_event_dict_is_camel_case_with_utc_times() -> None:
     event = connected().to_event_dict()
-    assert {"id", "associatedDialogUri", "mediaType", "fromAddress", "toAddress", "state", "mediaProperties",
-            "participants"} <= set(event)
+    assert {
+        "id",
+        "associatedDialogUri",
+        "mediaType",
+        "fromAddress",
+        "toAddress",
+        "state",
+        "mediaProperties",
+        "participants",
+    } <= set(event)
     assert event["fromAddress"] == CUSTOMER and event["state"] == "ACTIVE"
     props = event["mediaProperties"]
     assert (props["queueNumber"], props["queueName"]) == ("7001", "Billing")

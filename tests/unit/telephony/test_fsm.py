@@ -234,9 +234,7 @@ SCENARIOS = _scenarios()
 
 
 @pytest.mark.parametrize(("name", "trigger", "drive"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
-def test_every_table_row_is_reachable_through_the_api(
-    name: str, trigger: Trigger, drive: Drive
-) -> None:
+def test_every_table_row_is_reachable_through_the_api(name: str, trigger: Trigger, drive: Drive) -> None:
     before, after = drive()
     rule = (before.state, after.state)
     assert rule in LEGAL_AGENT_TRANSITIONS
@@ -771,8 +769,22 @@ def test_event_dict_is_a_full_user_snapshot_in_utc() -> None:
     assert datetime.fromisoformat(event["stateChangeTime"]).utcoffset() == timedelta(0)
     assert agent.state_change_time.tzinfo is UTC
     assert {
-        "uri", "loginId", "loginName", "firstName", "lastName", "extension", "dialogs", "roles", "teamId",
-        "teamName", "state", "stateChangeTime", "pendingState", "reasonCodeId", "settings", "wrapUpTimer",
+        "uri",
+        "loginId",
+        "loginName",
+        "firstName",
+        "lastName",
+        "extension",
+        "dialogs",
+        "roles",
+        "teamId",
+        "teamName",
+        "state",
+        "stateChangeTime",
+        "pendingState",
+        "reasonCodeId",
+        "settings",
+        "wrapUpTimer",
         "mediaType",
     } <= set(event)
     assert event["state"] == "READY" and event["extension"] == "1001" and event["loginName"] == "jdoe"
