@@ -31,7 +31,13 @@ $(HTMX):
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
-run: $(VENV)/.installed $(HTMX)
+# A private hub.toml with a fixed secret: sessions survive restarts, and the synthetic customers' access
+# codes (keyed hashes) verify in every ccbhub command run from this folder.
+hub.toml:
+	@printf '# made by make run; keep it private\nsecret_key = "%s"\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > $@
+	@chmod 600 $@
+
+run: $(VENV)/.installed $(HTMX) hub.toml
 	@mkdir -p var
 	@$(BIN)/ccbhub db upgrade
 	@$(BIN)/ccbhub demo seed
@@ -39,6 +45,7 @@ run: $(VENV)/.installed $(HTMX)
 	@echo "  ccbhub is starting on http://127.0.0.1:$(PORT)/ui/"
 	@echo "  Sign in as admin, lead, csr or security; their passwords and API tokens are in var/demo-credentials.txt:"
 	@sed 's/^/    /' var/demo-credentials.txt 2>/dev/null || true
+	@echo "  Synthetic customers (account ids, demo access codes) are in var/demo-customers.jsonl."
 	@echo
 	@HUB_PORT=$(PORT) $(BIN)/ccbhub serve
 

@@ -458,27 +458,48 @@ def demo() -> None:
     default="var/demo-credentials.txt",
     show_default=True,
 )
+@click.option(
+    "--customers-file",
+    type=click.Path(dir_okay=False),
+    default="var/demo-customers.jsonl",
+    show_default=True,
+)
+@click.option("--customers", type=click.IntRange(0, 5000), default=50, show_default=True)
 @pass_hub
-def demo_seed(hc: HubContext, credentials_file: str) -> None:
-    """Create demo staff when the database has none; passwords are random and written to the file."""
+def demo_seed(hc: HubContext, credentials_file: str, customers_file: str, customers: int) -> None:
+    """Create demo staff and synthetic customers when the database has none.
+
+    Staff passwords are random and written to the credentials file; the customers' synthetic access
+    codes and SSN last-4 digits (demo data only) go to the customers file, one JSON object per line.
+    """
     from sqlalchemy import func, select
 
+    from core.ccb.models import Account
+    from core.ccb.seed import identity_key, seed_customers
     from core.models import StaffUser
 
-    async def seed(hub: Any) -> list[tuple[str, str, str]]:
+    async def seed(hub: Any) -> tuple[list[tuple[str, str, str]], list[Any]]:
+        made: list[tuple[str, str, str]] = []
         async with hub.db.session() as session:
-            if await session.scalar(select(func.count()).select_from(StaffUser)):
-                return []
-            made = []
-            for name, role, section_list in DEMO_STAFF:
-                password = secrets.token_urlsafe(9)
-                _user, token = await hub.staff.add_user(
-                    session, name=name, role=role, sections=section_list, password=password, actor="demo-seed"
-                )
-                made.append((name, password, token))
-            return made
+            if not await session.scalar(select(func.count()).select_from(StaffUser)):
+                for name, role, section_list in DEMO_STAFF:
+                    password = secrets.token_urlsafe(9)
+                    _user, token = await hub.staff.add_user(
+                        session,
+                        name=name,
+                        role=role,
+                        sections=section_list,
+                        password=password,
+                        actor="demo-seed",
+                    )
+                    made.append((name, password, token))
+            has_accounts = bool(await session.scalar(select(func.count()).select_from(Account)))
+        accounts: list[Any] = []
+        if customers and not has_accounts:
+            accounts = await seed_customers(hub.db, customers, 1, identity_key(hub.settings.secret_key))
+        return made, accounts
 
-    made = hc.run(seed)
+    made, accounts = hc.run(seed)
     path = Path(credentials_file)
     if made:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -487,9 +508,15 @@ def demo_seed(hc: HubContext, credentials_file: str) -> None:
         path.chmod(0o600)
         console.print(f"demo staff created; their passwords and API tokens are in {path}")
     elif path.is_file():
-        console.print(f"demo data already present; credentials in {path}")
+        console.print(f"demo staff already present; credentials in {path}")
     else:
-        console.print("staff already exist; demo data not loaded")
+        console.print("staff already exist; demo staff not added")
+    if accounts:
+        out = Path(customers_file)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(msgspec.json.encode(a).decode() + "\n" for a in accounts), encoding="utf-8")
+        out.chmod(0o600)
+        console.print(f"{len(accounts)} synthetic customers created; their demo access codes are in {out}")
 
 
 def _attach_ccb() -> None:

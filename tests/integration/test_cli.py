@@ -143,14 +143,29 @@ def test_no_plugins_kill_switch(cli_env: str) -> None:
     assert {p["source"] for p in json.loads(out)} == {"core"}  # only the core's own parts
 
 
-def test_demo_seed_creates_staff_once(cli_env: str, tmp_path: Path) -> None:
-    creds = tmp_path / "creds.txt"
-    assert run("demo", "seed", "--credentials-file", str(creds))[0] == 0
+def test_demo_seed_creates_staff_and_customers_once(cli_env: str, tmp_path: Path) -> None:
+    creds, customers = tmp_path / "creds.txt", tmp_path / "customers.jsonl"
+    args = (
+        "demo",
+        "seed",
+        "--credentials-file",
+        str(creds),
+        "--customers-file",
+        str(customers),
+        "--customers",
+        "5",
+    )
+    assert run(*args)[0] == 0
     lines = [line for line in creds.read_text().splitlines() if not line.startswith("#")]
     assert [line.split()[0] for line in lines] == ["admin", "lead", "csr", "security"]
     assert oct(creds.stat().st_mode & 0o777) == "0o600"
-    code, out = run("demo", "seed", "--credentials-file", str(creds))
+    seeded = [json.loads(line) for line in customers.read_text().splitlines()]
+    assert len(seeded) == 5 and all(len(c["account_id"]) == 10 for c in seeded)
+    stored = sqlite3.connect(cli_env).execute("SELECT count(*) FROM ccb_account").fetchone()
+    assert stored == (5,)
+    code, out = run(*args)
     assert code == 0 and "already present" in out
+    assert sqlite3.connect(cli_env).execute("SELECT count(*) FROM ccb_account").fetchone() == (5,)
 
 
 @pytest.fixture
