@@ -1,0 +1,286 @@
+"""Tables of the card-terminal inspection (all prefixed ``pci_``) and the read queries other code may call.
+
+``terminal_usable`` is the plugin's public service for the cash/card pages: a plugin that declares
+``depends_on=("pci_inspection",)`` calls it with its own session before taking a card on a terminal.
+Times are stored in UTC (``UTCDateTime``); the local day of an inspection is derived, never stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime
+from plugins.pci_inspection.service import DeviceStatus, Due, PciConfig, inspection_due, usable
+
+
+class PciRiskAnalysis(Base):
+    """A targeted risk analysis (PCI DSS 9.5.1.2.1, 12.3.1): it sets how often its terminals are inspected."""
+
+    __tablename__ = "pci_risk_analysis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(Text)  # which terminals and places it covers
+    assets: Mapped[str] = mapped_column(Text)
+    threats: Mapped[str] = mapped_column(Text)
+    factors: Mapped[str] = mapped_column(Text)  # location, attended or not, public area, vendor guidance
+    frequency_days: Mapped[int] = mapped_column(Integer)
+    justification: Mapped[str] = mapped_column(Text)
+    performed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    performed_by: Mapped[str] = mapped_column(String(64))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+
+
+class PciRiskReview(Base):
+    """One review of a risk analysis; the analysis keeps the latest, this keeps the history for assessors."""
+
+    __tablename__ = "pci_risk_review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("pci_risk_analysis.id"), index=True)
+    reviewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    notes: Mapped[str] = mapped_column(Text)
+    frequency_days: Mapped[int] = mapped_column(Integer)
+
+
+class PciDevice(Base):
+    """A point-of-interaction device in the inventory (PCI DSS 9.5.1.1; fields of rules.md §1.2)."""
+
+    __tablename__ = "pci_device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    make: Mapped[str] = mapped_column(String(80))
+    model: Mapped[str] = mapped_column(String(80))
+    serial_number: Mapped[str] = mapped_column(String(64), unique=True)
+    terminal_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    site: Mapped[str] = mapped_column(String(16), index=True)
+    window: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attended: Mapped[bool] = mapped_column(Boolean)
+    public_area: Mapped[bool] = mapped_column(Boolean)
+    seal_ids: Mapped[list[str]] = mapped_column(JSON)
+    assigned_to: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    risk_analysis_id: Mapped[int | None] = mapped_column(ForeignKey("pci_risk_analysis.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status_since: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # When it was last put into service: only inspections from then on count, and an incident opened
+    # from then on covers it being out of service.
+    deployed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def device_status(self) -> DeviceStatus:
+        return DeviceStatus(self.status)
+
+
+class PciDeviceChange(Base):
+    """The inventory's change log: who changed what, when and why (9.5.1.1 "kept up to date")."""
+
+    __tablename__ = "pci_device_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("pci_device.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class PciPhoto(Base):
+    """An uploaded photo: a reference view of a terminal, or evidence of a failed item as found."""
+
+    __tablename__ = "pci_photo"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("pci_device.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reference | evidence
+    label: Mapped[str] = mapped_column(String(40))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class PciInspection(Base):
+    """One inspection of one terminal: inspector, time, outcome (rules.md §1.3 item 14)."""
+
+    __tablename__ = "pci_inspection"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("pci_device.id"), index=True)
+    inspected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    inspector: Mapped[str] = mapped_column(String(64))
+    inspector_id: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(8))
+    # Where the terminal stood when inspected; the inventory's location may change later.
+    site: Mapped[str] = mapped_column(String(16))
+    window: Mapped[str] = mapped_column(String(80))
+    # A retried submission (double tap, resent form) carries the same key and gets the first record back.
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+
+
+class PciInspectionItem(Base):
+    """One checklist item's result within an inspection."""
+
+    __tablename__ = "pci_inspection_item"
+    __table_args__ = (UniqueConstraint("inspection_id", "item_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("pci_inspection.id"), index=True)
+    item_no: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text)
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("pci_photo.id"), nullable=True)
+
+
+class PciIncident(Base):
+    """An incident record (rules.md §1.4 step 3: id, time found, finder, device, what was seen)."""
+
+    __tablename__ = "pci_incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("pci_device.id"), index=True)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("pci_inspection.id"), nullable=True)
+    reference: Mapped[str] = mapped_column(String(80))  # the incident-response plan's number (12.10.1)
+    found_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    found_by: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    opened_by: Mapped[str] = mapped_column(String(64))
+
+
+# Row ids are 32-bit integers on every backend; a larger number can only be a bad reference, never a 500.
+MAX_ID = 2**31 - 1
+
+# The plugin's tables, parents first (creation order).
+TABLES: list[Table] = [
+    Base.metadata.tables[model.__tablename__]
+    for model in (
+        PciRiskAnalysis,
+        PciRiskReview,
+        PciDevice,
+        PciDeviceChange,
+        PciPhoto,
+        PciInspection,
+        PciInspectionItem,
+        PciIncident,
+    )
+]
+
+
+# -- read queries --------------------------------------------------------------------------------------------
+async def terminal_usable(session: AsyncSession, device_id: int) -> bool:
+    """Whether the cash/card pages may take a card on this terminal; an unknown terminal is not usable."""
+    if not 1 <= device_id <= MAX_ID:
+        return False
+    status = await session.scalar(select(PciDevice.status).where(PciDevice.id == device_id))
+    return status is not None and usable(DeviceStatus(status))
+
+
+async def last_passes(session: AsyncSession) -> dict[int, dt.datetime]:
+    """Per terminal, its latest passing inspection since it was last deployed."""
+    rows = await session.execute(
+        select(PciInspection.device_id, func.max(PciInspection.inspected_at))
+        .join(PciDevice, PciDevice.id == PciInspection.device_id)
+        .where(PciInspection.outcome == "pass")
+        .where(PciDevice.deployed_at.is_not(None))
+        .where(PciInspection.inspected_at >= PciDevice.deployed_at)
+        .group_by(PciInspection.device_id)
+    )
+    found: dict[int, dt.datetime] = {}
+    for device_id, at in rows.all():
+        if at is not None:
+            # func.max loses the column type on SQLite, so the value may come back naive (stored as UTC).
+            found[device_id] = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
+    return found
+
+
+async def frequencies(session: AsyncSession) -> dict[int, tuple[int, dt.datetime, str]]:
+    """Every risk analysis: id → (frequency in days, last review, title)."""
+    rows = await session.execute(
+        select(
+            PciRiskAnalysis.id,
+            PciRiskAnalysis.frequency_days,
+            PciRiskAnalysis.reviewed_at,
+            PciRiskAnalysis.title,
+        )
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows.all()}
+
+
+async def latest_incidents(session: AsyncSession) -> dict[int, dt.datetime]:
+    """Per terminal, when its most recent incident record was opened."""
+    rows = await session.execute(
+        select(PciIncident.device_id, func.max(PciIncident.opened_at)).group_by(PciIncident.device_id)
+    )
+    return {d: (at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at) for d, at in rows.all() if at}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A terminal as the checks and the pages see it at one instant."""
+
+    device: PciDevice
+    frequency_days: int
+    # The risk analysis that sets the frequency; None means the configured default stands in for one.
+    risk_analysis_id: int | None
+    due: Due | None  # for deployed terminals only
+    incident_recorded: bool  # for an out-of-service terminal: an incident opened since it was deployed
+
+
+async def assess(
+    session: AsyncSession, config: PciConfig, now: dt.datetime, *, device_id: int | None = None
+) -> list[Assessment]:
+    """Every terminal (or one) with its due state and incident coverage, by site and window."""
+    query = select(PciDevice).order_by(PciDevice.site, PciDevice.window, PciDevice.id)
+    if device_id is not None:
+        if not 1 <= device_id <= MAX_ID:
+            return []
+        query = query.where(PciDevice.id == device_id)
+    devices = (await session.scalars(query)).all()
+    passes = await last_passes(session)
+    analyses = await frequencies(session)
+    incidents = await latest_incidents(session)
+    found: list[Assessment] = []
+    for device in devices:
+        analysis = analyses.get(device.risk_analysis_id) if device.risk_analysis_id is not None else None
+        frequency = analysis[0] if analysis else config.default_frequency_days
+        due = None
+        if device.status == DeviceStatus.DEPLOYED:
+            due = inspection_due(now, passes.get(device.id), frequency, due_by_hour=config.due_by_hour)
+        last_incident = incidents.get(device.id)
+        covered = last_incident is not None and (
+            device.deployed_at is None or last_incident >= device.deployed_at
+        )
+        found.append(
+            Assessment(
+                device=device,
+                frequency_days=frequency,
+                risk_analysis_id=device.risk_analysis_id if analysis else None,
+                due=due,
+                incident_recorded=covered,
+            )
+        )
+    return found
