@@ -1,7 +1,7 @@
 """End to end on a phone-sized Chromium: a security officer runs the checklist on two terminals, one fails.
 
 The hub is seeded in-process (a security officer, the plugin enabled for the security section, a risk
-analysis and two deployed terminals), then served by granian from ``core.asgi`` (the plugin is installed) and driven by
+analysis and two deployed terminals), then served by granian from ``core.asgi`` and driven by
 Playwright with a touch screen, as security staff use it at the windows.
 """
 
