@@ -210,3 +210,16 @@ def test_disabled_plugins_variable_and_plugin_cli_commands(
     monkeypatch.setenv("HUB_DISABLED_PLUGINS", "example")
     plugins = {p["id"]: p for p in json.loads(run("plugins", "list", "--json")[1])}
     assert plugins["example"]["status"] == "disabled"
+
+
+def test_security_morning_check_for_the_pci_plugin(cli_env: str) -> None:
+    """`ccbhub check --plugin pci_inspection` is what security staff run each morning (issue 6 §2)."""
+    code, out = run("check", "--plugin", "pci_inspection", "--json")
+    data = json.loads(out)
+    assert {c["plugin"] for c in data["checks"]} == {"pci_inspection"}
+    assert {c["name"] for c in data["checks"]} == {
+        "terminals_inspected",
+        "out_of_service_has_incident",
+        "risk_analysis_current",
+    }
+    assert code == (0 if data["passed"] else 1)
