@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 
 from core.audit import verify_chain
+from core.bus import BusUnavailable
 from core.checks import CheckOutcome
 from core.hub import Hub
 from core.mail import MailView, list_outbox
@@ -271,6 +272,21 @@ async def mail_outbox(
         return await list_outbox(session, status=status, limit=limit)
 
 
+@get("/api/events/dead-letters", opt=ADMIN, tags=["events"])
+async def dead_letters(
+    request: Request[Any, Any, Any],
+    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Events a handler gave up on (after the allowed deliveries) or could not decode, newest first.
+
+    Admin only: the records carry the event payload.
+    """
+    try:
+        return await hub_of(request).bus.dead_letters(limit)
+    except BusUnavailable as exc:
+        raise ServiceUnavailableException(f"bus unavailable: {exc}") from exc
+
+
 @get("/api/audit/verify", opt=ADMIN, tags=["audit"])
 async def audit_verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
     hub = hub_of(request)
@@ -293,4 +309,5 @@ ROUTES = [
     create_staff,
     audit_verify,
     mail_outbox,
+    dead_letters,
 ]

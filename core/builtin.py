@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select, text
 
+from connectors.smtp import SMTP_CHECK
 from core.ccb.events import CCB_EVENT_TYPES
 from core.contract import (
     CheckContext,
@@ -107,4 +108,6 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
             severity=Severity.WARNING,
             description="Events are being published (backlog under HUB_OUTBOX_BACKLOG_LIMIT).",
         ),
+        # Passes with "mail stays in the outbox" when no HUB_SMTP_URL is set; otherwise connects and NOOPs.
+        SMTP_CHECK,
     ]

@@ -129,6 +129,8 @@ class Bus(Protocol):
 
     async def healthy(self) -> bool: ...
 
+    async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
     async def drain(self, timeout: float = 5.0) -> None: ...
 
 
@@ -239,6 +241,10 @@ class MemoryBus:
                 async with asyncio.timeout(timeout):
                     return await handler(env)
         raise LookupError(f"no responder for {subject}")
+
+    async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The memory bus never retries (a failing handler is logged and skipped), so it has none."""
+        return []
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until every subscription has handled what was published so far (tests, shutdown)."""

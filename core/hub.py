@@ -56,6 +56,12 @@ class Hub:
         self.bus: Bus = bus or bus_from_url(settings.bus_url)
         self.catalogue = EventCatalogue()
         self.relay = OutboxRelay(self.db, self.bus)
+        # With HUB_SMTP_URL a sender delivers the mail outbox; without it mail stays readable in the outbox.
+        self.mail_sender: Any = None
+        if settings.smtp_url is not None:
+            from connectors.smtp import MailSender, SmtpConfig
+
+            self.mail_sender = MailSender(self.db, SmtpConfig.from_url(settings.smtp_url), self.clock)
         self.audit = AuditLog(self.clock)
         self.staff = StaffService(self.db, self.audit, self.clock)
         self.enablement = Enablement()
@@ -81,7 +87,11 @@ class Hub:
         self.plugins.collect(self._make_ctx)
         self._register_event_types()
         self.events = self._core_events()
-        self.mail = Mailer(self.clock, builtin.CORE_ID)
+        self.mail = Mailer(self.clock, builtin.CORE_ID, kick=self._kick_mail)
+
+    def _kick_mail(self) -> None:
+        if self.mail_sender is not None:
+            self.mail_sender.kick()
 
     def _core_events(self) -> EventWriter:
         return EventWriter(self.catalogue, self.clock, builtin.CORE_ID, self.relay.kick)
@@ -94,7 +104,7 @@ class Hub:
             bus=self.bus,
             events=EventWriter(self.catalogue, self.clock, rec.id, self.relay.kick),
             audit=self.audit,
-            mail=Mailer(self.clock, rec.id),
+            mail=Mailer(self.clock, rec.id, kick=self._kick_mail),
             ccb=self.ccb,
             clock=self.clock,
             log=logging.getLogger(f"ccbhub.plugin.{rec.id}"),
@@ -123,10 +133,9 @@ class Hub:
                 session, {slug: cfg.plugins for slug, cfg in self.settings.sections.items()}, actor="config"
             )
         await self.enablement.load(self.db)
-        await self.bus.subscribe(
-            "hub.plugins.enablement_changed", self._on_enablement, durable="core.enablement"
-        )
-        await self.bus.subscribe("hub.sections.added", self._on_enablement, durable="core.sections")
+        # Every process must reload its own cache, so these are per-process (non-durable) subscriptions.
+        await self.bus.subscribe("hub.plugins.enablement_changed", self._on_enablement)
+        await self.bus.subscribe("hub.sections.added", self._on_enablement)
         for rec in self.plugins.running():
             for spec in rec.handlers:
                 await self.bus.subscribe(
@@ -136,11 +145,15 @@ class Hub:
                     max_in_flight=spec.max_in_flight,
                 )
         await self.relay.start()
+        if self.mail_sender is not None:
+            await self.mail_sender.start()
         await self.plugins.start(self.settings.plugin_timeout_s)
         self.started = True
 
     async def stop(self) -> None:
         await self.plugins.stop()
+        if self.mail_sender is not None:
+            await self.mail_sender.stop()
         await self.relay.stop()
         await self.bus.close()
         await self.db.dispose()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 import msgspec
-from sqlalchemy import BigInteger, Integer, String, Text, select
+from sqlalchemy import BigInteger, Integer, String, Text, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,9 +70,10 @@ Address = Annotated[str, msgspec.Meta(pattern=ADDRESS.pattern)]
 class Mailer:
     """Queues mail for one source (a plugin id or ``core``)."""
 
-    def __init__(self, clock: Clock, source: str) -> None:
+    def __init__(self, clock: Clock, source: str, kick: Callable[[], None] | None = None) -> None:
         self._clock = clock
         self._source = source
+        self._kick = kick
 
     async def queue(
         self,
@@ -108,6 +110,10 @@ class Mailer:
         )
         session.add(message)
         await session.flush()
+        if self._kick is not None:
+            # Wake the sender once the mail is committed; a rollback leaves nothing to send.
+            kick = self._kick
+            event.listen(session.sync_session, "after_commit", lambda _s: kick(), once=True)
         return message
 
 

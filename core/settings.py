@@ -137,6 +137,9 @@ def _validate_urls(s: Settings) -> None:
                 "HUB_SMTP_URL", "expected smtp://[user:pass@]host:port[?starttls=1] or smtps://"
             )
         _needs_connector("HUB_SMTP_URL", "smtp", "SMTP")
+        from connectors.smtp import SmtpConfig
+
+        SmtpConfig.from_url(s.smtp_url)  # raises SettingsError naming HUB_SMTP_URL
     if s.ccb_url != "local":
         ccb = urlsplit(s.ccb_url)
         if ccb.scheme not in {"http", "https"} or not ccb.hostname:

@@ -168,3 +168,27 @@ async def test_event_types_have_hub_subjects_and_struct_payloads(record: Any) ->
         assert et.subject.startswith("hub."), et.subject
         assert issubclass(et.payload, msgspec.Struct)
         msgspec.json.schema(et.payload)
+
+
+async def test_migration_branch_builds_exactly_the_models(hub: Any, plugin_module: Any) -> None:
+    """A plugin with tables lists them in ``models.TABLES``; its Alembic branch must build exactly those."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from core.db import Base
+
+    models = importlib.import_module(plugin_module.__name__ + ".models")
+    tables = {t.name for t in getattr(models, "TABLES", [])}
+    if not tables:
+        return
+
+    def own(obj: Any, name: str | None, type_: str, *_: Any) -> bool:
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+        return table in tables
+
+    def diff(conn: Any) -> list[Any]:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": own})
+        return list(compare_metadata(ctx, Base.metadata))
+
+    async with hub.db.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []

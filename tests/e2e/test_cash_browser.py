@@ -1,0 +1,138 @@
+"""End to end in Chromium: a CSR opens a drawer, takes a cash payment at the window and sees the receipt.
+
+The hub is seeded in-process (the CSR, the plugin enabled for the customer service center, a seeded
+customer, the ``cash_`` tables until the plugin's migration runs from the entry point), then served by
+granian and driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from playwright.async_api import expect
+
+import plugins.cash_handling as cash
+from core.ccb.seed import identity_key, seed_customers
+from core.hub import Hub
+from core.sections import set_enabled
+from core.settings import Settings
+from tests.e2e.conftest import E2E_PASSWORD, ROOT, _free_port
+
+pytestmark = pytest.mark.browser
+
+SECRET = "e2e-secret"
+CSR = "carla.csr"
+SECTION = "customer-service-center"
+
+
+async def _seed(database_url: str) -> str:
+    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
+    hub = Hub(settings, extra_plugins=[cash], entry_points=False)
+    await hub.start()
+    try:
+        async with hub.db.session() as session:
+            await hub.staff.add_user(
+                session, name=CSR, role="csr", sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
+            )
+            await set_enabled(
+                session,
+                hub.events,
+                hub.audit,
+                plugin_id="cash_handling",
+                section=SECTION,
+                enabled=True,
+                actor="e2e",
+            )
+        seeded = await seed_customers(hub.db, 1, 11, identity_key(SECRET))
+        return seeded[0].account_id
+    finally:
+        await hub.stop()
+
+
+@pytest.fixture
+async def account(hub_database_url: str) -> str:
+    return await _seed(hub_database_url)
+
+
+@pytest.fixture
+def cash_live_hub(hub_database_url: str, account: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
+        "HUB_DATABASE_URL": hub_database_url,
+        "HUB_SECRET_KEY": SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
+    log = (tmp_path / "granian.log").open("w")
+    granian = Path(sys.executable).parent / "granian"
+    args = [
+        str(granian),
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "core.asgi:app",
+    ]
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
+            time.sleep(0.2)
+        yield {"base": base, "account": account}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+async def test_csr_takes_a_cash_payment_and_sees_the_receipt(
+    cash_live_hub: dict[str, Any], browser_page: Any
+) -> None:
+    page, base = browser_page, cash_live_hub["base"]
+    await page.goto(base + "/ui/cash_handling/")
+    await page.fill("input[name=name]", CSR)
+    await page.fill("input[name=password]", E2E_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(re.compile(r".*/ui/cash_handling/?$"))
+    assert await page.locator("#open-drawer").count() == 1, await page.content()
+    await page.fill("input[name=float_2000]", "5")
+    await page.fill("input[name=float_100]", "20")
+    await page.click("#open-drawer button[type=submit]")
+    await expect(page.locator("#take-payment")).to_be_visible()
+    await page.fill("input[name=account_id]", cash_live_hub["account"])
+    await page.fill("input[name=contact_id]", "contact-42")
+    await page.fill("input[name=amount]", "53.21")
+    row = page.locator('tr[data-note="2000"]')
+    await row.locator("input[name=count_2000]").fill("3")
+    await row.locator("select[name=pen_2000]").select_option("pass")
+    for box in ("feel_2000", "watermark_2000", "shift_2000"):
+        await row.locator(f"input[name={box}]").check()
+    await page.fill("input[name=change]", "6.79")
+    await page.click("#take-payment button[type=submit]")
+    await page.wait_for_url(re.compile(r".*/ui/cash_handling/receipts/\d+$"))
+    await expect(page.locator("#receipt-no")).to_have_text(re.compile(r"^CR\d{6}-\d{6}$"))
+    await expect(page.locator("#amount")).to_have_text("$53.21")
+    await expect(page.locator("#change")).to_have_text("$6.79")

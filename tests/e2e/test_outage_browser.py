@@ -1,0 +1,149 @@
+"""End to end in Chromium: a CSR's page shows the outage banner live once a lead declares an outage.
+
+Two browser contexts (two people): the CSR signs in and keeps the outage board open; the lead signs in and
+declares an outage with the form; the CSR's banner fills from the server-sent-event stream without a reload.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from playwright.async_api import async_playwright, expect
+
+import plugins.outage as outage
+from core.hub import Hub
+from core.sections import set_enabled
+from core.settings import Settings
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+
+pytestmark = pytest.mark.browser
+
+SECRET = "e2e-secret"
+SECTION = "call-center"
+
+
+async def _seed(database_url: str) -> None:
+    """A lead and a CSR of the call center, with the plugin enabled there, written through the hub itself."""
+    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
+    hub = Hub(settings, extra_plugins=[outage], entry_points=False)
+    await hub.start()
+    try:
+        async with hub.db.session() as session:
+            for name, role in (("lena.lead", "lead"), ("cara.csr", "csr")):
+                await hub.staff.add_user(
+                    session, name=name, role=role, sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
+                )
+            await set_enabled(
+                session, hub.events, hub.audit, plugin_id="outage", section=SECTION, enabled=True, actor="e2e"
+            )
+    finally:
+        await hub.stop()
+
+
+@pytest.fixture
+async def seeded(hub_database_url: str) -> str:
+    await _seed(hub_database_url)
+    return hub_database_url
+
+
+@pytest.fixture
+def outage_live_hub(seeded: str, tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
+        "HUB_DATABASE_URL": seeded,
+        "HUB_SECRET_KEY": SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
+    log = (tmp_path / "granian.log").open("w")
+    args = [
+        str(Path(sys.executable).parent / "granian"),
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "core.asgi:app",
+    ]
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+async def sign_in(page: Any, base: str, name: str) -> None:
+    await page.goto(base + "/ui/outage/")
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=password]", E2E_PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.locator("h1")).to_have_text("Outages")
+
+
+async def test_a_csr_page_shows_the_banner_when_a_lead_declares(
+    outage_live_hub: str, chromium_path: str
+) -> None:
+    base = outage_live_hub
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        try:
+            csr = await (await browser.new_context()).new_page()
+            lead = await (await browser.new_context()).new_page()
+            for page in (csr, lead):
+                page.set_default_timeout(15_000)
+            await sign_in(csr, base, "cara.csr")
+            await expect(csr.locator("#declare")).to_have_count(0)  # CSRs read, leads declare
+            await expect(csr.locator("#outage-banner")).to_be_empty()
+            await sign_in(lead, base, "lena.lead")
+            form = lead.locator("#declare")
+            await form.locator("select[name=utility]").select_option("water")
+            await form.locator("input[name=cause]").fill("Main break on Sunset Blvd")
+            await form.locator("input[name=zips]").fill("90026")
+            fields: dict[str, str | float | bool] = {
+                "_csrf_token": await form.locator("input[name=_csrf_token]").get_attribute("value") or "",
+                "idempotency_key": await form.locator("input[name=idempotency_key]").get_attribute("value")
+                or "",
+                "utility": "water",
+                "cause": "Main break on Sunset Blvd",
+                "zips": "90026",
+            }
+            started = time.monotonic()
+            await form.locator("button[type=submit]").click()
+            await expect(lead.locator("#outages")).to_contain_text("Main break on Sunset Blvd")
+            banner = csr.locator("#outage-banner")
+            await expect(banner).to_contain_text("Water outage", timeout=5_000)
+            await expect(banner).to_contain_text("Main break on Sunset Blvd")
+            assert time.monotonic() - started < 3.0, "the banner took longer than the lead's own page reload"
+            # The same form submitted again (a double click, a resend) declares nothing new.
+            again = await lead.request.post(base + "/ui/outage/declare", form=fields)
+            assert again.ok, await again.text()
+            await lead.reload()
+            await expect(lead.locator("#outages tbody tr")).to_have_count(1)
+        finally:
+            await browser.close()
