@@ -74,7 +74,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 # Environment variables that are not settings fields but belong to the hub's tooling.
-_RESERVED_ENV = {"HUB_CONFIG", "HUB_TEST_DATABASE_URL", "HUB_TEST_KEEP", "HUB_BENCH_QUICK"}
+_RESERVED_ENV = {"HUB_CONFIG", "HUB_TEST_DATABASE_URL", "HUB_TEST_KEEP", "HUB_BENCH_QUICK", "HUB_TOKEN"}
 _LIST_FIELDS = {"disabled_plugins"}
 _ENV_FIELDS = {f.upper() for f in Settings.__struct_fields__ if f not in {"sections", "plugins"}}
 
