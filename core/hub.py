@@ -21,6 +21,7 @@ from core.ccb.port import CcbPort
 from core.ccb.seed import identity_key
 from core.checks import CheckOutcome, run_checks
 from core.clock import Clock, SystemClock
+from core.contact import plugin as contact_part
 from core.contract import CheckContext, PluginContext
 from core.db import Database
 from core.mail import Mailer
@@ -77,7 +78,7 @@ class Hub:
         self.started = False
         self.plugins = PluginManager()
         self.plugins.discover(
-            builtin=[builtin, telephony_part],
+            builtin=[builtin, telephony_part, contact_part],
             extra=extra_plugins,
             entry_points=entry_points and not settings.no_plugins,
             disabled=settings.disabled_plugins,

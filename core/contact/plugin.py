@@ -1,0 +1,137 @@
+"""The customer contact layer and the CSR workflows as a core part on the plugin contract.
+
+Mounted at :data:`ROUTE_PREFIX` with the paths its handlers declare (``/api/contacts…`` and
+``/api/ccb/…``), not gated by section. It opens a contact for every inbound call (the screen pop set on
+the telephony service when the hub starts), follows the call to its release, turns a reader's No Read
+into a CSR To Do, and asks the running plugins for contact hints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from functools import partial
+from typing import Any
+
+from core.ccb import api as ccb_api
+from core.contact import api, checks, events
+from core.contact.service import (
+    PART_ID,
+    SERVICE_KEY,
+    ContactConfig,
+    ContactService,
+    ContactSnapshot,
+    HintView,
+    gather_hints,
+)
+from core.contract import CheckSpec, EventHandler, EventType, PluginContext, PluginManifest
+from core.hookspecs import hookimpl
+from core.staff import Staff
+from core.telephony.plugin import telephony_service
+
+__all__ = ["PART_ID", "ROUTE_PREFIX", "service_of"]
+
+ROUTE_PREFIX = "/api"
+
+
+@hookimpl
+def hub_manifest() -> PluginManifest:
+    return PluginManifest(
+        id=PART_ID,
+        title="Customer contacts and CSR workflows",
+        version="0.1.0",
+        description=(
+            "Contacts with identity verification, the verified-contact guard on customer data, wrap-up "
+            "notes to CCB, the phone screen pop, and the CSR workflows on the CCB port."
+        ),
+        sections_hint=("call-center", "customer-service-center"),
+        config_type=ContactConfig,
+        critical=False,
+    )
+
+
+def service_of(ctx: PluginContext) -> ContactService:
+    """The part's service, made once per hub from its context (it holds config, not state)."""
+    found = ctx.extras.get(SERVICE_KEY)
+    if found is None:
+        hub = ctx.extras.get("hub")
+        found = ContactService(
+            db=ctx.db,
+            events=ctx.events,
+            audit=ctx.audit,
+            ccb=ctx.ccb,
+            clock=ctx.clock,
+            config=ctx.config,
+            hints=partial(_hints, hub) if hub is not None else None,
+        )
+        ctx.extras[SERVICE_KEY] = found
+    assert isinstance(found, ContactService)
+    return found
+
+
+async def _hints(hub: Any, staff: Staff, contact: ContactSnapshot) -> list[HintView]:
+    """Each running plugin's ``hub_contact_hints``, for plugins the caller's sections have enabled."""
+    calls: list[tuple[str, Callable[[], Any]]] = []
+    for rec in hub.plugins.running():
+        if rec.id == PART_ID or rec.ctx is None or not hub.plugins.has_hook(rec, "hub_contact_hints"):
+            continue
+        if rec.source != "core" and not hub.enablement.allows(rec.id, staff.sections):
+            continue
+        calls.append(
+            (rec.id, partial(hub.plugins.call_one, rec, "hub_contact_hints", ctx=rec.ctx, contact=contact))
+        )
+
+    def failed(plugin_id: str, exc: BaseException) -> None:
+        hub.plugins.records[plugin_id].record_failure(exc, "hub_contact_hints")
+
+    timeout = min(
+        service_of(hub.plugins.records[PART_ID].ctx).config.hint_timeout_s, hub.settings.plugin_timeout_s
+    )
+    return await gather_hints(calls, timeout, failed)
+
+
+@hookimpl
+def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
+    service = service_of(ctx)
+    return [*api.routes(service), *ccb_api.routes(service)]
+
+
+@hookimpl
+def hub_register_event_types(ctx: PluginContext) -> Sequence[EventType]:
+    return list(events.EVENT_TYPES)
+
+
+@hookimpl
+def hub_register_event_handlers(ctx: PluginContext) -> Sequence[EventHandler]:
+    service = service_of(ctx)
+    return [
+        EventHandler(
+            pattern=events.ACCESS_FAILED, handler=events.access_failed_handler(service), durable="access_todo"
+        ),
+        EventHandler(pattern=events.PHONE_DIALOGS, handler=events.dialog_handler(service), durable="dialogs"),
+    ]
+
+
+@hookimpl
+def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
+    return checks.checks(ctx.config)
+
+
+@hookimpl
+def hub_lifespan(ctx: PluginContext) -> AbstractAsyncContextManager[None]:
+    @contextlib.asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        # The screen pop: telephony calls back after storing each inbound call. Without a running
+        # telephony part there is nothing to pop, and contacts are opened by hand.
+        phone = telephony_service(ctx.extras["hub"]) if "hub" in ctx.extras else None
+        service = service_of(ctx)
+        if phone is not None:
+            phone.on_inbound = service.screen_pop
+        try:
+            yield
+        finally:
+            if phone is not None and phone.on_inbound == service.screen_pop:
+                phone.on_inbound = None
+
+    return lifespan()
