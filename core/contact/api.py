@@ -208,6 +208,7 @@ async def require_verified(
     purpose: str = "customer data",
     topic: str = "account",
     change: bool = False,
+    contact_id: str | None = None,
 ) -> ContactAccess:
     """The verified-contact guard for a route on an account's data (ARCHITECTURE §6).
 
@@ -215,12 +216,13 @@ async def require_verified(
     lead, supervisor or the CRO gives ``X-Access-Reason``; otherwise raises 403 saying what is missing.
     Every pass is audited (with ``purpose`` and the contact or reason); a read is logged on the contact
     under ``topic`` (its wrap-up note is drafted from that log), a ``change`` is logged by the workflow
-    once done. Call it after checking that the account exists, so an unknown id is a 404.
+    once done. Call it after checking that the account exists, so an unknown id is a 404. A page form,
+    which cannot send headers, passes the contact it carries as ``contact_id``.
     """
     try:
         return await _service(request).authorize(
             current_staff(request),
-            contact_id=_contact_header(request),
+            contact_id=_contact_header(request) or contact_id,
             reason=request.headers.get(REASON_HEADER),
             purpose=purpose,
             account_id=account_id,

@@ -29,6 +29,7 @@ from core.ccb import port as p
 from core.ccb.codes import BILLABLE_SA_STATUSES
 from core.ccb.errors import CcbError, IllegalTransition, Invalid, NotFound
 from core.clock import local
+from core.contact import require_verified
 from core.contract import PageSpec, PluginContext
 from core.security import current_staff
 from core.staff import Role, Staff
@@ -234,19 +235,15 @@ def _conflict(message: str) -> ClientException:
 async def _require_verified_contact(
     request: Request[Any, Any, Any], account_id: str, contact_id: str | None
 ) -> str:
-    """Customer data needs a contact verified for the account (ARCHITECTURE §6).
+    """Customer data needs a contact verified for the account (ARCHITECTURE §6): the core's guard decides.
 
-    The single place the window payment asks for it. Until the core's contact layer is registered in the
-    hub, this takes the contact id from the ``X-Contact-Id`` header or the request's ``contact_id`` and
-    requires one to be given; point it at the core guard (``require_verified(request, account_id)``) once
-    that layer runs, and the rest of the plugin is unchanged. Returns the contact id recorded on the payment.
+    The header ``X-Contact-Id`` or the form's ``contact_id`` names the CSR's verified contact; a lead may
+    instead give ``X-Access-Reason``. Returns what is recorded on the payment: the contact id, or the reason.
     """
-    given = (request.headers.get(CONTACT_HEADER) or contact_id or "").strip()
-    if not given:
-        raise PermissionDeniedException(
-            f"account {account_id}: a cash payment needs the customer's verified contact (X-Contact-Id)"
-        )
-    return given[:64]
+    access = await require_verified(
+        request, account_id, purpose="cash payment", topic="payment", change=True, contact_id=contact_id
+    )
+    return (access.contact_id or f"reason: {access.reason}")[:64]
 
 
 # -- views -----------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import pytest
 from playwright.async_api import expect
 
 import plugins.cash_handling as cash
+from core.app import create_app
 from core.ccb.seed import identity_key, seed_customers
 from core.hub import Hub
 from core.sections import set_enabled
@@ -35,13 +36,14 @@ CSR = "carla.csr"
 SECTION = "customer-service-center"
 
 
-async def _seed(database_url: str) -> str:
+async def _seed(database_url: str) -> tuple[str, str]:
+    """A CSR, the plugin enabled, one customer, and the CSR's counter contact verified for that customer."""
     settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
     hub = Hub(settings, extra_plugins=[cash], entry_points=False)
     await hub.start()
     try:
         async with hub.db.session() as session:
-            await hub.staff.add_user(
+            _user, token = await hub.staff.add_user(
                 session, name=CSR, role="csr", sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
             )
             await set_enabled(
@@ -53,19 +55,34 @@ async def _seed(database_url: str) -> str:
                 enabled=True,
                 actor="e2e",
             )
-        seeded = await seed_customers(hub.db, 1, 11, identity_key(SECRET))
-        return seeded[0].account_id
+        seeded = (await seed_customers(hub.db, 1, 11, identity_key(SECRET)))[0]
+        auth = {"Authorization": f"Bearer {token}"}
+        transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            opened = await client.post(
+                "/api/contacts", json={"channel": "counter", "account_id": seeded.account_id}, headers=auth
+            )
+            contact_id = opened.json()["contact_id"]
+            verified = await client.post(
+                f"/api/contacts/{contact_id}/verify",
+                json={"account_id": seeded.account_id, "method": "access_code", "value": seeded.access_code},
+                headers=auth,
+            )
+            assert verified.status_code == 200, verified.text
+        return seeded.account_id, contact_id
     finally:
         await hub.stop()
 
 
 @pytest.fixture
-async def account(hub_database_url: str) -> str:
+async def account(hub_database_url: str) -> tuple[str, str]:
     return await _seed(hub_database_url)
 
 
 @pytest.fixture
-def cash_live_hub(hub_database_url: str, account: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def cash_live_hub(
+    hub_database_url: str, account: tuple[str, str], tmp_path: Path
+) -> Iterator[dict[str, Any]]:
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
@@ -98,7 +115,7 @@ def cash_live_hub(hub_database_url: str, account: str, tmp_path: Path) -> Iterat
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
             time.sleep(0.2)
-        yield {"base": base, "account": account}
+        yield {"base": base, "account": account[0], "contact": account[1]}
     finally:
         proc.terminate()
         try:
@@ -123,7 +140,7 @@ async def test_csr_takes_a_cash_payment_and_sees_the_receipt(
     await page.click("#open-drawer button[type=submit]")
     await expect(page.locator("#take-payment")).to_be_visible()
     await page.fill("input[name=account_id]", cash_live_hub["account"])
-    await page.fill("input[name=contact_id]", "contact-42")
+    await page.fill("input[name=contact_id]", cash_live_hub["contact"])
     await page.fill("input[name=amount]", "53.21")
     row = page.locator('tr[data-note="2000"]')
     await row.locator("input[name=count_2000]").fill("3")

@@ -37,6 +37,26 @@ async def accounts(hub: Any) -> list[Any]:
 
 
 @pytest.fixture
+async def contact_of(hub_client: Any, tokens: Any, accounts: Any) -> dict[str, str]:
+    """The CSR's counter contact, verified with the customer's access code, for each seeded account."""
+    out: dict[str, str] = {}
+    for acct in accounts:
+        opened = await hub_client.post(
+            "/api/contacts", json={"channel": "counter", "account_id": acct.account_id}, headers=tokens["csr"]
+        )
+        assert opened.status_code == 201, opened.text
+        cid = opened.json()["contact_id"]
+        verified = await hub_client.post(
+            f"/api/contacts/{cid}/verify",
+            json={"account_id": acct.account_id, "method": "access_code", "value": acct.access_code},
+            headers=tokens["csr"],
+        )
+        assert verified.status_code == 200, verified.text
+        out[acct.account_id] = cid
+    return out
+
+
+@pytest.fixture
 async def tokens(staff_token: Any, enable_plugin: Any) -> dict[str, dict[str, str]]:
     await enable_plugin("cash_handling", SECTION)
     out = {}
@@ -91,7 +111,6 @@ async def open_drawer(client: Any, headers: dict[str, str]) -> dict[str, Any]:
 def payment(account: str, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "account_id": account,
-        "contact_id": "contact-1",
         "amount_cents": 5321,
         "change_cents": 679,
         "note_counts": {"2000": 3},
@@ -107,16 +126,20 @@ async def subjects(hub: Any) -> list[str]:
 
 
 async def test_cash_payment_posts_once_and_drawer_balances(
-    hub: Any, hub_client: Any, tokens: Any, accounts: Any
+    hub: Any, hub_client: Any, tokens: Any, accounts: Any, contact_of: dict[str, str]
 ) -> None:
     csr = tokens["csr"]
     drawer = await open_drawer(hub_client, csr)
     account = accounts[0].account_id
     before = (await hub.ccb.get_balance(account)).balance_cents
     headers = {**csr, "Idempotency-Key": "pay-key-0001"}
-    first = await hub_client.post(f"{API}/payments", json=payment(account), headers=headers)
+    first = await hub_client.post(
+        f"{API}/payments", json=payment(account, contact_id=contact_of[account]), headers=headers
+    )
     assert first.status_code == 201, first.text
-    again = await hub_client.post(f"{API}/payments", json=payment(account), headers=headers)
+    again = await hub_client.post(
+        f"{API}/payments", json=payment(account, contact_id=contact_of[account]), headers=headers
+    )
     assert again.status_code == 200 and again.json()["replayed"]
     assert again.json()["receipt_no"] == first.json()["receipt_no"]
     assert (await hub.ccb.get_balance(account)).balance_cents == before - 5321
@@ -166,13 +189,14 @@ async def test_unbalanced_drawer_escalates_to_lead(hub: Any, hub_client: Any, to
 
 
 async def test_counterfeit_seized_not_credited_custody_submission(
-    hub: Any, hub_client: Any, tokens: Any, accounts: Any
+    hub: Any, hub_client: Any, tokens: Any, accounts: Any, contact_of: dict[str, str]
 ) -> None:
     await open_drawer(hub_client, tokens["csr"])
     account = accounts[1].account_id
     before = (await hub.ccb.get_balance(account)).balance_cents
     body = payment(
         account,
+        contact_id=contact_of[account],
         amount_cents=4000,
         change_cents=0,
         notes=[note(2000), note(2000), note(2000, uv_colour="blue", serial_number="MB12345678A")],
@@ -223,14 +247,20 @@ async def test_counterfeit_seized_not_credited_custody_submission(
     ],
 )
 async def test_bad_payment_input_is_422_and_writes_nothing(
-    hub: Any, hub_client: Any, tokens: Any, accounts: Any, changes: dict[str, Any], field: str
+    hub: Any,
+    hub_client: Any,
+    tokens: Any,
+    accounts: Any,
+    changes: dict[str, Any],
+    field: str,
+    contact_of: dict[str, str],
 ) -> None:
     await open_drawer(hub_client, tokens["csr"])
     account = accounts[0].account_id
     before = (await hub.ccb.get_balance(account)).balance_cents
     r = await hub_client.post(
         f"{API}/payments",
-        json=payment(account, idempotency_key="bad-key-0001", **changes),
+        json=payment(account, contact_id=contact_of[account], idempotency_key="bad-key-0001", **changes),
         headers=tokens["csr"],
     )
     assert r.status_code == 422, r.text
