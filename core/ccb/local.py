@@ -1098,6 +1098,23 @@ class LocalCcb:
 
         return await self._write("unlock_verification", request, idempotency_key, p.AccountSummary, work)
 
+    async def set_mailing_address(
+        self, request: p.SetMailingAddress, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.AccountSummary:
+        async def work(s: AsyncSession) -> p.AccountSummary:
+            account = await self._get(s, m.Account, request.account_id, "account", lock=True)
+            address = self._check_address(request.address, "address")
+            # The account's override wins over the main customer's address (ccb-domain.md §1.3).
+            account.mail_line1 = redact(address.line1)[:120]
+            account.mail_line2 = redact(address.line2)[:120] if address.line2 else None
+            account.mail_city = address.city[:60]
+            account.mail_state = address.state
+            account.mail_zip = address.zip
+            await s.flush()
+            return await self._summary(s, account.id)
+
+        return await self._write("set_mailing_address", request, idempotency_key, p.AccountSummary, work)
+
     # ===============================================================================================
     # customers and premises
 

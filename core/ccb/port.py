@@ -188,6 +188,13 @@ class UnlockVerification(Model, frozen=True):
     account_id: str
 
 
+class SetMailingAddress(Model, frozen=True):
+    """A mailing address for the account's bills and letters (e.g. after returned mail, task 13)."""
+
+    account_id: str
+    address: Address
+
+
 class PersonBrief(Model, frozen=True):
     person_id: str
     name: str
@@ -964,6 +971,10 @@ class CcbPort(Protocol):
         self, request: UnlockVerification, *, actor: str = "system", idempotency_key: str | None = None
     ) -> AccountSummary: ...
 
+    async def set_mailing_address(
+        self, request: SetMailingAddress, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> AccountSummary: ...
+
     async def create_premise(
         self, request: CreatePremise, *, actor: str = "system", idempotency_key: str | None = None
     ) -> PremiseView: ...
@@ -1125,6 +1136,7 @@ WRITE_OPERATIONS: dict[str, tuple[type[Model], Any]] = {
     "set_main_customer": (SetMainCustomer, PersonBrief),
     "set_access_code": (SetAccessCode, PersonView),
     "unlock_verification": (UnlockVerification, AccountSummary),
+    "set_mailing_address": (SetMailingAddress, AccountSummary),
     "create_premise": (CreatePremise, PremiseView),
     "set_property_access": (SetPropertyAccess, PremiseView),
     "start_service": (StartService, StartServiceResult),

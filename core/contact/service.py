@@ -99,7 +99,6 @@ class ContactConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_open_hours: Annotated[int, msgspec.Meta(ge=1, le=72)] = 12
     wrap_up_overdue_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 30
     access_todo_role: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9_]{2,30}$")] = "CSR"
-    address_todo_role: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9_]{2,30}$")] = "BILLING_ADMIN"
     first_due_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 30
 
 
@@ -2026,10 +2025,10 @@ class ContactService:
         address: p.Address | None,
         note: str | None,
     ) -> ReturnedMailView:
-        """Record the outcome of a returned-mail item.
+        """Record the outcome of a returned-mail item (task 13).
 
-        The CCB port has no write for a mailing address yet, so a new address is kept on the item and
-        handed to the billing back office as a To Do (one port write) instead of being applied here.
+        A new address is written to the account in CCB (the account's mailing-address override) before
+        the item is closed; "new contact needed" is recorded for the next contact with the customer.
         """
         item = await self.returned_mail_item(item_id)
         if item.status != "open":
@@ -2037,23 +2036,12 @@ class ContactService:
         if outcome == "new_address" and address is None:
             raise Invalid("address", "is required when the outcome is new_address")
         todo_id: str | None = None
-        if outcome == "new_address":
-            todo = await self.ccb.create_todo(
-                p.CreateToDo(
-                    role=self.config.address_todo_role,
-                    todo_type="ADDRESS_CHANGE",
-                    message=(
-                        f"Returned mail {item_id}: update the mailing address of account {item.account_id} "
-                        "to the address recorded on the item"
-                    ),
-                    related_kind="account",
-                    related_id=item.account_id,
-                    priority=3,
-                ),
+        if outcome == "new_address" and address is not None:
+            await self.ccb.set_mailing_address(
+                p.SetMailingAddress(account_id=item.account_id, address=address),
                 actor=access.actor,
                 idempotency_key=f"returned-mail:{item_id}",
             )
-            todo_id = todo.todo_id
         async with self.db.session() as s:
             row = await s.get(ReturnedMail, item_id, with_for_update=True)
             assert row is not None

@@ -505,10 +505,11 @@ async def test_returned_mail_is_a_work_queue_with_recorded_outcomes(
     resolved = done.json()
     assert (resolved["status"], resolved["outcome"]) == ("resolved", "new_address")
     assert resolved["new_address"]["line1"] == "1200 W Sunset Blvd"
-    todos = await hub.ccb.list_todos(role="BILLING_ADMIN")
-    assert [(t.todo_id, t.todo_type, t.related_id) for t in todos] == [
-        (resolved["followup_todo_id"], "ADDRESS_CHANGE", first.account_id)
-    ]
+    # The new address is now the account's mailing address in CCB (its override of the customer's).
+    summary = await hub.ccb.get_account_summary(first.account_id)
+    assert summary.mailing_address is not None
+    assert (summary.mailing_address.line1, summary.mailing_address.zip) == ("1200 W Sunset Blvd", "90026")
+    assert resolved["followup_todo_id"] is None
     assert (
         await hub_client.post(url, headers=headers, json={"outcome": "new_contact_needed"})
     ).status_code == 409
