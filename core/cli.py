@@ -535,9 +535,11 @@ def _attach_simulators() -> None:
     def simulate() -> None:
         """Simulated external systems for development and tests."""
 
+    from simulators.customer_connect.cli import customer_connect_command
     from simulators.phone.cli import phone_command
 
     simulate.add_command(phone_command)
+    simulate.add_command(customer_connect_command)
 
 
 _attach_simulators()

@@ -1,0 +1,74 @@
+"""Serving Our Seniors (SOS): CSRs refer isolated or struggling seniors to the City's Department of Aging.
+
+A CSR flags a contact (the customer is a senior; they mention they cannot pay or are isolated) and the hub
+hints "may be eligible for SOS" and "refer to HEAP / EZ-SAVE / Lifeline". The CSR files a referral with the
+customer's consent; the Customer Relations Office checks it against the program's services, gives it an SOS
+number, adds contacts, e-mails it to the Department of Aging and notes it on the CCB account, and routes any
+need outside the program (a suspected leak, a repair) to the section that serves it (issue 7 §1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.contract import (
+    CheckKind,
+    CheckSpec,
+    ContactHint,
+    EventType,
+    PageSpec,
+    PluginContext,
+    PluginManifest,
+    Severity,
+)
+from core.hookspecs import hookimpl
+from plugins.sos import api, checks, events
+from plugins.sos.service import SosConfig
+
+PLUGIN_ID = "sos"
+
+
+@hookimpl
+def hub_manifest() -> PluginManifest:
+    return PluginManifest(
+        id=PLUGIN_ID,
+        title="Serving Our Seniors",
+        version="1.0.0",
+        description="SOS referrals from contacts to the Department of Aging, worked by the CRO, and hints.",
+        sections_hint=("call-center", "customer-service-center", "customer-relations", "lead"),
+        config_type=SosConfig,
+    )
+
+
+@hookimpl
+def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
+    return api.routes(ctx)
+
+
+@hookimpl
+def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
+    return api.pages(ctx)
+
+
+@hookimpl
+def hub_register_event_types(ctx: PluginContext) -> Sequence[EventType]:
+    return [EventType(subject=s, payload=p, description=d) for s, p, d in events.EVENT_TYPES]
+
+
+@hookimpl
+def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
+    return [
+        CheckSpec(
+            name="referrals_waiting",
+            run=checks.make_waiting_check(ctx),
+            kind=CheckKind.HEALTH,
+            severity=Severity.WARNING,
+            description="No SOS referral waits for the CRO longer than the configured business days.",
+        )
+    ]
+
+
+@hookimpl
+async def hub_contact_hints(ctx: PluginContext, contact: Any) -> Sequence[ContactHint]:
+    return await api.contact_hints(ctx, contact)

@@ -1,0 +1,28 @@
+"""ASGI entry point for serving the simulator with granian: configuration comes from the environment,
+because granian imports the app in its worker process and cannot pass arguments to it.
+
+``CC_SIM_DATABASE`` (required), ``CC_SIM_USER``, ``CC_SIM_PASSWORD`` (required), ``CC_SIM_GENERATE``,
+``CC_SIM_SEED``. The ``simulate customer-connect`` command sets them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from litestar import Litestar
+
+from simulators.customer_connect.app import SimulatorConfig, create_app
+
+
+def app_from_env() -> Litestar:
+    env = os.environ
+    return create_app(
+        SimulatorConfig(
+            database=Path(env["CC_SIM_DATABASE"]),
+            user=env.get("CC_SIM_USER", "admin"),
+            password=env["CC_SIM_PASSWORD"],
+            generate=int(env.get("CC_SIM_GENERATE", "0")),
+            seed=int(env.get("CC_SIM_SEED", "0")),
+        )
+    )

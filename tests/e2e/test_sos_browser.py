@@ -1,0 +1,136 @@
+"""End to end in Chromium: the CRO works the SOS queue page — accepts a waiting referral (it gets an SOS
+number) and sends it to the Department of Aging, after which the queue is empty."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from playwright.async_api import async_playwright, expect
+
+import plugins.sos as sos
+from core.ccb.seed import identity_key, seed_customers
+from core.hub import Hub
+from core.sections import set_enabled
+from core.settings import Settings
+from plugins.sos.models import Referral
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+
+pytestmark = pytest.mark.browser
+
+SECRET = "e2e-secret"
+SECTION = "customer-relations"
+
+
+async def _seed(database_url: str) -> None:
+    """A CRO with the plugin enabled for the office, one customer, and one referral waiting."""
+    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
+    hub = Hub(settings, extra_plugins=[sos], entry_points=False)
+    await hub.start()
+    try:
+        (customer,) = await seed_customers(hub.db, 1, 5, identity_key(SECRET))
+        async with hub.db.session() as session:
+            await hub.staff.add_user(
+                session, name="rita.cro", role="cro", sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
+            )
+            await set_enabled(
+                session, hub.events, hub.audit, plugin_id="sos", section=SECTION, enabled=True, actor="e2e"
+            )
+            session.add(
+                Referral(
+                    status="filed",
+                    account_id=customer.account_id,
+                    contact_id=None,
+                    access_reason="reported by a meter reader",
+                    reasons=["well_being_check"],
+                    contact_name="Walter Kim",
+                    contact_phone="213-555-0199",
+                    filed_at=hub.clock.now(),
+                    filed_by="staff:e2e",
+                )
+            )
+    finally:
+        await hub.stop()
+
+
+@pytest.fixture
+async def seeded(hub_database_url: str) -> str:
+    await _seed(hub_database_url)
+    return hub_database_url
+
+
+@pytest.fixture
+def sos_live_hub(seeded: str, tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
+        "HUB_DATABASE_URL": seeded,
+        "HUB_SECRET_KEY": SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
+    log = (tmp_path / "granian.log").open("w")
+    granian = str(Path(sys.executable).parent / "granian")
+    args = [
+        granian,
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "core.asgi:app",
+    ]
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+async def test_the_cro_accepts_and_sends_a_referral_from_the_queue(
+    sos_live_hub: str, chromium_path: str
+) -> None:
+    base = sos_live_hub
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page: Any = await (await browser.new_context()).new_page()
+            page.set_default_timeout(15_000)
+            await page.goto(base + "/ui/sos/")
+            await page.fill("input[name=name]", "rita.cro")
+            await page.fill("input[name=password]", E2E_PASSWORD)
+            await page.click("button[type=submit]")
+            await expect(page.locator("h1")).to_have_text("SOS referrals")
+            row = page.locator("#referrals tbody tr[data-referral]")
+            await expect(row).to_have_count(1)
+            await expect(row).to_contain_text("Walter Kim")
+            await row.locator("form.accept button").click()
+            await expect(row.locator(".sos-number")).to_contain_text("SOS-")
+            await row.locator("form.send button").click()
+            await expect(page.locator("#referrals tbody")).to_contain_text("No referral is waiting")
+        finally:
+            await browser.close()
