@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from core.audit import verify_chain
 from core.bus import BusUnavailable
+from core.ccb.offline_api import OFFLINE_ROUTES
 from core.checks import CheckOutcome
 from core.hub import Hub
 from core.mail import MailView, list_outbox
@@ -310,4 +311,5 @@ ROUTES = [
     audit_verify,
     mail_outbox,
     dead_letters,
+    *OFFLINE_ROUTES,
 ]

@@ -24,6 +24,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
 from core import api
+from core.ccb.offline_api import OFFLINE_EXCEPTION_HANDLERS
 from core.hub import Hub
 from core.security import access_guard
 from core.web import pages
@@ -147,6 +148,11 @@ def create_app(hub: Hub, *, manage_hub: bool = True) -> Litestar:
 
     plugin_routers = _plugin_routers(hub)
     core_handlers = [*api.ROUTES, *pages.ROUTES]
+    exception_handlers: dict[Any, Any] = {
+        **OFFLINE_EXCEPTION_HANDLERS,  # CCB offline: 202 {"offline_form": N} for writes, 503 for the outage
+        HTTPException: _on_http_error,
+        Exception: _on_crash,
+    }
     public = [h for h in core_handlers if h.opt.get("access") == "public"]
     guarded = [h for h in core_handlers if h.opt.get("access") != "public"]
     app = Litestar(
@@ -173,7 +179,7 @@ def create_app(hub: Hub, *, manage_hub: bool = True) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="ccbhub", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),
-        exception_handlers={HTTPException: _on_http_error, Exception: _on_crash},
+        exception_handlers=exception_handlers,
         state=State({"hub": hub}),
         debug=False,
     )

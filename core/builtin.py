@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from connectors.smtp import SMTP_CHECK
 from core.ccb.events import CCB_EVENT_TYPES
+from core.ccb.offline import OFFLINE_EVENT_TYPES, OfflineCcb, offline_check
 from core.contract import (
     CheckContext,
     CheckKind,
@@ -50,6 +51,7 @@ def hub_register_event_types(ctx: PluginContext) -> Sequence[EventType]:
         ),
         EventType(subject="hub.sections.added", payload=SectionAdded, description="A section was added."),
         *CCB_EVENT_TYPES,
+        *OFFLINE_EVENT_TYPES,
     ]
 
 
@@ -110,4 +112,6 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
         ),
         # Passes with "mail stays in the outbox" when no HUB_SMTP_URL is set; otherwise connects and NOOPs.
         SMTP_CHECK,
+        # Reports offline mode and the form backlog when a remote CCB is configured; passes for the mock.
+        offline_check(ctx.ccb if isinstance(ctx.ccb, OfflineCcb) else None),
     ]

@@ -520,9 +520,11 @@ def demo_seed(hc: HubContext, credentials_file: str, customers_file: str, custom
 
 
 def _attach_ccb() -> None:
+    from core.ccb.offline_cli import offline_group
     from core.ccb.seed import seed_command
 
     main.add_command(seed_command)
+    main.add_command(offline_group)
 
 
 _attach_ccb()
@@ -535,10 +537,12 @@ def _attach_simulators() -> None:
     def simulate() -> None:
         """Simulated external systems for development and tests."""
 
+    from simulators.ccb_server.cli import ccb_command
     from simulators.customer_connect.cli import customer_connect_command
     from simulators.phone.cli import phone_command
 
     simulate.add_command(phone_command)
+    simulate.add_command(ccb_command)
     simulate.add_command(customer_connect_command)
 
 

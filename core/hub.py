@@ -66,14 +66,22 @@ class Hub:
         self.audit = AuditLog(self.clock)
         self.staff = StaffService(self.db, self.audit, self.clock)
         self.enablement = Enablement()
-        # The CCB port plugins see as ctx.ccb: the embedded mock unless a remote CCB is configured.
-        self.ccb: CcbPort = LocalCcb(
-            self.db,
-            self.clock,
-            identity_key(settings.secret_key),
-            events=self._core_events(),
-            audit=self.audit,
-        )
+        # The CCB port plugins see as ctx.ccb: the embedded mock, or a remote CCB over HTTP behind the
+        # offline journal that records writes as forms while CCB is unreachable (task 17).
+        self.ccb: CcbPort
+        if settings.ccb_url == "local":
+            self.ccb = LocalCcb(
+                self.db,
+                self.clock,
+                identity_key(settings.secret_key),
+                events=self._core_events(),
+                audit=self.audit,
+            )
+        else:
+            from connectors.ccb_http import HttpCcb
+            from core.ccb.offline import OfflineCcb
+
+            self.ccb = OfflineCcb(HttpCcb(settings.ccb_url), self.db, self.clock, self._core_events())
         self.last_checks: list[CheckOutcome] = []
         self.started = False
         self.plugins = PluginManager()
@@ -157,6 +165,9 @@ class Hub:
             await self.mail_sender.stop()
         await self.relay.stop()
         await self.bus.close()
+        close = getattr(self.ccb, "aclose", None)
+        if close is not None:
+            await close()
         await self.db.dispose()
         self.started = False
 

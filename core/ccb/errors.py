@@ -6,7 +6,7 @@ and nothing else for domain problems, so callers handle one set of exceptions wh
 
 from __future__ import annotations
 
-__all__ = ["CcbError", "IllegalTransition", "Invalid", "NotFound", "VerificationLocked"]
+__all__ = ["CcbError", "CcbUnavailable", "IllegalTransition", "Invalid", "NotFound", "VerificationLocked"]
 
 
 class CcbError(Exception):
@@ -51,3 +51,16 @@ class Invalid(CcbError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class CcbUnavailable(CcbError):
+    """CCB cannot be reached: connection refused, timed out, answered 5xx, or the circuit breaker is open.
+
+    Not a domain answer: the request may be retried later (HTTP 503 naming the outage, ARCHITECTURE §7).
+    ``breaker_open`` tells callers the hub stopped trying for a cool-down rather than failing just now.
+    """
+
+    def __init__(self, reason: str, *, breaker_open: bool = False) -> None:
+        super().__init__(f"CCB is unavailable: {reason}")
+        self.reason = reason
+        self.breaker_open = breaker_open

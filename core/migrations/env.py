@@ -8,6 +8,7 @@ from typing import Any
 from alembic import context
 
 import core.ccb.models
+import core.ccb.offline_models
 import core.contact.models
 import core.mail
 import core.models

@@ -40,7 +40,6 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ({"HUB_SMTP_URL": "http://mail"}, "HUB_SMTP_URL"),
         ({"HUB_SMTP_URL": "smtp://mail:notaport"}, "HUB_SMTP_URL"),
         ({"HUB_BUS_URL": "nats://"}, "HUB_BUS_URL"),
-        ({"HUB_CCB_URL": "http://ccb:8100"}, "HUB_CCB_URL"),  # no remote-CCB connector in this build yet
         ({"HUB_CCB_URL": "ftp://ccb"}, "HUB_CCB_URL"),
         ({"HUB_TIMEZONE": "Mars/Olympus"}, "HUB_TIMEZONE"),
         ({"HUB_NO_PLUGINS": "maybe"}, "HUB_NO_PLUGINS"),
@@ -80,8 +79,14 @@ def test_unknown_top_level_key_is_named(tmp_path: Path) -> None:
 
 
 def test_connector_urls_are_accepted_when_the_connector_exists() -> None:
-    s = load_settings(env={"HUB_BUS_URL": "nats://127.0.0.1:4222", "HUB_SMTP_URL": "smtp://u:p@mail:587?starttls=1"})
-    assert s.bus_url.startswith("nats://") and s.smtp_url is not None
+    s = load_settings(
+        env={
+            "HUB_BUS_URL": "nats://127.0.0.1:4222",
+            "HUB_SMTP_URL": "smtp://u:p@mail:587?starttls=1",
+            "HUB_CCB_URL": "http://127.0.0.1:8100",
+        }
+    )
+    assert s.bus_url.startswith("nats://") and s.smtp_url is not None and s.ccb_url.startswith("http://")
 
 
 def test_plugin_tables_are_kept_raw_for_the_plugins(tmp_path: Path) -> None:

@@ -1,0 +1,779 @@
+"""CCB offline mode (task 17, ARCHITECTURE §7): ``OfflineCcb`` wraps a remote CCB port and keeps the hub
+working while CCB is unreachable.
+
+* **Writes** always go out with an idempotency key (one is generated when the caller gave none). When the
+  remote is unreachable or its breaker is open — or older forms are still waiting, so that order holds —
+  the write is journaled as an *offline form* in the hub's own database and the caller gets
+  :class:`RecordedOffline` (the API answers 202 ``{"offline_form": N}``).
+* **Reads** store a snapshot of every successful answer (keyed by method and arguments). While CCB is down
+  a read raises :class:`StaleRead` — a ``CcbUnavailable`` that carries the last known value, when it was
+  fetched and its age. Callers unaware of offline mode therefore fail safe (503 naming the outage); screens
+  that can show stale data catch ``StaleRead`` and label the value with ``age_s``. Identity verification
+  is never answered from a snapshot (a stale "verified" would bypass rules §4.2).
+* :meth:`OfflineCcb.replay` sends the journal to CCB in ``id`` order. The idempotency key makes each form
+  apply exactly once even if the hub dies between CCB's answer and marking the form. A form CCB refuses
+  (``NotFound``, ``IllegalTransition``, ``Invalid``) becomes a To Do for a lead carrying the reason —
+  through the remote's ``create_todo``, or in the hub's ``ccb_offline_todo`` table when CCB refuses that
+  too — never a silent drop. Replay stops at the first outage and resumes from there next time.
+
+Events (core-owned, ``OFFLINE_EVENT_TYPES``): ``hub.offline.entered``, ``hub.offline.form_recorded``,
+``hub.offline.replayed``, ``hub.offline.conflict``, ``hub.offline.left``. Payloads carry form ids,
+operation names and error text of the port's typed errors (ids and status codes, no customer data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.ccb import port as p
+from core.ccb.errors import CcbError, CcbUnavailable, Invalid
+from core.ccb.identity import IdentityMethod
+from core.ccb.offline_models import OfflineForm, OfflineSnapshot, OfflineTodo
+from core.ccb.rest import READ_ROUTES
+from core.clock import Clock
+from core.contract import CheckContext, CheckKind, CheckResult, CheckSpec, EventType
+from core.db import Database
+from core.outbox import EventWriter
+
+__all__ = [
+    "CONFLICT_ROLE",
+    "OFFLINE_EVENT_TYPES",
+    "BacklogStatus",
+    "OfflineCcb",
+    "RecordedOffline",
+    "ReplayReport",
+    "StaleRead",
+    "backlog_status",
+    "offline_check",
+]
+
+CONFLICT_ROLE = "LEAD"
+CONFLICT_TODO_TYPE = "OFFLINE_CONFLICT"
+SYSTEM_ACTOR = "offline-replay"
+
+
+class RecordedOffline(Exception):
+    """The write was journaled as offline form ``form_id`` and will be replayed (HTTP 202).
+
+    Deliberately not a ``CcbError``: nothing went wrong from the caller's point of view, the write is
+    accepted and pending, and code that catches domain errors must not swallow it by accident.
+    """
+
+    def __init__(self, form_id: int, idempotency_key: str, operation: str) -> None:
+        super().__init__(f"CCB is unavailable: {operation} recorded as offline form {form_id}")
+        self.form_id = form_id
+        self.idempotency_key = idempotency_key
+        self.operation = operation
+
+
+class StaleRead(CcbUnavailable):
+    """CCB is down; ``value`` is the last answer it gave to this read, fetched ``age_s`` seconds ago."""
+
+    def __init__(self, reason: str, value: Any, fetched_at: dt.datetime, age_s: float) -> None:
+        super().__init__(reason)
+        self.value = value
+        self.fetched_at = fetched_at
+        self.age_s = age_s
+
+
+# -- events -------------------------------------------------------------------------------------------
+
+
+class OfflineEntered(msgspec.Struct, frozen=True, kw_only=True):
+    reason: str
+
+
+class FormRecorded(msgspec.Struct, frozen=True, kw_only=True):
+    form_id: int
+    operation: str
+
+
+class FormReplayed(msgspec.Struct, frozen=True, kw_only=True):
+    form_id: int
+    operation: str
+
+
+class FormConflict(msgspec.Struct, frozen=True, kw_only=True):
+    form_id: int
+    operation: str
+    reason: str
+    todo_ref: str
+
+
+class OfflineLeft(msgspec.Struct, frozen=True, kw_only=True):
+    replayed: int
+    conflicts: int
+
+
+OFFLINE_EVENT_TYPES = [
+    EventType(subject="hub.offline.entered", payload=OfflineEntered, description="CCB became unreachable."),
+    EventType(
+        subject="hub.offline.form_recorded",
+        payload=FormRecorded,
+        description="A CCB write was journaled as an offline form.",
+    ),
+    EventType(
+        subject="hub.offline.replayed", payload=FormReplayed, description="CCB applied an offline form."
+    ),
+    EventType(
+        subject="hub.offline.conflict",
+        payload=FormConflict,
+        description="CCB refused an offline form; a lead has a To Do with the reason.",
+    ),
+    EventType(
+        subject="hub.offline.left",
+        payload=OfflineLeft,
+        description="The journal is replayed and CCB answers again.",
+    ),
+]
+
+
+class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
+    replayed: int
+    conflicts: int
+    pending: int
+    stopped: str | None = None
+
+
+class BacklogStatus(msgspec.Struct, frozen=True, kw_only=True):
+    pending: int
+    conflicts: int
+    replayed: int
+    oldest_pending_at: dt.datetime | None
+    open_local_todos: int
+
+
+# -- the port -----------------------------------------------------------------------------------------
+
+
+def _snapshot_key(name: str, args: Sequence[Any]) -> str:
+    return hashlib.sha256(msgspec.json.encode([name, list(args)])).hexdigest()
+
+
+class OfflineCcb:
+    """The CCB port with offline forms and stale reads around a remote port (implements ``CcbPort``)."""
+
+    def __init__(
+        self,
+        remote: p.CcbPort,
+        db: Database,
+        clock: Clock,
+        events: EventWriter | None = None,
+        *,
+        batch_size: int = 200,
+    ) -> None:
+        self.remote = remote
+        self._db = db
+        self._clock = clock
+        self._events = events
+        self._batch_size = batch_size
+        self._offline_since: dt.datetime | None = None
+        self._replay_lock = asyncio.Lock()
+
+    @property
+    def offline(self) -> bool:
+        return self._offline_since is not None
+
+    @property
+    def offline_since(self) -> dt.datetime | None:
+        return self._offline_since
+
+    async def aclose(self) -> None:
+        close = getattr(self.remote, "aclose", None)
+        if close is not None:
+            await close()
+
+    def _emit(self, s: AsyncSession, subject: str, payload: msgspec.Struct, actor: str) -> None:
+        if self._events is not None:
+            self._events.emit(s, subject, payload, actor=actor)
+
+    def _enter(self, s: AsyncSession, reason: str, actor: str) -> None:
+        if self._offline_since is None:
+            self._emit(s, "hub.offline.entered", OfflineEntered(reason=reason[:500]), actor)
+
+    async def _has_backlog(self) -> bool:
+        async with self._db.session() as s:
+            found = await s.scalar(select(OfflineForm.id).where(OfflineForm.status == "pending").limit(1))
+        return found is not None
+
+    # -- writes -----------------------------------------------------------------------------------------
+    async def _write(
+        self, name: str, request: msgspec.Struct, actor: str, idempotency_key: str | None
+    ) -> Any:
+        key = (idempotency_key or "").strip() or f"hub-{uuid.uuid4().hex}"
+        if len(key) > 100:
+            raise Invalid("idempotency_key", "must be 1 to 100 characters")
+        if not self.offline and not await self._has_backlog():
+            try:
+                return await getattr(self.remote, name)(request, actor=actor, idempotency_key=key)
+            except CcbUnavailable as exc:
+                # The outcome may be unknown (a lost answer); the same key makes the replay safe either way.
+                reason = exc.reason
+        else:
+            reason = "earlier offline forms are waiting to be replayed"
+        form_id = await self._record(name, request, actor, key, reason)
+        raise RecordedOffline(form_id, key, name)
+
+    async def _record(self, name: str, request: msgspec.Struct, actor: str, key: str, reason: str) -> int:
+        encoded = msgspec.json.encode(request).decode()
+        now = self._clock.now()
+        try:
+            async with self._db.session() as s:
+                self._enter(s, reason, actor)
+                form = OfflineForm(
+                    operation=name,
+                    request=encoded,
+                    idempotency_key=key,
+                    actor=actor,
+                    status="pending",
+                    recorded_at=now,
+                )
+                s.add(form)
+                await s.flush()
+                self._emit(
+                    s, "hub.offline.form_recorded", FormRecorded(form_id=form.id, operation=name), actor
+                )
+                form_id = form.id
+        except IntegrityError:
+            # The caller retried a write it already made offline: same key, same form (idempotent).
+            async with self._db.session() as s:
+                existing = await s.scalar(select(OfflineForm).where(OfflineForm.idempotency_key == key))
+            if existing is None or existing.operation != name or existing.request != encoded:
+                raise Invalid("idempotency_key", "was already used for a different request") from None
+            return existing.id
+        if self._offline_since is None:
+            self._offline_since = now
+        return form_id
+
+    # -- reads ------------------------------------------------------------------------------------------
+    async def _read(self, name: str, *args: Any) -> Any:
+        key = _snapshot_key(name, args)
+        try:
+            value = await getattr(self.remote, name)(*args)
+        except CcbUnavailable as exc:
+            await self._mark_offline(exc.reason)
+            async with self._db.session() as s:
+                snap = await s.get(OfflineSnapshot, key)
+            if snap is None:
+                raise CcbUnavailable(f"{exc.reason}; no earlier answer is stored for this read") from exc
+            stale = msgspec.json.decode(snap.value, type=READ_ROUTES[name].result)
+            age = (self._clock.now() - snap.fetched_at).total_seconds()
+            raise StaleRead(exc.reason, stale, snap.fetched_at, age) from exc
+        encoded = msgspec.json.encode(value).decode()
+        try:
+            async with self._db.session() as s:
+                await s.merge(
+                    OfflineSnapshot(key=key, method=name, value=encoded, fetched_at=self._clock.now())
+                )
+        except IntegrityError:
+            pass  # a concurrent read stored the same snapshot first; either answer is as fresh
+        return value
+
+    async def _mark_offline(self, reason: str) -> None:
+        if self._offline_since is not None:
+            return
+        async with self._db.session() as s:
+            self._enter(s, reason, SYSTEM_ACTOR)
+        self._offline_since = self._clock.now()
+
+    # -- replay -----------------------------------------------------------------------------------------
+    async def replay(self, *, limit: int | None = None) -> ReplayReport:
+        """Send pending forms to CCB in order; stop at the first outage (the rest stay pending)."""
+        async with self._replay_lock:
+            replayed = conflicts = 0
+            stopped: str | None = None
+            last_id = 0
+            while stopped is None and (limit is None or replayed + conflicts < limit):
+                size = (
+                    self._batch_size if limit is None else min(self._batch_size, limit - replayed - conflicts)
+                )
+                async with self._db.session() as s:
+                    batch = (
+                        await s.scalars(
+                            select(OfflineForm)
+                            .where(OfflineForm.status == "pending", OfflineForm.id > last_id)
+                            .order_by(OfflineForm.id)
+                            .limit(size)
+                        )
+                    ).all()
+                if not batch:
+                    break
+                done: list[tuple[OfflineForm, str, str | None, str | None]] = []
+                for form in batch:
+                    try:
+                        outcome = await self._send(form)
+                    except CcbUnavailable as exc:
+                        stopped = exc.reason
+                        break
+                    done.append(outcome)
+                    last_id = form.id
+                # Forms are marked per batch, not per call: a crash in between only means those forms are
+                # sent again, and their idempotency keys make CCB answer without applying them twice.
+                r, c = await self._mark(done)
+                replayed += r
+                conflicts += c
+            pending = await self._count("pending")
+            if pending == 0 and stopped is None and (self.offline or replayed or conflicts):
+                async with self._db.session() as s:
+                    self._emit(
+                        s,
+                        "hub.offline.left",
+                        OfflineLeft(replayed=replayed, conflicts=conflicts),
+                        SYSTEM_ACTOR,
+                    )
+                self._offline_since = None
+            return ReplayReport(replayed=replayed, conflicts=conflicts, pending=pending, stopped=stopped)
+
+    async def _send(self, form: OfflineForm) -> tuple[OfflineForm, str, str | None, str | None]:
+        """Replay one form: ``(form, "replayed", result, None)`` or ``(form, "conflict", reason, todo)``."""
+        request_type, _result_type = p.WRITE_OPERATIONS[form.operation]
+        request = msgspec.json.decode(form.request, type=request_type)
+        try:
+            result = await getattr(self.remote, form.operation)(
+                request, actor=form.actor, idempotency_key=form.idempotency_key
+            )
+        except CcbUnavailable:
+            raise
+        except CcbError as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            return form, "conflict", reason, await self._conflict_todo(form, request, reason)
+        return form, "replayed", msgspec.json.encode(result).decode(), None
+
+    async def _conflict_todo(self, form: OfflineForm, request: msgspec.Struct, reason: str) -> str:
+        message = (
+            f"Offline form {form.id} ({form.operation}, entered by {form.actor} at "
+            f"{form.recorded_at.isoformat(timespec='seconds')}) was refused by CCB on replay: {reason}. "
+            "Resolve it with the customer and re-enter it if it still applies."
+        )[:1000]
+        account_id = getattr(request, "account_id", None)
+        todo = p.CreateToDo(
+            role=CONFLICT_ROLE,
+            todo_type=CONFLICT_TODO_TYPE,
+            message=message,
+            related_kind="account" if isinstance(account_id, str) else None,
+            related_id=account_id if isinstance(account_id, str) else None,
+            priority=2,
+        )
+        key = "todo-" + hashlib.sha256(form.idempotency_key.encode()).hexdigest()[:40]
+        try:
+            view = await self.remote.create_todo(todo, actor=SYSTEM_ACTOR, idempotency_key=key)
+            return f"ccb:{view.todo_id}"
+        except CcbError:
+            # CCB refused the To Do itself (or went down again): keep it in the hub rather than lose it.
+            async with self._db.session() as s:
+                row = OfflineTodo(
+                    form_id=form.id,
+                    role=CONFLICT_ROLE,
+                    message=message,
+                    status="O",
+                    created_at=self._clock.now(),
+                )
+                s.add(row)
+                await s.flush()
+                return f"local:{row.id}"
+
+    async def _mark(self, done: list[tuple[OfflineForm, str, str | None, str | None]]) -> tuple[int, int]:
+        if not done:
+            return 0, 0
+        now = self._clock.now()
+        replayed = conflicts = 0
+        async with self._db.session() as s:
+            for form, status, text, todo_ref in done:
+                if status == "replayed":
+                    values: dict[str, Any] = {"status": "replayed", "replayed_at": now, "result": text}
+                    replayed += 1
+                    self._emit(
+                        s,
+                        "hub.offline.replayed",
+                        FormReplayed(form_id=form.id, operation=form.operation),
+                        SYSTEM_ACTOR,
+                    )
+                else:
+                    values = {"status": "conflict", "replayed_at": now, "reason": text, "todo_ref": todo_ref}
+                    conflicts += 1
+                    self._emit(
+                        s,
+                        "hub.offline.conflict",
+                        FormConflict(
+                            form_id=form.id,
+                            operation=form.operation,
+                            reason=(text or "")[:500],
+                            todo_ref=todo_ref or "",
+                        ),
+                        SYSTEM_ACTOR,
+                    )
+                await s.execute(
+                    update(OfflineForm)
+                    .where(OfflineForm.id == form.id, OfflineForm.status == "pending")
+                    .values(**values)
+                )
+        return replayed, conflicts
+
+    async def _count(self, status: str) -> int:
+        async with self._db.session() as s:
+            n = await s.scalar(
+                select(func.count()).select_from(OfflineForm).where(OfflineForm.status == status)
+            )
+        return int(n or 0)
+
+    async def watch(self, interval_s: float = 15.0) -> None:
+        """Replay whenever there is a backlog, every ``interval_s`` (run as a background task)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            if self.offline or await self._has_backlog():
+                try:
+                    await self.replay()
+                except Exception:  # a failed round must not end the loop; the next round retries
+                    continue
+
+    # -- reads (each stores a snapshot and falls back to it) --------------------------------------------
+    async def get_account_summary(self, account_id: str) -> p.AccountSummary:
+        return await self._read("get_account_summary", account_id)
+
+    async def find_accounts_by_phone(self, phone: str) -> list[str]:
+        return await self._read("find_accounts_by_phone", phone)
+
+    async def find_accounts_by_address(self, line1: str, zip: str) -> list[str]:
+        return await self._read("find_accounts_by_address", line1, zip)
+
+    async def get_person(self, person_id: str) -> p.PersonView:
+        return await self._read("get_person", person_id)
+
+    async def get_premise(self, premise_id: str) -> p.PremiseView:
+        return await self._read("get_premise", premise_id)
+
+    async def get_service_agreement(self, sa_id: str) -> p.ServiceAgreementView:
+        return await self._read("get_service_agreement", sa_id)
+
+    async def get_balance(self, account_id: str) -> p.Balance:
+        return await self._read("get_balance", account_id)
+
+    async def list_financial_transactions(self, account_id: str) -> list[p.FinancialTransactionView]:
+        return await self._read("list_financial_transactions", account_id)
+
+    async def get_bill(self, bill_id: str) -> p.BillView:
+        return await self._read("get_bill", bill_id)
+
+    async def list_bills(self, account_id: str, limit: int = 6) -> list[p.BillView]:
+        return await self._read("list_bills", account_id, limit)
+
+    async def bill_explanation(self, bill_id: str) -> p.BillExplanation:
+        return await self._read("bill_explanation", bill_id)
+
+    async def list_reads(self, meter_id: str) -> list[p.ReadView]:
+        return await self._read("list_reads", meter_id)
+
+    async def get_adjustment(self, adjustment_id: str) -> p.AdjustmentView:
+        return await self._read("get_adjustment", adjustment_id)
+
+    async def get_payment(self, payment_id: str) -> p.PaymentResult:
+        return await self._read("get_payment", payment_id)
+
+    async def get_tender_control(self, tender_control_id: str) -> p.TenderControlView:
+        return await self._read("get_tender_control", tender_control_id)
+
+    async def get_pay_plan(self, pay_plan_id: str) -> p.PayPlanView:
+        return await self._read("get_pay_plan", pay_plan_id)
+
+    async def list_customer_contacts(self, account_id: str) -> list[p.CustomerContactView]:
+        return await self._read("list_customer_contacts", account_id)
+
+    async def list_premise_notes(self, premise_id: str) -> list[p.PremiseNoteView]:
+        return await self._read("list_premise_notes", premise_id)
+
+    async def get_case(self, case_id: str) -> p.CaseView:
+        return await self._read("get_case", case_id)
+
+    async def get_field_activity(self, field_activity_id: str) -> p.FieldActivityView:
+        return await self._read("get_field_activity", field_activity_id)
+
+    async def list_todos(self, role: str | None = None, status: str | None = None) -> list[p.ToDoView]:
+        return await self._read("list_todos", role, status)
+
+    async def verify_identity(
+        self, account_id: str, method: IdentityMethod, value: str, *, actor: str = "system"
+    ) -> bool:
+        # Never from a snapshot: while CCB is down the caller gets CcbUnavailable (rules §4.2).
+        return await self.remote.verify_identity(account_id, method, value, actor=actor)
+
+    # -- writes (journaled as offline forms while CCB is down) ------------------------------------------
+    async def create_customer(
+        self, request: p.CreateCustomer, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.CustomerCreated:
+        return await self._write("create_customer", request, actor, idempotency_key)
+
+    async def add_account_person(
+        self, request: p.AddAccountPerson, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PersonBrief:
+        return await self._write("add_account_person", request, actor, idempotency_key)
+
+    async def set_main_customer(
+        self, request: p.SetMainCustomer, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PersonBrief:
+        return await self._write("set_main_customer", request, actor, idempotency_key)
+
+    async def set_access_code(
+        self, request: p.SetAccessCode, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PersonView:
+        return await self._write("set_access_code", request, actor, idempotency_key)
+
+    async def unlock_verification(
+        self, request: p.UnlockVerification, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.AccountSummary:
+        return await self._write("unlock_verification", request, actor, idempotency_key)
+
+    async def set_mailing_address(
+        self, request: p.SetMailingAddress, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.AccountSummary:
+        return await self._write("set_mailing_address", request, actor, idempotency_key)
+
+    async def create_premise(
+        self, request: p.CreatePremise, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PremiseView:
+        return await self._write("create_premise", request, actor, idempotency_key)
+
+    async def set_property_access(
+        self, request: p.SetPropertyAccess, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PremiseView:
+        return await self._write("set_property_access", request, actor, idempotency_key)
+
+    async def start_service(
+        self, request: p.StartService, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.StartServiceResult:
+        return await self._write("start_service", request, actor, idempotency_key)
+
+    async def cancel_start(
+        self, request: p.CancelStart, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.ServiceAgreementView:
+        return await self._write("cancel_start", request, actor, idempotency_key)
+
+    async def stop_service(
+        self, request: p.StopService, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.ServiceAgreementView:
+        return await self._write("stop_service", request, actor, idempotency_key)
+
+    async def cancel_stop(
+        self, request: p.CancelStop, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.ServiceAgreementView:
+        return await self._write("cancel_stop", request, actor, idempotency_key)
+
+    async def restore_service(
+        self, request: p.RestoreService, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.ServiceAgreementView:
+        return await self._write("restore_service", request, actor, idempotency_key)
+
+    async def add_meter_read(
+        self, request: p.AddMeterRead, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.ReadResult:
+        return await self._write("add_meter_read", request, actor, idempotency_key)
+
+    async def bill_account(
+        self, request: p.BillAccount, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.BillView | None:
+        return await self._write("bill_account", request, actor, idempotency_key)
+
+    async def freeze_bill_segment(
+        self, request: p.FreezeBillSegment, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.BillSegmentView:
+        return await self._write("freeze_bill_segment", request, actor, idempotency_key)
+
+    async def cancel_bill_segment(
+        self, request: p.CancelBillSegment, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.BillSegmentView:
+        return await self._write("cancel_bill_segment", request, actor, idempotency_key)
+
+    async def rebill(
+        self, request: p.Rebill, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.RebillResult:
+        return await self._write("rebill", request, actor, idempotency_key)
+
+    async def create_adjustment(
+        self, request: p.CreateAdjustment, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.AdjustmentView:
+        return await self._write("create_adjustment", request, actor, idempotency_key)
+
+    async def approve_adjustment(
+        self, request: p.ApproveAdjustment, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.AdjustmentView:
+        return await self._write("approve_adjustment", request, actor, idempotency_key)
+
+    async def cancel_adjustment(
+        self, request: p.CancelAdjustment, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.AdjustmentView:
+        return await self._write("cancel_adjustment", request, actor, idempotency_key)
+
+    async def post_payment(
+        self, request: p.PostPayment, *, idempotency_key: str, actor: str = "system"
+    ) -> p.PaymentResult:
+        return await self._write("post_payment", request, actor, idempotency_key)
+
+    async def cancel_payment(
+        self, request: p.CancelPayment, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PaymentResult:
+        return await self._write("cancel_payment", request, actor, idempotency_key)
+
+    async def cancel_tender(
+        self, request: p.CancelTender, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.TenderCanceled:
+        return await self._write("cancel_tender", request, actor, idempotency_key)
+
+    async def open_tender_control(
+        self, request: p.OpenTenderControl, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.TenderControlView:
+        return await self._write("open_tender_control", request, actor, idempotency_key)
+
+    async def start_balancing(
+        self, request: p.StartBalancing, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.TenderControlView:
+        return await self._write("start_balancing", request, actor, idempotency_key)
+
+    async def balance_tender_control(
+        self, request: p.BalanceTenderControl, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.TenderControlView:
+        return await self._write("balance_tender_control", request, actor, idempotency_key)
+
+    async def create_deposit_control(
+        self, request: p.CreateDepositControl, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.DepositControlView:
+        return await self._write("create_deposit_control", request, actor, idempotency_key)
+
+    async def create_pay_plan(
+        self, request: p.CreatePayPlan, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PayPlanView:
+        return await self._write("create_pay_plan", request, actor, idempotency_key)
+
+    async def cancel_pay_plan(
+        self, request: p.CancelPayPlan, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PayPlanView:
+        return await self._write("cancel_pay_plan", request, actor, idempotency_key)
+
+    async def create_payment_arrangement(
+        self,
+        request: p.CreatePaymentArrangement,
+        *,
+        actor: str = "system",
+        idempotency_key: str | None = None,
+    ) -> p.PaymentArrangementView:
+        return await self._write("create_payment_arrangement", request, actor, idempotency_key)
+
+    async def request_deposit(
+        self, request: p.RequestDeposit, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.DepositView:
+        return await self._write("request_deposit", request, actor, idempotency_key)
+
+    async def add_customer_contact(
+        self, request: p.AddCustomerContact, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.CustomerContactView:
+        return await self._write("add_customer_contact", request, actor, idempotency_key)
+
+    async def resolve_customer_contact(
+        self, request: p.ResolveCustomerContact, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.CustomerContactView:
+        return await self._write("resolve_customer_contact", request, actor, idempotency_key)
+
+    async def add_premise_note(
+        self, request: p.AddPremiseNote, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.PremiseNoteView:
+        return await self._write("add_premise_note", request, actor, idempotency_key)
+
+    async def add_alert(
+        self, request: p.AddAlert, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.AlertView:
+        return await self._write("add_alert", request, actor, idempotency_key)
+
+    async def create_case(
+        self, request: p.CreateCase, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.CaseView:
+        return await self._write("create_case", request, actor, idempotency_key)
+
+    async def transition_case(
+        self, request: p.TransitionCase, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.CaseView:
+        return await self._write("transition_case", request, actor, idempotency_key)
+
+    async def create_field_activity(
+        self, request: p.CreateFieldActivity, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.FieldActivityView:
+        return await self._write("create_field_activity", request, actor, idempotency_key)
+
+    async def complete_field_activity(
+        self, request: p.CompleteFieldActivity, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.FieldActivityView:
+        return await self._write("complete_field_activity", request, actor, idempotency_key)
+
+    async def cancel_field_activity(
+        self, request: p.CancelFieldActivity, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.FieldActivityView:
+        return await self._write("cancel_field_activity", request, actor, idempotency_key)
+
+    async def create_todo(
+        self, request: p.CreateToDo, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.ToDoView:
+        return await self._write("create_todo", request, actor, idempotency_key)
+
+    async def update_todo(
+        self, request: p.UpdateToDo, *, actor: str = "system", idempotency_key: str | None = None
+    ) -> p.ToDoView:
+        return await self._write("update_todo", request, actor, idempotency_key)
+
+
+async def backlog_status(db: Database) -> BacklogStatus:
+    """Counts of the journal by outcome and the age of the oldest waiting form."""
+    async with db.session() as s:
+        rows = (await s.execute(select(OfflineForm.status, func.count()).group_by(OfflineForm.status))).all()
+        oldest = await s.scalar(
+            select(func.min(OfflineForm.recorded_at)).where(OfflineForm.status == "pending")
+        )
+        local = await s.scalar(select(func.count()).select_from(OfflineTodo).where(OfflineTodo.status == "O"))
+    counts = {status: int(n) for status, n in rows}
+    if isinstance(oldest, dt.datetime) and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)  # aggregates bypass the column type on SQLite
+    return BacklogStatus(
+        pending=counts.get("pending", 0),
+        conflicts=counts.get("conflict", 0),
+        replayed=counts.get("replayed", 0),
+        oldest_pending_at=oldest,
+        open_local_todos=int(local or 0),
+    )
+
+
+def offline_check(ccb: OfflineCcb | None = None) -> CheckSpec:
+    """A health check: fails while CCB is offline or forms wait to be replayed, naming the backlog."""
+
+    async def run(ctx: CheckContext) -> CheckResult:
+        status = await backlog_status(ctx.db)
+        offline = ccb is not None and ccb.offline
+        details: dict[str, Any] = {
+            "offline": offline,
+            "pending": status.pending,
+            "conflicts": status.conflicts,
+            "open_local_todos": status.open_local_todos,
+        }
+        if offline or status.pending:
+            age = ""
+            if status.oldest_pending_at is not None:
+                age = f", oldest {(ctx.clock.now() - status.oldest_pending_at).total_seconds():.0f}s"
+            state = "CCB offline" if offline else "CCB back, replay pending"
+            return CheckResult(
+                passed=False,
+                message=f"{state}: {status.pending} offline form(s) waiting{age}",
+                details=details,
+            )
+        return CheckResult(passed=True, message="CCB online; no offline forms waiting", details=details)
+
+    return CheckSpec(
+        name="ccb_offline",
+        run=run,
+        kind=CheckKind.HEALTH,
+        description="CCB answers and no offline forms wait to be replayed (ARCHITECTURE §7).",
+    )

@@ -1,0 +1,188 @@
+"""The wire contract of the CCB REST surface: read routes, the write envelope and the problem document.
+
+Shared by the simulated CCB server (which serves a ``CcbPort`` over HTTP) and the HTTP connector (which
+calls it), so the two cannot drift apart. The shape follows ccb-domain §1.18: resources under one base
+path, writes as POSTs, errors as a ``problemDetailDocument`` (``httpStatus``, ``problemType``, ``title``,
+``detail``) extended with the fields our typed errors carry, so the client rebuilds the exact exception.
+
+Reads map one port method to one ``GET`` path; writes are ``POST /ccb/ops/{operation}`` where the
+operation is a key of ``WRITE_OPERATIONS`` (an RPC-ish surface, faithful to the port rather than to every
+CCB business-object path).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from core.ccb import port as p
+from core.ccb.errors import CcbError, CcbUnavailable, IllegalTransition, Invalid, NotFound, VerificationLocked
+
+__all__ = [
+    "READ_ROUTES",
+    "VERIFY_PATH",
+    "WRITE_PATH",
+    "Problem",
+    "ReadRoute",
+    "VerifyAnswer",
+    "VerifyBody",
+    "WriteAnswer",
+    "WriteBody",
+    "error_from_problem",
+    "problem_for",
+]
+
+WRITE_PATH = "/ccb/ops/{operation}"
+VERIFY_PATH = "/ccb/accounts/{account_id}/verify-identity"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRoute:
+    """One read: the ``GET`` path (``{name}`` segments are the method's positional ids) and query args."""
+
+    path: str
+    result: Any
+    query: tuple[str, ...] = ()
+    int_query: frozenset[str] = frozenset()
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+
+READ_ROUTES: dict[str, ReadRoute] = {
+    "get_account_summary": ReadRoute("/ccb/accounts/{account_id}", p.AccountSummary),
+    "find_accounts_by_phone": ReadRoute("/ccb/account-search/phone", list[str], ("phone",)),
+    "find_accounts_by_address": ReadRoute("/ccb/account-search/address", list[str], ("line1", "zip")),
+    "get_person": ReadRoute("/ccb/persons/{person_id}", p.PersonView),
+    "get_premise": ReadRoute("/ccb/premises/{premise_id}", p.PremiseView),
+    "get_service_agreement": ReadRoute("/ccb/service-agreements/{sa_id}", p.ServiceAgreementView),
+    "get_balance": ReadRoute("/ccb/accounts/{account_id}/balance", p.Balance),
+    "list_financial_transactions": ReadRoute(
+        "/ccb/accounts/{account_id}/financial-transactions", list[p.FinancialTransactionView]
+    ),
+    "get_bill": ReadRoute("/ccb/bills/{bill_id}", p.BillView),
+    "list_bills": ReadRoute(
+        "/ccb/accounts/{account_id}/bills", list[p.BillView], ("limit",), frozenset({"limit"})
+    ),
+    "bill_explanation": ReadRoute("/ccb/bills/{bill_id}/explanation", p.BillExplanation),
+    "list_reads": ReadRoute("/ccb/meters/{meter_id}/reads", list[p.ReadView]),
+    "get_adjustment": ReadRoute("/ccb/adjustments/{adjustment_id}", p.AdjustmentView),
+    "get_payment": ReadRoute("/ccb/payments/{payment_id}", p.PaymentResult),
+    "get_tender_control": ReadRoute("/ccb/tender-controls/{tender_control_id}", p.TenderControlView),
+    "get_pay_plan": ReadRoute("/ccb/pay-plans/{pay_plan_id}", p.PayPlanView),
+    "list_customer_contacts": ReadRoute(
+        "/ccb/accounts/{account_id}/customer-contacts", list[p.CustomerContactView]
+    ),
+    "list_premise_notes": ReadRoute("/ccb/premises/{premise_id}/notes", list[p.PremiseNoteView]),
+    "get_case": ReadRoute("/ccb/cases/{case_id}", p.CaseView),
+    "get_field_activity": ReadRoute("/ccb/field-activities/{field_activity_id}", p.FieldActivityView),
+    "list_todos": ReadRoute("/ccb/todos", list[p.ToDoView], ("role", "status")),
+}
+
+
+class WriteBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``POST /ccb/ops/{operation}``: the request Struct travels raw and is decoded by its operation."""
+
+    request: msgspec.Raw
+    actor: str = "system"
+    idempotency_key: str | None = None
+
+
+class WriteAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A write's answer; wrapped because ``bill_account`` may answer ``None``."""
+
+    result: msgspec.Raw
+
+
+class VerifyBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    method: str
+    value: str
+    actor: str = "system"
+
+
+class VerifyAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    verified: bool
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, rename="camel"):
+    """A ``problemDetailDocument`` (ccb-domain §1.18) plus the typed error's own fields."""
+
+    http_status: int
+    problem_type: str
+    title: str
+    detail: str
+    kind: str | None = None
+    id: str | None = None
+    current_status: str | None = None
+    action: str | None = None
+    status_label: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+def problem_for(exc: CcbError) -> Problem:
+    """The document (and so the HTTP status) for a domain error; order matters: subclasses first."""
+    if isinstance(exc, VerificationLocked):
+        return Problem(
+            http_status=423,
+            problem_type="verification_locked",
+            title="Verification locked",
+            detail=str(exc),
+            id=exc.id,
+        )
+    if isinstance(exc, IllegalTransition):
+        return Problem(
+            http_status=409,
+            problem_type="illegal_transition",
+            title="Illegal transition",
+            detail=str(exc),
+            kind=exc.kind,
+            id=exc.id,
+            current_status=exc.current_status,
+            action=exc.action,
+            status_label=exc.status_label,
+        )
+    if isinstance(exc, NotFound):
+        return Problem(
+            http_status=404,
+            problem_type="not_found",
+            title="Not found",
+            detail=str(exc),
+            kind=exc.kind,
+            id=exc.id,
+        )
+    if isinstance(exc, Invalid):
+        return Problem(
+            http_status=422,
+            problem_type="invalid",
+            title="Invalid input",
+            detail=str(exc),
+            field=exc.field,
+            message=exc.message,
+        )
+    if isinstance(exc, CcbUnavailable):
+        return Problem(http_status=503, problem_type="unavailable", title="Unavailable", detail=str(exc))
+    return Problem(http_status=500, problem_type="ccb_error", title="CCB error", detail=str(exc))
+
+
+def error_from_problem(problem: Problem) -> CcbError:
+    """The typed error a problem document stands for (the inverse of :func:`problem_for`)."""
+    kind = problem.kind or "object"
+    ident = problem.id or ""
+    if problem.problem_type == "verification_locked":
+        return VerificationLocked(ident)
+    if problem.problem_type == "illegal_transition":
+        return IllegalTransition(
+            kind, ident, problem.current_status or "", problem.action or "change", problem.status_label
+        )
+    if problem.problem_type == "not_found":
+        return NotFound(kind, ident)
+    if problem.problem_type == "invalid":
+        return Invalid(problem.field or "request", problem.message or problem.detail)
+    if problem.http_status >= 500:
+        return CcbUnavailable(f"HTTP {problem.http_status}: {problem.detail}")
+    return CcbError(problem.detail)
