@@ -7,6 +7,8 @@ it in reverse.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -20,7 +22,7 @@ from core.ccb.local import LocalCcb
 from core.ccb.port import CcbPort
 from core.ccb.seed import identity_key
 from core.checks import CheckOutcome, run_checks
-from core.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock, local
 from core.contact import plugin as contact_part
 from core.contract import CheckContext, PluginContext
 from core.db import Database
@@ -157,9 +159,15 @@ class Hub:
         if self.mail_sender is not None:
             await self.mail_sender.start()
         await self.plugins.start(self.settings.plugin_timeout_s)
+        self._tasks = [asyncio.get_running_loop().create_task(self._ccb_batches(), name="ccb-batches")]
         self.started = True
 
     async def stop(self) -> None:
+        for task in getattr(self, "_tasks", []):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
         await self.plugins.stop()
         if self.mail_sender is not None:
             await self.mail_sender.stop()
@@ -170,6 +178,30 @@ class Hub:
             await close()
         await self.db.dispose()
         self.started = False
+
+    async def run_ccb_batches(self) -> None:
+        """Today's CCB batches (utility zone): due SA starts and stops, pay-plan monitor (§1.5, §1.10)."""
+        if isinstance(self.ccb, LocalCcb):
+            today = local(self.clock.now()).date()
+            await self.ccb.activate_due(today)
+            await self.ccb.finalize_due(today)
+            await self.ccb.monitor_pay_plans(today)
+
+    async def _ccb_batches(self) -> None:
+        """Run the batches now and hourly (each is idempotent); replay offline forms while CCB is remote."""
+        from core.ccb.offline import OfflineCcb
+
+        if isinstance(self.ccb, OfflineCcb):
+            await self.ccb.watch()
+            return
+        while True:
+            try:
+                await self.run_ccb_batches()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("CCB batch run failed; retrying in an hour")
+            await asyncio.sleep(3600)
 
     async def _on_enablement(self, _env: Envelope) -> None:
         await self.enablement.load(self.db)
