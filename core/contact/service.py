@@ -1765,6 +1765,14 @@ class ContactService:
         hardship_reason: str | None,
         key: str | None,
     ) -> p.PayPlanView:
+        if hardship_reason:
+            # Task 35: a plan beyond the standard terms (a hardship plan past 12 months, rules.md §6.3) is a
+            # special plan, created only from an approved escalation — never from the CSR's own request.
+            raise Invalid(
+                "hardship_reason",
+                "a special payment plan needs an approved escalation (POST /api/escalations, kind "
+                "special_payment_plan); this route creates plans on the standard terms",
+            )
         offer = await self.quote_plan(
             account_id,
             amount_cents=amount_cents,

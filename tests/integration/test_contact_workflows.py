@@ -384,6 +384,15 @@ async def test_payment_plans_split_to_the_cent_and_a_missed_installment_shows_on
     )
     assert past.status_code == 422 and key_of(past) == "first_due" and "past" in past.json()["detail"]
 
+    special = await hub_client.post(
+        f"/api/ccb/accounts/{customer.account_id}/payment-plans",
+        headers=headers,
+        json={"installments": 18, "hardship_reason": "medical bills"},
+    )
+    # Beyond the standard terms only through an approved escalation (task 35); nothing is created here.
+    assert special.status_code == 422 and key_of(special) == "hardship_reason"
+    assert "escalation" in special.json()["detail"]
+
     first_due = TODAY + dt.timedelta(days=1)
     created = await hub_client.post(
         f"/api/ccb/accounts/{customer.account_id}/payment-plans",
