@@ -67,6 +67,17 @@ def _plugin_routers(hub: Hub) -> list[Router]:
                 routers.append(
                     Router(path=prefix, route_handlers=rec.routes, opt={"core_part": rec.id}, guards=GUARDS)
                 )
+            if rec.pages:
+                # Core parts' pages declare their full /ui/<part> paths, like the core's own pages.
+                routers.append(
+                    Router(
+                        path="/",
+                        route_handlers=[p.handler for p in rec.pages],
+                        opt={"core_part": rec.id, "page": True},
+                        include_in_schema=False,
+                        guards=GUARDS,
+                    )
+                )
             continue
         if rec.routes:
             routers.append(

@@ -25,7 +25,7 @@ from core.contact.service import (
     HintView,
     gather_hints,
 )
-from core.contract import CheckSpec, EventHandler, EventType, PluginContext, PluginManifest
+from core.contract import CheckSpec, EventHandler, EventType, PageSpec, PluginContext, PluginManifest
 from core.hookspecs import hookimpl
 from core.staff import Staff
 from core.telephony.plugin import telephony_service
@@ -95,6 +95,15 @@ async def _hints(hub: Any, staff: Staff, contact: ContactSnapshot) -> list[HintV
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
     service = service_of(ctx)
     return [*api.routes(service), *ccb_api.routes(service)]
+
+
+@hookimpl
+def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
+    # Imported here: the page module needs the web shell, which imports the hub, which imports this part.
+    from core.contact import pages
+
+    # Declared with full ``/ui/contact`` paths: mounted as they are, not under a per-plugin prefix.
+    return pages.pages()
 
 
 @hookimpl

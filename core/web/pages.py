@@ -28,14 +28,16 @@ def nav_entries(request: Request[Any, Any, Any], staff: Staff) -> list[dict[str,
     hub = hub_of(request)
     entries: list[dict[str, str]] = []
     for rec in hub.plugins.running():
-        if not rec.pages or not hub.enablement.allows(rec.id, staff.sections):
+        core = rec.source == "core"
+        # Core parts' pages are always on; a plugin's only for staff of sections where it is enabled.
+        if not rec.pages or (not core and not hub.enablement.allows(rec.id, staff.sections)):
             continue
         for page in rec.pages:
-            if page.nav_title:
+            roles = page.handler.opt.get("roles")
+            if page.nav_title and (roles is None or staff.role.value in roles):
                 path = sorted(page.handler.paths)[0]
-                entries.append(
-                    {"title": page.nav_title, "href": f"/ui/{rec.id}{path.rstrip('/') or ''}" or "/"}
-                )
+                href = path if core else f"/ui/{rec.id}{path.rstrip('/') or ''}"
+                entries.append({"title": page.nav_title, "href": href})
     return entries
 
 
