@@ -29,9 +29,25 @@ def plugin_module(request: pytest.FixtureRequest) -> Any:
     return importlib.import_module(request.param)
 
 
+def _with_dependencies(module: Any) -> list[Any]:
+    """The plugin and, first, every installed plugin it declares in ``depends_on`` (transitively)."""
+    by_id = {ep.name: ep.value.split(":")[0] for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    ordered: list[Any] = []
+
+    def visit(mod: Any) -> None:
+        for dep in mod.hub_manifest().depends_on:
+            if dep in by_id:
+                visit(importlib.import_module(by_id[dep]))
+        if mod not in ordered:
+            ordered.append(mod)
+
+    visit(module)
+    return ordered
+
+
 @pytest.fixture
 def hub_plugins(plugin_module: Any) -> list[Any]:
-    return [plugin_module]
+    return _with_dependencies(plugin_module)
 
 
 @pytest.fixture

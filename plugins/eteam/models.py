@@ -1,0 +1,85 @@
+"""Tables of the e-team plugin (all prefixed ``eteam_``).
+
+``eteam_incident`` is the e-team's queue: one row per Customer Connect incident pulled while unresolved,
+keyed by its reference number (``YYMMDD-NNNNNN``, ccb-domain.md §3), with the customer's text (redacted
+before storage), the account number found in it, when it was received, its status type and when the
+e-team first answered. ``eteam_response`` records each answer: channel, text, whether action was taken,
+the Customer Connect thread it became and the CCB customer contact that notes it. Times are stored in
+UTC (``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime
+from plugins.eteam.service import Status
+
+
+class Incident(Base):
+    """A Contact Us request in the e-team queue, as last pulled from Customer Connect."""
+
+    __tablename__ = "eteam_incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference_number: Mapped[str] = mapped_column(String(13), unique=True)
+    cc_id: Mapped[int] = mapped_column(Integer, unique=True)
+    subject: Mapped[str] = mapped_column(String(240))
+    customer_text: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(String(10), index=True, nullable=True)
+    contact_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    # Customer Connect's last update; the threads are read again only when it moves.
+    cc_updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    pulled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Response(Base):
+    """One answer of the e-team to an incident, by e-mail or by phone."""
+
+    __tablename__ = "eteam_response"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("eteam_incident.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    action_taken: Mapped[bool] = mapped_column(Boolean)
+    account_id: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    contact_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    cc_thread_id: Mapped[int] = mapped_column(Integer)
+    ccb_contact_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    responded_by: Mapped[str] = mapped_column(String(64))
+    responded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# For tests and tools that build the tables without Alembic (the migration is the source of truth).
+TABLES = [Base.metadata.tables[name] for name in ("eteam_incident", "eteam_response")]
+
+
+async def by_reference(session: AsyncSession, reference_number: str) -> Incident | None:
+    found: Incident | None = await session.scalar(
+        select(Incident).where(Incident.reference_number == reference_number)
+    )
+    return found
+
+
+async def queue(session: AsyncSession, *, include_answered: bool = False) -> list[Incident]:
+    """Unresolved incidents, oldest first; answered ones only when asked for."""
+    query = select(Incident).where(Incident.status == Status.UNRESOLVED)
+    if not include_answered:
+        query = query.where(Incident.answered_at.is_(None))
+    return list(await session.scalars(query.order_by(Incident.received_at, Incident.id).limit(1000)))
+
+
+async def responses_of(session: AsyncSession, incident_id: int) -> list[Response]:
+    rows = await session.scalars(
+        select(Response).where(Response.incident_id == incident_id).order_by(Response.id)
+    )
+    return list(rows)

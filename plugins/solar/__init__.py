@@ -1,0 +1,60 @@
+"""Solar: program facts and answers, net-metered bill explanations, and the voicemail callback queue.
+
+The Solar team answers questions on the Solar Incentive Program, net energy metering and Charge Up L.A.!
+from configured facts (ccb-domain §4.1); explains a net-metered bill in plain words from the kWh
+delivered and received per period, priced through the R-1A tiers with credits carried forward; and
+works a queue of voicemails left by callers, each returned within one business day with its outcome
+recorded (issue 7 §4; task 29).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
+from core.hookspecs import hookimpl
+from plugins.solar import api, checks, events
+from plugins.solar.service import SolarConfig
+
+PLUGIN_ID = "solar"
+
+
+@hookimpl
+def hub_manifest() -> PluginManifest:
+    return PluginManifest(
+        id=PLUGIN_ID,
+        title="Solar",
+        version="1.0.0",
+        description="Solar and EV program facts, net-metered bill explanations and the voicemail callbacks.",
+        sections_hint=("solar",),
+        config_type=SolarConfig,
+    )
+
+
+@hookimpl
+def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
+    return api.routes(ctx)
+
+
+@hookimpl
+def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
+    return api.pages(ctx)
+
+
+@hookimpl
+def hub_register_event_types(ctx: PluginContext) -> Sequence[EventType]:
+    return [EventType(subject=s, payload=p, description=d) for s, p, d in events.EVENT_TYPES]
+
+
+@hookimpl
+def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
+    return [
+        CheckSpec(
+            name="voicemails_returned",
+            run=checks.make_voicemail_check(ctx),
+            kind=CheckKind.HEALTH,
+            severity=Severity.WARNING,
+            description="Every voicemail left for the Solar team is returned within one business day.",
+        )
+    ]
