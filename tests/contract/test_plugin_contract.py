@@ -31,7 +31,9 @@ def plugin_module(request: pytest.FixtureRequest) -> Any:
 
 def _with_dependencies(module: Any) -> list[Any]:
     """The plugin and, first, every installed plugin it declares in ``depends_on`` (transitively)."""
-    by_id = {ep.name: ep.value.split(":")[0] for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    by_id = {
+        ep.name: ep.value.split(":")[0] for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    }
     ordered: list[Any] = []
 
     def visit(mod: Any) -> None:
