@@ -73,7 +73,7 @@ class Benchmark:
 _REGISTRY: dict[str, Benchmark] = {}
 
 # Modules of this package that hold infrastructure rather than benchmarks; discover() skips them.
-_NOT_BENCHMARKS = frozenset({"registry", "report", "bare_app", "loadgen", "procs"})
+_NOT_BENCHMARKS = frozenset({"registry", "report", "bare_app", "sse_app", "loadgen", "procs"})
 
 
 def benchmark(name: str, *, order: int = 100) -> Callable[[BenchmarkFn], BenchmarkFn]:
