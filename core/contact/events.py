@@ -90,6 +90,8 @@ class ContactWrappedUp(msgspec.Struct, frozen=True, kw_only=True):
     drafted: bool
     ccb_contact_id: str | None
     premise_note_id: str | None
+    # Set when CCB was down: the note waits in the offline journal under this form number (task 17).
+    offline_form: int | None = None
 
 
 class VerificationLockCleared(msgspec.Struct, frozen=True, kw_only=True):

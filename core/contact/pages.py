@@ -55,8 +55,8 @@ def dollars(cents: int) -> str:
     return f"{sign}${whole:,}.{part:02d}"
 
 
-def offline_recorded(exc: RecordedOffline) -> str:
-    return f"CCB offline — recorded as form {exc.form_id}"
+def offline_recorded(form_id: int) -> str:
+    return f"CCB offline — recorded as form {form_id}"
 
 
 def offline_stale(exc: StaleRead) -> str:
@@ -320,7 +320,7 @@ async def add_note(
         )
         summary = "note added to the account"
     except RecordedOffline as exc:
-        banner = offline_recorded(exc)
+        banner = offline_recorded(exc.form_id)
         summary = f"note recorded as offline form {exc.form_id}"
     await service.note_change(access, "note", summary)
     return await _contact_page(
@@ -342,20 +342,18 @@ async def wrap_up(
     if data.note_kind not in ("customer", "premise"):
         return await _contact_page(request, service, contact_id, message="Choose a customer or premise note.")
     try:
-        await service.wrap_up(
+        closed = await service.wrap_up(
             current_staff(request),
             contact_id,
             note_kind=data.note_kind,  # type: ignore[arg-type]  # checked just above
             note=data.note[:4000] or None,
             premise_id=data.premise_id.strip() or None,
         )
-    except RecordedOffline as exc:
-        # The note is journaled for replay, but the service closes the contact only after CCB answers:
-        # the CSR sees the form number and the contact stays open until CCB is back.
-        return await _contact_page(request, service, contact_id, banner=offline_recorded(exc))
     except Invalid as exc:
         return await _contact_page(request, service, contact_id, message=exc.message)
-    return await _contact_page(request, service, contact_id, message="Contact closed.")
+    # With CCB down the note is journaled and the contact closes anyway; the CSR sees the form number.
+    banner = offline_recorded(closed.offline_form) if closed.offline_form else None
+    return await _contact_page(request, service, contact_id, banner=banner, message="Contact closed.")
 
 
 @get(

@@ -34,6 +34,7 @@ from core.ccb.codes import SA_TYPES
 from core.ccb.errors import IllegalTransition, Invalid, NotFound, VerificationLocked
 from core.ccb.identity import IdentityMethod, normalize_phone
 from core.ccb.ids import IdKind, new_id
+from core.ccb.offline import RecordedOffline
 from core.ccb.payplan import Cadence, PayPlanError, quote
 from core.ccb.rates import RateConfig, RateError, format_cents, load_default_config, lot_size_class
 from core.ccb.reads import HighLowStatus, MeterRead, ReadError, ReadType, Register, high_low_check
@@ -177,6 +178,8 @@ class ContactView(View, frozen=True):
     premise_note_id: str | None
     actions: list[ActionView] = []
     hints: list[HintView] = []
+    # Only on the wrap-up's own answer: CCB was down and the note waits as this offline form (task 17).
+    offline_form: int | None = None
 
     def snapshot(self) -> ContactSnapshot:
         return ContactSnapshot(
@@ -1147,28 +1150,17 @@ class ContactService:
         key = f"contact-wrap-up:{contact_id}"
         ccb_contact_id: str | None = None
         premise_note_id: str | None = None
-        if note_kind == "premise":
-            if premise_id is None:
-                raise Invalid("premise_id", "is required for a premise note")
-            await self._premise_of_verified(contact_id, verified, premise_id)
-            premise_note = await self.ccb.add_premise_note(
-                p.AddPremiseNote(premise_id=premise_id, text=text), actor=staff.actor, idempotency_key=key
+        offline_form: int | None = None
+        if note_kind == "premise" and premise_id is None:
+            raise Invalid("premise_id", "is required for a premise note")
+        try:
+            ccb_contact_id, premise_note_id = await self._wrap_up_note(
+                staff, contact_id, view, verified, note_kind, text, premise_id, target_account, key
             )
-            premise_note_id = premise_note.note_id
-        elif target_account is not None:
-            contact_class, contact_type = classify_contact(a.kind for a in view.actions)
-            logged = await self.ccb.add_customer_contact(
-                p.AddCustomerContact(
-                    contact_class=contact_class,
-                    contact_type=contact_type,
-                    log_text=text,
-                    method=view.channel,  # type: ignore[arg-type]  # Channel is a subset of the port's
-                    account_id=target_account,
-                ),
-                actor=staff.actor,
-                idempotency_key=key,
-            )
-            ccb_contact_id = logged.contact_id
+        except RecordedOffline as exc:
+            # CCB is down and the note is journaled (task 17): the replay enters it under the same key, so
+            # the contact closes now and the CSR takes the next call instead of holding this one open.
+            offline_form = exc.form_id
         async with self.db.session() as s:
             row = await self._load(s, contact_id, lock=True)
             if row.status != CLOSED:
@@ -1180,9 +1172,10 @@ class ContactService:
                 row.note = text
                 row.ccb_contact_id = ccb_contact_id
                 row.premise_note_id = premise_note_id
-                self._add_action(
-                    s, row.id, staff.actor, "call.wrapped_up", "contact wrapped up", target_account
-                )
+                summary = "contact wrapped up"
+                if offline_form is not None:
+                    summary += f"; note recorded as offline form {offline_form}"
+                self._add_action(s, row.id, staff.actor, "call.wrapped_up", summary, target_account)
                 self.events.emit(
                     s,
                     ev.WRAPPED_UP,
@@ -1192,6 +1185,7 @@ class ContactService:
                         drafted=drafted,
                         ccb_contact_id=ccb_contact_id,
                         premise_note_id=premise_note_id,
+                        offline_form=offline_form,
                     ),
                     actor=staff.actor,
                 )
@@ -1200,9 +1194,52 @@ class ContactService:
                     actor=staff.actor,
                     action="contact.wrapped_up",
                     target=f"contact:{row.id}",
-                    detail={"note_kind": note_kind, "drafted": drafted, "account": target_account},
+                    detail={
+                        "note_kind": note_kind,
+                        "drafted": drafted,
+                        "account": target_account,
+                        "offline_form": offline_form,
+                    },
                 )
-            return await self._view(s, row)
+            closed = await self._view(s, row)
+        return msgspec.structs.replace(closed, offline_form=offline_form) if offline_form else closed
+
+    async def _wrap_up_note(
+        self,
+        staff: Staff,
+        contact_id: str,
+        view: ContactView,
+        verified: Sequence[str],
+        note_kind: NoteKind,
+        text: str,
+        premise_id: str | None,
+        target_account: str | None,
+        key: str,
+    ) -> tuple[str | None, str | None]:
+        """Write the wrap-up note to CCB; returns (customer contact id, premise note id)."""
+        if note_kind == "premise":
+            if premise_id is None:
+                raise Invalid("premise_id", "is required for a premise note")
+            await self._premise_of_verified(contact_id, verified, premise_id)
+            premise_note = await self.ccb.add_premise_note(
+                p.AddPremiseNote(premise_id=premise_id, text=text), actor=staff.actor, idempotency_key=key
+            )
+            return None, premise_note.note_id
+        if target_account is None:
+            return None, None
+        contact_class, contact_type = classify_contact(a.kind for a in view.actions)
+        logged = await self.ccb.add_customer_contact(
+            p.AddCustomerContact(
+                contact_class=contact_class,
+                contact_type=contact_type,
+                log_text=text,
+                method=view.channel,  # type: ignore[arg-type]  # Channel is a subset of the port's
+                account_id=target_account,
+            ),
+            actor=staff.actor,
+            idempotency_key=key,
+        )
+        return logged.contact_id, None
 
     async def _premise_of_verified(self, contact_id: str, accounts: Sequence[str], premise_id: str) -> None:
         await self.ccb.get_premise(premise_id)  # unknown premise -> 404

@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from core.ccb.billing import local_time
+from core.ccb.offline import RecordedOffline
 from core.ccb.seed import DEFAULT_AS_OF, SeedAccount, identity_key, seed_customers
 from core.clock import ManualClock
+from core.contact.service import service_for
 from core.models import AuditRecord, OutboxEvent
 
 TODAY = DEFAULT_AS_OF + dt.timedelta(days=3)  # the seeded year ends on DEFAULT_AS_OF
@@ -283,6 +285,41 @@ async def test_account_summary_and_bill_explanation_carry_the_ports_amounts(
         "phone",
     )
     assert logged[0].log_text == note
+
+
+async def test_wrap_up_with_ccb_offline_closes_the_contact_and_names_the_form(
+    hub: Any, hub_client: Any, staff_token: Any, customers: list[SeedAccount], monkeypatch: Any
+) -> None:
+    ann = bearer(await staff_token("csr", "call-center", name="ann"))
+    customer = customers[0]
+    contact = (await open_contact(hub_client, ann))["contact_id"]
+    await verify(hub_client, ann, contact, customer.account_id, customer.access_code)
+    service = service_for(hub)
+    assert service is not None
+    keys: list[str | None] = []
+
+    async def journaled(_command: Any, *, actor: str, idempotency_key: str | None = None) -> Any:
+        # What OfflineCcb raises once CCB is down: the write is journaled under the caller's key.
+        keys.append(idempotency_key)
+        raise RecordedOffline(41, idempotency_key or "", "add_customer_contact")
+
+    monkeypatch.setattr(service.ccb, "add_customer_contact", journaled)
+    r = await hub_client.post(
+        f"/api/contacts/{contact}/wrap-up", headers=ann, json={"note_kind": "customer", "note": "Paid."}
+    )
+    assert r.status_code == 200, r.text
+    closed = r.json()
+    assert (closed["status"], closed["offline_form"], closed["ccb_contact_id"]) == ("closed", 41, None)
+    # The replay enters the note under the wrap-up's own key, so a second wrap-up cannot log it twice.
+    assert keys == [f"contact-wrap-up:{contact}"]
+    assert "note recorded as offline form 41" in closed["actions"][-1]["summary"]
+    again = await hub_client.get(f"/api/contacts/{contact}", headers=ann)
+    assert again.json()["status"] == "closed" and again.json()["offline_form"] is None
+    async with hub.db.session() as s:
+        wrapped = await s.scalar(select(OutboxEvent).where(OutboxEvent.subject == "hub.contact.wrapped_up"))
+        audit = await s.scalar(select(AuditRecord).where(AuditRecord.action == "contact.wrapped_up"))
+    assert wrapped is not None and '"offline_form":41' in wrapped.envelope
+    assert audit is not None and audit.detail["offline_form"] == 41
 
 
 async def test_bad_contact_input_is_named(

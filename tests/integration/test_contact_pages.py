@@ -176,12 +176,13 @@ async def test_note_written_while_ccb_is_offline_shows_the_form_number(
     assert text_of(noted.text, "offline-banner") == "CCB offline — recorded as form 7"
     assert "note recorded as offline form 7" in noted.text  # on the contact's log, for the wrap-up note
 
-    # The wrap-up's note is journaled too; the contact stays open until CCB takes it.
+    # The wrap-up's note is journaled too, and the contact closes: the replay enters the note later.
     wrapped = await post_form(
         csr, noted, f"{PAGE_PREFIX}/{contact_id}/wrap-up", note_kind="customer", note="x"
     )
     assert text_of(wrapped.text, "offline-banner") == "CCB offline — recorded as form 7"
-    assert text_of(wrapped.text, "contact-status") == "open"
+    assert text_of(wrapped.text, "contact-status") == "closed"
+    assert "note recorded as offline form 7" in wrapped.text.split("contact wrapped up", 1)[1][:80]
 
 
 async def test_stale_summary_shows_its_age(
