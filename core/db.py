@@ -54,6 +54,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Execution option marking a read-only session's connection (see Database.read).
+READ_ONLY = "hub_read_only"
+
+
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -70,7 +74,10 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         # BEGIN IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead of one
         # failing with SQLITE_BUSY_SNAPSHOT half-way (the audit chain reads its tail, then appends).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only session (Database.read) takes no lock: WAL readers see a snapshot and never block
+        # writers or each other, so a page of reads no longer waits behind every other request's writes.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -95,6 +102,9 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -105,6 +115,18 @@ class Database:
         """A session whose transaction commits on success and rolls back on any error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: one consistent snapshot, no write lock taken on SQLite.
+
+        Writing through it is a programming error; on SQLite the write would have to upgrade the lock
+        and could fail with "database is locked" under load instead of queueing like ``session()``.
+        The transaction is rolled back at the end, so nothing written by mistake is ever kept.
+        """
+        async with self._readers() as session, session.begin() as tx:
+            yield session
+            await tx.rollback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -201,3 +201,19 @@ async def test_times_come_back_timezone_aware_utc(migrated_db: Database) -> None
         back = (await session.get(Section, "tz-test")).created_at  # type: ignore[union-attr]
     assert back == when
     assert back.utcoffset() == dt.timedelta(0)
+
+
+async def test_a_read_session_neither_waits_for_a_writer_nor_keeps_a_write(migrated_db: Database) -> None:
+    before = len(DEFAULT_SECTIONS)
+    async with migrated_db.session() as writer:
+        writer.add(Section(slug="night-desk", title="Night desk"))
+        await writer.flush()  # the writer holds its lock (BEGIN IMMEDIATE on SQLite) until it commits
+        # A reader gets the last committed snapshot at once; a second writer would wait here instead.
+        async with asyncio.timeout(5), migrated_db.read() as reader:
+            assert len((await reader.scalars(select(Section))).all()) == before
+    async with migrated_db.read() as reader:
+        assert len((await reader.scalars(select(Section))).all()) == before + 1
+        reader.add(Section(slug="mistake", title="Written through a read session"))
+        await reader.flush()
+    async with migrated_db.read() as reader:
+        assert await reader.get(Section, "mistake") is None  # rolled back, never kept
