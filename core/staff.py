@@ -157,7 +157,7 @@ class StaffService:
         return staff
 
     async def _load_by_token(self, digest: str) -> Staff | None:
-        async with self._db.session() as session:
+        async with self._db.read() as session:
             user = await session.scalar(
                 select(StaffUser)
                 .join(ApiToken, ApiToken.user_id == StaffUser.id)
@@ -168,7 +168,7 @@ class StaffService:
             return _snapshot(user) if user else None
 
     async def _load_by_session(self, digest: str) -> Staff | None:
-        async with self._db.session() as session:
+        async with self._db.read() as session:
             row = await session.get(WebSession, digest)
             if row is None or row.expires_at <= self._clock.now():
                 return None

@@ -776,7 +776,7 @@ class ContactService:
         raise AssertionError("unreachable")
 
     async def get_contact(self, staff: Staff, contact_id: str) -> ContactView:
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             row = await self._load(s, contact_id)
             self._may_see(staff, row)
             view = await self._view(s, row)
@@ -793,12 +793,12 @@ class ContactService:
         raise AccessDenied(f"contact {row.id} belongs to {row.owner}")
 
     async def find_by_dialog(self, dialog_id: str) -> list[ContactView]:
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             rows = (await s.scalars(select(Contact).where(Contact.dialog_id == dialog_id))).all()
             return [await self._view(s, r, actions=False) for r in rows]
 
     async def my_contacts(self, staff: Staff) -> list[ContactView]:
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             rows = (
                 await s.scalars(
                     select(Contact)
