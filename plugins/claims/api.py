@@ -1,31 +1,52 @@
-"""HTTP side of the claims plugin: JSON routes under /api/claims and the open-claims page under /ui.
+"""HTTP side of the claims plugin: JSON routes under /api/claims and the claims desk page under /ui/claims.
 
 Intake is taken by contact workers from a verified contact (or by a lead, supervisor or the CRO giving an
 access reason); the review actions (ask for information, grant, deny) belong to the CRO and supervisors;
 anyone who takes intake may report a claim that looks fraudulent to security.
 
+The page and the JSON routes call the same operations (``file_claim``, ``add_document``, ``request_info``,
+``info_received``, ``grant``, ``deny``, ``report_fraud``); a page handler only turns form fields into the
+request Struct the JSON route decodes, and an error into the page re-rendered with it.
+
 Nothing half-written: a refused request writes nothing. A decision first makes its calls to other systems
 (the CCB credit, the decision letter), each with an idempotency key derived from the claim, and only then
 commits the claim's new status with its event and audit record in one transaction; if that commit fails,
-retrying the decision replays those calls instead of crediting or writing twice.
+retrying the decision replays those calls instead of crediting or writing twice. Documents sent with an
+intake are checked before the claim is written and stored in the same transaction as the claim.
 
 Status codes: 400 for a body that is not JSON; 422 naming the field (``extra[0].key``) for a body that
 breaks the schema or a rule (including a grant above the amount claimed, a non-positive credit or an
 uncovered loss); 403 without a verified contact or the role; 404 for an unknown account, claim or
-document; 409 for an action the claim's status forbids; 413 for a document over the size limit.
+document; 409 for an action the claim's status forbids; 413 for a document over the size limit. The page
+answers with the same codes, re-rendered with the message naming the field.
+
+Page forms opt out of the framework's CSRF middleware and check the token themselves after the access
+guard, so an anonymous post is sent to the login page rather than refused as a bad token.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ClientException
+from litestar.exceptions import (
+    ClientException,
+    NotFoundException,
+    PermissionDeniedException,
+    ServiceUnavailableException,
+)
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,8 +54,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.ccb import codes
 from core.ccb import port as p
 from core.ccb.errors import CcbError, IllegalTransition, Invalid, NotFound
-from core.contact import ContactAccess, require_verified
-from core.contact.service import CONTACT_ROLES, service_for
+from core.ccb.offline import RecordedOffline
+from core.contact import ContactAccess
+from core.contact.api import CONTACT_HEADER, REASON_HEADER
+from core.contact.pages import dollars
+from core.contact.service import CONTACT_ROLES, REASON_ROLES, AccessDenied, service_for
 from core.contract import PageSpec, PluginContext
 from core.mail import MailError
 from core.redact import redact
@@ -42,10 +66,19 @@ from core.security import current_staff, hub_of
 from core.staff import Staff
 from core.web.pages import render
 from plugins.claims import events
-from plugins.claims.models import Claim, ClaimDocument, ClaimIncident, by_key
+from plugins.claims.models import (
+    Claim,
+    ClaimDocument,
+    ClaimIncident,
+    by_key,
+    decided_since,
+    documents_of,
+    undecided,
+)
 from plugins.claims.service import (
     ACCOUNT_ID,
     DAY_SECONDS,
+    LOCAL_TZ,
     UNDECIDED,
     Address,
     ClaimsConfig,
@@ -56,6 +89,7 @@ from plugins.claims.service import (
     check_grant,
     claim_number,
     credit_service,
+    dollars_to_cents,
     is_overdue,
     letter_decision,
     review,
@@ -67,7 +101,12 @@ from plugins.claims.service import (
 WORKERS = {"roles": list(CONTACT_ROLES)}
 DECIDERS = {"roles": ["cro", "supervisor"]}
 STAFF = {"access": "staff"}
+FORM = {"exclude_from_csrf": True}
 IDEMPOTENCY_HEADER = "idempotency-key"
+# Receipts and photos sent with one intake form; more go up one by one on the claim afterwards.
+MAX_INTAKE_DOCUMENTS = 5
+# How far back the page lists decisions, so the desk sees what it just granted or denied.
+RECENT_DECISIONS = dt.timedelta(days=14)
 SYSTEM_ACTOR = "system:claims"  # creates the CCB credit, which the deciding person then approves
 
 AccountId = Annotated[str, msgspec.Meta(pattern=ACCOUNT_ID)]
@@ -77,6 +116,7 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"\S")]
 Key = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:@<>+-]{8,120}$")]
 Cents = Annotated[int, msgspec.Meta(ge=-1_000_000_000, le=1_000_000_000)]
 SaId = Annotated[str, msgspec.Meta(pattern=r"^\d{10}$")]
+ContactId = Annotated[str, msgspec.Meta(pattern=r"^\d{10}$")]
 
 
 # -- request bodies --------------------------------------------------------------------------------------
@@ -91,6 +131,8 @@ class IntakeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     description: Text
     claimed_cents: Annotated[int, msgspec.Meta(gt=0)]
     claimant_email: Address | None = None
+    # The verified contact the claim is taken in; the ``X-Contact-Id`` header wins (forms cannot send it).
+    contact_id: ContactId | None = None
     idempotency_key: Key | None = None
 
 
@@ -304,6 +346,100 @@ async def _account_exists(ctx: PluginContext, account_id: str) -> None:
         raise InputError("account_id", f"no account {account_id}", 404) from None
 
 
+async def _access(
+    request: Request[Any, Any, Any],
+    account_id: str,
+    *,
+    purpose: str,
+    contact_id: str | None = None,
+    reason: str | None = None,
+) -> ContactAccess:
+    """The contact layer's verified-contact guard (ARCHITECTURE §6) for a change to a claim's account.
+
+    Passes for the caller's open contact verified for ``account_id`` or for a lead, supervisor or the CRO
+    giving a reason (a claim mailed in has no contact). The headers win; ``contact_id`` and ``reason`` are
+    what a page form carries, since a form cannot send headers. Audited by the layer.
+    """
+    service = service_for(hub_of(request))
+    if service is None:
+        raise ServiceUnavailableException("the contact layer is not running")
+    header_contact = (request.headers.get(CONTACT_HEADER) or "").strip() or None
+    header_reason = (request.headers.get(REASON_HEADER) or "").strip() or None
+    try:
+        return await service.authorize(
+            current_staff(request),
+            contact_id=header_contact or contact_id,
+            reason=header_reason or reason,
+            purpose=purpose,
+            account_id=account_id,
+            topic="claim",
+            change=True,
+        )
+    except AccessDenied as exc:
+        raise PermissionDeniedException(str(exc)) from None
+    except NotFound as exc:
+        raise NotFoundException(str(exc)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentIn:
+    """An uploaded document that passed the configured type and size limits (its type sniffed)."""
+
+    filename: str
+    data: bytes
+    content_type: str
+    label: str | None = None
+
+
+async def read_document(config: ClaimsConfig, upload: UploadFile | None, label: str = "") -> DocumentIn:
+    """Read an upload and check it before anything is written; the declared type is not trusted."""
+    if upload is None:
+        raise InputError("file", "a document is required (multipart field 'file')")
+    data = await upload.read(config.max_document_bytes + 1)
+    if not data:
+        raise InputError("file", f"{upload.filename or 'the document'} is empty")
+    if len(data) > config.max_document_bytes:
+        raise InputError("file", f"is larger than {config.max_document_bytes} bytes", 413)
+    kind = sniff(data[:16])
+    if kind is None or kind not in config.document_types:
+        raise InputError("file", f"must be one of {', '.join(config.document_types)}")
+    return DocumentIn(
+        filename=(upload.filename or "document")[-200:],
+        data=data,
+        content_type=kind,
+        label=_clean(label[:80]) if label else None,
+    )
+
+
+def _document_row(claim_id: int, doc: DocumentIn, actor: str, now: dt.datetime) -> ClaimDocument:
+    return ClaimDocument(
+        claim_id=claim_id,
+        filename=doc.filename,
+        label=doc.label,
+        content_type=doc.content_type,
+        size=len(doc.data),
+        sha256=hashlib.sha256(doc.data).hexdigest(),
+        data=doc.data,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+
+
+async def _audit_document(ctx: PluginContext, session: AsyncSession, actor: str, doc: ClaimDocument) -> None:
+    await ctx.audit.append(
+        session,
+        actor=actor,
+        action="claims.document_added",
+        target=f"claims_claim:{doc.claim_id}",
+        detail={
+            "document_id": doc.id,
+            "content_type": doc.content_type,
+            "size": doc.size,
+            "sha256": doc.sha256,
+        },
+    )
+
+
 async def _note_change(request: Request[Any, Any, Any], access: ContactAccess, text: str) -> None:
     """Log the change on the contact, so its wrap-up note mentions it."""
     service = service_for(hub_of(request))
@@ -359,9 +495,17 @@ def _resume_clock(c: Claim, now: dt.datetime, config: ClaimsConfig) -> None:
 
 # -- operations ------------------------------------------------------------------------------------------
 async def file_claim(
-    ctx: PluginContext, request: Request[Any, Any, Any], data: IntakeIn
+    ctx: PluginContext,
+    request: Request[Any, Any, Any],
+    data: IntakeIn,
+    *,
+    reason: str | None = None,
+    documents: Sequence[DocumentIn] = (),
 ) -> tuple[Claim, bool]:
-    """Take a claim from a verified contact; a repeated idempotency key returns the first claim."""
+    """Take a claim from a verified contact (or with ``reason``), with its checked ``documents``.
+
+    A repeated idempotency key returns the first claim and stores no document again.
+    """
     config: ClaimsConfig = ctx.config
     now = ctx.clock.now()
     if data.incident not in config.incidents:
@@ -374,8 +518,8 @@ async def file_claim(
         raise InputError("incident_date", "is in the future")
     key = _key(request, data.idempotency_key)
     await _account_exists(ctx, data.account_id)
-    access = await require_verified(
-        request, data.account_id, purpose="file a claim", topic="claim", change=True
+    access = await _access(
+        request, data.account_id, purpose="file a claim", contact_id=data.contact_id, reason=reason
     )
     coverage = review(data.loss, config)
     claim = Claim(
@@ -404,6 +548,11 @@ async def file_claim(
                     return earlier, True
             session.add(claim)
             await session.flush()
+            for doc in documents:
+                row = _document_row(claim.id, doc, access.actor, now)
+                session.add(row)
+                await session.flush()
+                await _audit_document(ctx, session, access.actor, row)
             ctx.events.emit(session, events.FILED, _payload(claim, access.actor, now), actor=access.actor)
             await ctx.audit.append(
                 session,
@@ -432,48 +581,29 @@ async def file_claim(
 
 
 async def add_document(
-    ctx: PluginContext, request: Request[Any, Any, Any], claim_id: int, upload: UploadFile | None, label: str
+    ctx: PluginContext,
+    request: Request[Any, Any, Any],
+    claim_id: int,
+    upload: UploadFile | None,
+    label: str,
+    *,
+    contact_id: str | None = None,
+    reason: str | None = None,
 ) -> ClaimDocument:
     """Keep a receipt or photo for a claim once its type and size pass the configured limits."""
     config: ClaimsConfig = ctx.config
     async with ctx.db.session() as session:
         claim = await _load(session, claim_id)
-    access = await require_verified(
-        request, claim.account_id, purpose="add a claim document", topic="claim", change=True
+    access = await _access(
+        request, claim.account_id, purpose="add a claim document", contact_id=contact_id, reason=reason
     )
-    if upload is None:
-        raise InputError("file", "a document is required (multipart field 'file')")
-    data = await upload.read(config.max_document_bytes + 1)
-    if not data:
-        raise InputError("file", "the document is empty")
-    if len(data) > config.max_document_bytes:
-        raise InputError("file", f"is larger than {config.max_document_bytes} bytes", 413)
-    kind = sniff(data[:16])
-    if kind is None or kind not in config.document_types:
-        raise InputError("file", f"must be one of {', '.join(config.document_types)}")
-    now = ctx.clock.now()
+    doc = await read_document(config, upload, label)
     async with ctx.db.session() as session:
-        doc = ClaimDocument(
-            claim_id=claim.id,
-            filename=(upload.filename or "document")[-200:],
-            label=_clean(label[:80]) if label else None,
-            content_type=kind,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
-            uploaded_by=access.actor,
-            uploaded_at=now,
-        )
-        session.add(doc)
+        row = _document_row(claim.id, doc, access.actor, ctx.clock.now())
+        session.add(row)
         await session.flush()
-        await ctx.audit.append(
-            session,
-            actor=access.actor,
-            action="claims.document_added",
-            target=f"claims_claim:{claim.id}",
-            detail={"document_id": doc.id, "content_type": kind, "size": doc.size, "sha256": doc.sha256},
-        )
-    return doc
+        await _audit_document(ctx, session, access.actor, row)
+    return row
 
 
 async def _customer_email(ctx: PluginContext, account_id: str) -> str | None:
@@ -755,6 +885,23 @@ async def report_fraud(ctx: PluginContext, staff: Staff, claim_id: int, reason: 
     return claim, report.id
 
 
+async def load_document(ctx: PluginContext, claim_id: int, document_id: int) -> ClaimDocument:
+    async with ctx.db.session() as session:
+        doc = await session.get(ClaimDocument, document_id)
+    if doc is None or doc.claim_id != claim_id:
+        raise InputError("document_id", f"no document #{document_id} on claim #{claim_id}", 404)
+    return doc
+
+
+def document_response(doc: ClaimDocument) -> Response[bytes]:
+    """A document as a download: never rendered inline, so an upload cannot run as a page of the hub."""
+    return Response(
+        doc.data,
+        media_type=doc.content_type,
+        headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 # -- JSON routes -----------------------------------------------------------------------------------------
 def routes(ctx: PluginContext) -> list[Any]:
     config: ClaimsConfig = ctx.config
@@ -822,15 +969,10 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @get("/{claim_id:int}/documents/{document_id:int}", opt=WORKERS, summary="A document's bytes")
     async def document_route(claim_id: FromPath[int], document_id: FromPath[int]) -> Response[bytes]:
-        async with ctx.db.session() as session:
-            doc = await session.get(ClaimDocument, document_id)
-        if doc is None or doc.claim_id != claim_id:
-            raise InputError("document_id", f"no document #{document_id} on claim #{claim_id}", 404).http()
-        return Response(
-            doc.data,
-            media_type=doc.content_type,
-            headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"},
-        )
+        try:
+            return document_response(await load_document(ctx, claim_id, document_id))
+        except InputError as exc:
+            raise exc.http() from None
 
     @post("/{claim_id:int}/need-info", opt=DECIDERS, status_code=200, summary="Ask the customer for more")
     async def info_route(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> ClaimView:
@@ -896,23 +1038,324 @@ def routes(ctx: PluginContext) -> list[Any]:
 
 
 # -- pages -----------------------------------------------------------------------------------------------
+def _signed_secret(token: str, key: str) -> str | None:
+    """The random part of a CSRF token, if its signature checks out under ``key``."""
+    if len(token) <= CSRF_SECRET_LENGTH:
+        return None
+    secret = token[:CSRF_SECRET_LENGTH]
+    signature = generate_csrf_hash(secret, key)
+    return secret if hmac.compare_digest(token[CSRF_SECRET_LENGTH:], signature) else None
+
+
+async def posted_form(request: Request[Any, Any, Any]) -> Any:
+    """The form, once the posted CSRF token and the cookie carry the same signed secret (double submit)."""
+    config = request.app.csrf_config
+    if config is None:  # pragma: no cover - the hub always configures CSRF
+        raise PermissionDeniedException("CSRF protection is not configured")
+    form = await request.form()
+    sent = request.headers.get(config.header_name) or form.get("_csrf_token")
+    cookie = request.cookies.get(config.cookie_name)
+    if not isinstance(sent, str) or not cookie:
+        raise PermissionDeniedException("CSRF token verification failed")
+    mine, theirs = _signed_secret(sent, config.secret), _signed_secret(cookie, config.secret)
+    if mine is None or theirs is None or not hmac.compare_digest(mine, theirs):
+        raise PermissionDeniedException("CSRF token verification failed")
+    # The middleware is skipped for these handlers, so hand the token on to a page re-rendered with an error.
+    ScopeState.from_scope(request.scope).csrf_token = sent
+    return form
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def convert(raw: dict[str, Any], type_: type[Any]) -> Any:
+    """Form fields into the request Struct the JSON route decodes; a bad field is an :class:`InputError`."""
+    try:
+        return msgspec.convert(raw, type_)
+    except msgspec.ValidationError as exc:
+        raise InputError(_field_in(exc), str(exc).split(" - at ")[0]) from None
+
+
+def _uploads(form: Any, name: str) -> list[UploadFile]:
+    # An empty file input still sends a part, with no file name.
+    return [u for u in form.getall(name, []) if isinstance(u, UploadFile) and u.filename]
+
+
+INTAKE_FIELDS = (
+    "contact_id",
+    "access_reason",
+    "account_id",
+    "claimant_name",
+    "claimant_email",
+    "incident",
+    "incident_date",
+    "loss",
+    "description",
+    "claimed",
+    "idempotency_key",
+)
+
+
 def pages(ctx: PluginContext) -> list[PageSpec]:
     config: ClaimsConfig = ctx.config
 
-    @get("/", opt=STAFF)
-    async def open_claims(request: Request[Any, Any, Any]) -> Response[Any]:
+    async def notice_for(staff: Staff, claim_id: int, what: str) -> str | None:
+        """The line confirming what the last form did, read back from the claim (and CCB for a credit)."""
+        async with ctx.db.session() as session:
+            claim = await session.get(Claim, claim_id)
+        if claim is None:
+            return None
+        number = claim_number(claim.id, claim.filed_at)
+        if what == "filed":
+            covered = "covered" if claim.covered else "not covered"
+            return f"Claim {number} filed for account {claim.account_id}: {covered}. {claim.coverage_reason}"
+        if claim.status == Status.GRANTED and claim.granted_cents is not None:
+            line = (
+                f"Claim {number} granted: {dollars(claim.granted_cents)} credited to service agreement "
+                f"{claim.sa_id} (adjustment {claim.adjustment_id}); decision letter #{claim.letter_id}."
+            )
+            if claim.decided_by != staff.actor:
+                return line  # the balance is shown only to the person who just posted the credit
+            try:
+                balance = await ctx.ccb.get_balance(claim.account_id)
+            except CcbError:
+                return line  # the credit is posted; only the read-back failed
+            return f"{line} Account {claim.account_id} balance now {dollars(balance.balance_cents)}."
+        if claim.status == Status.DENIED:
+            return f"Claim {number} denied; decision letter #{claim.letter_id} gives the reason."
+        if claim.status == Status.FRAUD_REPORTED:
+            return f"Claim {number} reported to security as suspected fraud; no credit will be posted."
+        if claim.status == Status.INFO_REQUESTED:
+            return f"Claim {number}: the customer was asked for more information; the SLA clock is paused."
+        return f"Claim {number} is back in review; the SLA clock runs again."
+
+    async def desk(
+        request: Request[Any, Any, Any],
+        *,
+        status_code: int = 200,
+        error: str | None = None,
+        notice: str | None = None,
+        values: dict[str, Any] | None = None,
+        action: dict[str, Any] | None = None,
+    ) -> Response[Any]:
+        """The claims desk: open claims with their SLA and actions, the intake form, recent decisions."""
+        staff = current_staff(request)
         now = ctx.clock.now()
         async with ctx.db.session() as session:
-            rows = list(
-                await session.scalars(
-                    select(Claim)
-                    .where(Claim.status.in_([s.value for s in UNDECIDED]))
-                    .order_by(Claim.filed_at, Claim.id)
-                    .limit(500)
-                )
-            )
+            rows = await undecided(session)
+            done = await decided_since(session, now - RECENT_DECISIONS)
+            docs = await documents_of(session, [c.id for c in rows])
+        today = now.astimezone(LOCAL_TZ).date()
         return render(
-            request, "claims/open.html", title="Open claims", items=[view(c, now, config) for c in rows]
+            request,
+            "claims/open.html",
+            status_code=status_code,
+            title="Claims",
+            items=[view(c, now, config, docs.get(c.id)) for c in rows],
+            decided=[view(c, now, config) for c in done],
+            error=error,
+            notice=notice,
+            values=values or {"incident_date": today.isoformat()},
+            action=action or {},
+            incidents=sorted(config.incidents),
+            coverage=sorted(config.coverage.items()),
+            sla_days=config.sla_business_days,
+            max_documents=MAX_INTAKE_DOCUMENTS,
+            document_types=config.document_types,
+            can_file=staff.role.value in WORKERS["roles"],
+            can_decide=staff.role.value in DECIDERS["roles"],
+            can_give_reason=staff.role in REASON_ROLES,
+            money=dollars,
+            # A fresh key per rendered form: submitting it twice files one claim.
+            form_key=f"form:{secrets.token_urlsafe(18)}",
         )
 
-    return [PageSpec(handler=open_claims, nav_title="Claims")]
+    async def attempt(
+        request: Request[Any, Any, Any],
+        run: Callable[[], Awaitable[str]],
+        *,
+        values: dict[str, Any] | None = None,
+        action: dict[str, Any] | None = None,
+    ) -> Response[Any]:
+        """Run a form's operation; go to the page it names, or re-render the desk with the error."""
+        try:
+            target = await run()
+        except InputError as exc:
+            error, status_code = str(exc), exc.status_code
+        except (PermissionDeniedException, NotFoundException, ServiceUnavailableException) as exc:
+            error, status_code = str(exc.detail), exc.status_code
+        except RecordedOffline as exc:
+            error = (
+                f"CCB is offline: the change was recorded as offline form {exc.form_id} and is sent when "
+                "CCB is back; submit the decision again then to close the claim."
+            )
+            status_code = 202
+        else:
+            return Redirect(target, status_code=303)
+        return await desk(request, status_code=status_code, error=error, values=values, action=action)
+
+    @get("/", opt=STAFF)
+    async def open_claims(
+        request: Request[Any, Any, Any],
+        filed: Annotated[int | None, QueryParameter()] = None,
+        done: Annotated[int | None, QueryParameter()] = None,
+    ) -> Response[Any]:
+        notice = None
+        if filed is not None:
+            notice = await notice_for(current_staff(request), filed, "filed")
+        elif done is not None:
+            notice = await notice_for(current_staff(request), done, "done")
+        return await desk(request, notice=notice)
+
+    @post(
+        "/intake",
+        opt={**WORKERS, **FORM},
+        request_max_body_size=MAX_INTAKE_DOCUMENTS * config.max_document_bytes + 200_000,
+    )
+    async def intake_form(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await posted_form(request)
+        values = {k: _text(form, k) for k in INTAKE_FIELDS}
+        uploads = _uploads(form, "documents")
+
+        async def run() -> str:
+            data: IntakeIn = convert(
+                {
+                    "account_id": values["account_id"],
+                    "claimant_name": values["claimant_name"],
+                    "incident": values["incident"],
+                    "incident_date": values["incident_date"],
+                    "loss": values["loss"],
+                    "description": values["description"],
+                    "claimed_cents": dollars_to_cents(values["claimed"]),
+                    "claimant_email": values["claimant_email"] or None,
+                    "contact_id": values["contact_id"] or None,
+                    "idempotency_key": values["idempotency_key"] or None,
+                },
+                IntakeIn,
+            )
+            if len(uploads) > MAX_INTAKE_DOCUMENTS:
+                raise InputError(
+                    "documents", f"at most {MAX_INTAKE_DOCUMENTS} with the intake; add more later"
+                )
+            docs: list[DocumentIn] = []
+            for upload in uploads:
+                try:
+                    docs.append(await read_document(config, upload))
+                except InputError as exc:
+                    message = str(exc).split(": ", 1)[1]
+                    raise InputError("documents", f"{upload.filename}: {message}", exc.status_code) from None
+            claim, _replayed = await file_claim(
+                ctx, request, data, reason=values["access_reason"] or None, documents=docs
+            )
+            return f"/ui/claims/?filed={claim.id}"
+
+        return await attempt(request, run, values=values)
+
+    @post(
+        "/{claim_id:int}/documents",
+        opt={**WORKERS, **FORM},
+        request_max_body_size=config.max_document_bytes + 100_000,
+    )
+    async def document_form(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> Response[Any]:
+        form = await posted_form(request)
+        fields = {k: _text(form, k) for k in ("label", "contact_id", "access_reason")}
+        uploads = _uploads(form, "file")
+
+        async def run() -> str:
+            await add_document(
+                ctx,
+                request,
+                claim_id,
+                uploads[0] if uploads else None,
+                fields["label"],
+                contact_id=fields["contact_id"] or None,
+                reason=fields["access_reason"] or None,
+            )
+            return f"/ui/claims/#claim-{claim_id}"
+
+        return await attempt(request, run, action={"claim_id": claim_id, "form": "documents", **fields})
+
+    @get("/{claim_id:int}/documents/{document_id:int}", opt=WORKERS)
+    async def document_page(claim_id: FromPath[int], document_id: FromPath[int]) -> Response[bytes]:
+        try:
+            return document_response(await load_document(ctx, claim_id, document_id))
+        except InputError as exc:
+            raise NotFoundException(str(exc)) from None
+
+    @post("/{claim_id:int}/need-info", opt={**DECIDERS, **FORM})
+    async def info_form(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> Response[Any]:
+        form = await posted_form(request)
+        fields = {"message": _text(form, "message")}
+
+        async def run() -> str:
+            data: InfoIn = convert(fields, InfoIn)
+            await request_info(ctx, current_staff(request), claim_id, data.message)
+            return f"/ui/claims/?done={claim_id}"
+
+        return await attempt(request, run, action={"claim_id": claim_id, "form": "need-info", **fields})
+
+    @post("/{claim_id:int}/info-received", opt={**WORKERS, **FORM})
+    async def resume_form(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> Response[Any]:
+        form = await posted_form(request)
+        fields = {"note": _text(form, "note")}
+
+        async def run() -> str:
+            data: ResumeIn = convert({"note": fields["note"] or None}, ResumeIn)
+            await info_received(ctx, current_staff(request), claim_id, data.note)
+            return f"/ui/claims/?done={claim_id}"
+
+        return await attempt(request, run, action={"claim_id": claim_id, "form": "info-received", **fields})
+
+    @post("/{claim_id:int}/grant", opt={**DECIDERS, **FORM})
+    async def grant_form(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> Response[Any]:
+        form = await posted_form(request)
+        fields = {k: _text(form, k) for k in ("amount", "reason", "sa_id")}
+
+        async def run() -> str:
+            raw = {
+                "amount_cents": dollars_to_cents(fields["amount"]),
+                "reason": fields["reason"],
+                "sa_id": fields["sa_id"] or None,
+            }
+            await grant(ctx, current_staff(request), claim_id, convert(raw, GrantIn))
+            return f"/ui/claims/?done={claim_id}"
+
+        return await attempt(request, run, action={"claim_id": claim_id, "form": "grant", **fields})
+
+    @post("/{claim_id:int}/deny", opt={**DECIDERS, **FORM})
+    async def deny_form(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> Response[Any]:
+        form = await posted_form(request)
+        fields = {"reason": _text(form, "reason")}
+
+        async def run() -> str:
+            data: DenyIn = convert(fields, DenyIn)
+            await deny(ctx, current_staff(request), claim_id, data.reason)
+            return f"/ui/claims/?done={claim_id}"
+
+        return await attempt(request, run, action={"claim_id": claim_id, "form": "deny", **fields})
+
+    @post("/{claim_id:int}/fraud", opt={**WORKERS, **FORM})
+    async def fraud_form(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> Response[Any]:
+        form = await posted_form(request)
+        fields = {"reason": _text(form, "reason")}
+
+        async def run() -> str:
+            data: FraudIn = convert(fields, FraudIn)
+            await report_fraud(ctx, current_staff(request), claim_id, data.reason)
+            return f"/ui/claims/?done={claim_id}"
+
+        return await attempt(request, run, action={"claim_id": claim_id, "form": "fraud", **fields})
+
+    forms: Sequence[Any] = (
+        intake_form,
+        document_form,
+        document_page,
+        info_form,
+        resume_form,
+        grant_form,
+        deny_form,
+        fraud_form,
+    )
+    return [PageSpec(handler=open_claims, nav_title="Claims"), *(PageSpec(handler=h) for h in forms)]

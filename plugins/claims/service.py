@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -163,6 +164,19 @@ def check_grant(amount_cents: int, claimed_cents: int, coverage: Coverage) -> No
 def letter_decision(amount_cents: int, claimed_cents: int) -> str:
     """The ``decision`` word of the decision letter for a grant."""
     return "approved" if amount_cents >= claimed_cents else "partially approved"
+
+
+_DOLLARS = re.compile(r"(-?)\$?(\d{1,9})(?:\.(\d{1,2}))?")
+
+
+def dollars_to_cents(text: str) -> int | str:
+    """Dollars as staff type them (``"125"``, ``"$1,090.5"``, ``"-1.00"``) to integer cents, never through a
+    float. Anything else comes back unchanged, so the request Struct refuses it naming the field."""
+    m = _DOLLARS.fullmatch(text.strip().replace(",", ""))
+    if not m:
+        return text
+    cents = int(m.group(2)) * 100 + int((m.group(3) or "0").ljust(2, "0"))
+    return -cents if m.group(1) else cents
 
 
 # -- the SLA clock ---------------------------------------------------------------------------------------

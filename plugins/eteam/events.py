@@ -13,6 +13,7 @@ import msgspec
 
 PULLED = "hub.eteam.incident.pulled"
 RESPONDED = "hub.eteam.incident.responded"
+NOTED = "hub.eteam.incident.noted"
 
 
 class IncidentPulled(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,7 +42,20 @@ class IncidentResponded(msgspec.Struct, frozen=True, kw_only=True):
     responded_at: dt.datetime
 
 
+class IncidentNoted(msgspec.Struct, frozen=True, kw_only=True):
+    """Action on the account followed an answer: a CCB customer contact quoting the reference was added."""
+
+    reference_number: str
+    cc_id: int
+    response_id: int
+    account_id: str
+    ccb_contact_id: str
+    noted_by: str
+    noted_at: dt.datetime
+
+
 EVENT_TYPES: list[tuple[str, type[msgspec.Struct], str]] = [
     (PULLED, IncidentPulled, "A Contact Us incident was pulled from Customer Connect into the e-team queue."),
     (RESPONDED, IncidentResponded, "The e-team answered an incident by e-mail or phone (CCB note if acted)."),
+    (NOTED, IncidentNoted, "A CCB note quoting the reference was added to an answer after action was taken."),
 ]

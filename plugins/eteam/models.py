@@ -4,8 +4,9 @@
 keyed by its reference number (``YYMMDD-NNNNNN``, ccb-domain.md §3), with the customer's text (redacted
 before storage), the account number found in it, when it was received, its status type and when the
 e-team first answered. ``eteam_response`` records each answer: channel, text, whether action was taken,
-the Customer Connect thread it became and the CCB customer contact that notes it. Times are stored in
-UTC (``UTCDateTime``).
+the Customer Connect thread it became and the CCB customer contact that notes it (written with the answer,
+or added to it afterwards when the action on the account followed the answer). Times are stored in UTC
+(``UTCDateTime``).
 """
 
 from __future__ import annotations
@@ -83,3 +84,28 @@ async def responses_of(session: AsyncSession, incident_id: int) -> list[Response
         select(Response).where(Response.incident_id == incident_id).order_by(Response.id)
     )
     return list(rows)
+
+
+async def answered_open(session: AsyncSession, *, limit: int = 100) -> list[Incident]:
+    """Answered incidents still open in Customer Connect (unresolved or waiting), latest answer first: where
+    a CCB note is added once action is taken after the answer."""
+    query = (
+        select(Incident)
+        .where(Incident.answered_at.is_not(None), Incident.status.in_([Status.UNRESOLVED, Status.WAITING]))
+        .order_by(Incident.answered_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+async def responses_by_incident(session: AsyncSession, incident_ids: list[int]) -> dict[int, list[Response]]:
+    """The responses of several incidents at once, oldest first."""
+    found: dict[int, list[Response]] = {i: [] for i in incident_ids}
+    if not incident_ids:
+        return found
+    rows = await session.scalars(
+        select(Response).where(Response.incident_id.in_(incident_ids)).order_by(Response.id)
+    )
+    for r in rows:
+        found[r.incident_id].append(r)
+    return found

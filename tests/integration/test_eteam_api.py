@@ -268,3 +268,192 @@ async def test_bad_input_unknown_incidents_and_roles(
             method, path, headers=staff["cal"], json={"channel": "email", "text": "x"}
         )
         assert r.status_code == 403, (method, path, r.text)
+
+
+async def test_a_note_added_after_the_answer_quotes_the_reference_once(
+    hub: Any,
+    hub_client: Any,
+    sim: Any,
+    staff: dict[str, dict[str, str]],
+    customers: list[SeedAccount],
+    published: list[Envelope],
+    drain: Any,
+) -> None:
+    queue = await pulled(hub_client, staff["eve"])
+    ref = queue[2]["reference_number"]
+    account = customers[1].account_id
+    note = {"text": "Called back and set up a payment arrangement.", "account_id": account}
+    early = await hub_client.post(f"{API}/incidents/{ref}/ccb-note", headers=staff["eve"], json=note)
+    assert early.status_code == 409, early.text  # nothing answered yet
+    answer = {"channel": "email", "text": "We will call you back today."}
+    r = await hub_client.post(f"{API}/incidents/{ref}/respond", headers=staff["eve"], json=answer)
+    assert r.status_code == 201, r.text
+    no_contact = await hub_client.post(f"{API}/incidents/{ref}/ccb-note", headers=staff["eve"], json=note)
+    assert no_contact.status_code == 403, no_contact.text
+    bad = await hub_client.post(f"{API}/incidents/{ref}/ccb-note", headers=staff["eve"], json={"text": " "})
+    assert bad.status_code == 422 and bad.json()["extra"][0]["key"] == "text"
+
+    contact_id = await verified_contact(hub_client, staff["eve"], customers[1])
+    with_contact = {**staff["eve"], "X-Contact-Id": contact_id}
+    noted = await hub_client.post(f"{API}/incidents/{ref}/ccb-note", headers=with_contact, json=note)
+    assert noted.status_code == 201, noted.text
+    response = noted.json()["responses"][0]
+    assert (response["action_taken"], response["account_id"], response["contact_id"]) == (
+        True,
+        account,
+        contact_id,
+    )
+    notes = [c for c in await hub.ccb.list_customer_contacts(account) if ref in c.log_text]
+    assert [n.contact_id for n in notes] == [response["ccb_contact_id"]] and notes[0].method == "email"
+    again = await hub_client.post(f"{API}/incidents/{ref}/ccb-note", headers=with_contact, json=note)
+    assert again.status_code == 409
+    assert len([c for c in await hub.ccb.list_customer_contacts(account) if ref in c.log_text]) == 1
+    await drain()
+    assert [e.data["ccb_contact_id"] for e in published if e.subject == "hub.eteam.incident.noted"] == [
+        response["ccb_contact_id"]
+    ]
+
+
+# -- the e-team page (/ui/eteam): the same operations through HTML forms --------------------------------
+PAGE = "/ui/eteam"
+PAGE_PASSWORD = "eteam-page-password"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+async def sign_in(client: Any, staff_token: Any, role: str, name: str) -> None:
+    await staff_token(role, SECTION, name=name, password=PAGE_PASSWORD)
+    login = await client.get("/ui/login")
+    r = await client.post(
+        "/ui/login",
+        data={"name": name, "password": PAGE_PASSWORD, "next": "/ui/", "_csrf_token": csrf_of(login.text)},
+    )
+    assert r.status_code in (302, 303), r.text
+
+
+async def test_the_page_pulls_the_queue_and_answers_by_email(
+    hub_client: Any,
+    cc: CustomerConnectClient,
+    staff: dict[str, dict[str, str]],
+    staff_token: Any,
+    mails: list[ContactUsEmail],
+) -> None:
+    await sign_in(hub_client, staff_token, "eteam", "eva")
+    page = await hub_client.get(f"{PAGE}/")
+    assert page.status_code == 200 and "Nothing waiting." in page.text and 'id="pull"' in page.text
+    r = await hub_client.post(f"{PAGE}/pull", data={"_csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303, r.text
+    page = await hub_client.get(r.headers["location"])
+    assert f"Pulled from Customer Connect: {len(mails)} new, 0 updated." in page.text
+    refs = re.findall(r'<tr data-reference="(\d{6}-\d{6})" id="incident-', page.text)
+    assert len(refs) == len(mails)
+    ref, token = refs[0], csrf_of(page.text)
+
+    url = f"{PAGE}/incidents/{ref}/respond"
+    for fields, key in (
+        ({"channel": "email", "text": "  "}, "text"),
+        ({"channel": "fax", "text": "Hello"}, "channel"),
+        ({"channel": "email", "text": "Hello", "account_id": "12"}, "account_id"),
+    ):
+        bad = await hub_client.post(url, data={**fields, "_csrf_token": token})
+        assert bad.status_code == 422 and f"{key}:" in bad.text, (fields, bad.text)
+    assert (await hub_client.post(url, data={"channel": "email", "text": "Hi"})).status_code == 403  # no CSRF
+    unknown = await hub_client.post(
+        f"{PAGE}/incidents/991231-999999/respond",
+        data={"channel": "email", "text": "Hi", "_csrf_token": token},
+    )
+    assert unknown.status_code == 404 and "no incident 991231-999999" in unknown.text
+
+    reply = "Your bill was estimated; a read is scheduled for Thursday."
+    r = await hub_client.post(url, data={"channel": "email", "text": reply, "_csrf_token": token})
+    assert r.status_code == 303, r.text
+    page = await hub_client.get(r.headers["location"])
+    assert f"Answered {ref}." in page.text
+    assert f'id="incident-{ref}"' not in page.text and f'id="answered-{ref}"' in page.text
+    incident = await cc.get_incident(ref)
+    assert incident.status_type == "waiting"
+    assert [t.text for t in incident.threads or [] if t.entry_type.lookup_name == "Staff Response"] == [reply]
+
+
+async def test_the_page_verifies_the_customer_records_a_call_and_notes_the_action_in_ccb(
+    hub: Any,
+    hub_client: Any,
+    cc: CustomerConnectClient,
+    staff: dict[str, dict[str, str]],
+    staff_token: Any,
+    customers: list[SeedAccount],
+) -> None:
+    await pulled(hub_client, staff["eve"])
+    await sign_in(hub_client, staff_token, "eteam", "eva")
+    page = await hub_client.get(f"{PAGE}/")
+    ref = re.findall(r'<tr data-reference="(\d{6}-\d{6})" id="incident-', page.text)[1]
+    token = csrf_of(page.text)
+    customer = customers[0]
+    wrong = "000000" if customer.access_code != "000000" else "999999"
+    verify = {"channel": "phone", "account_id": customer.account_id, "method": "access_code"}
+    r = await hub_client.post(
+        f"{PAGE}/incidents/{ref}/verify", data={**verify, "value": wrong, "_csrf_token": token}
+    )
+    assert r.status_code == 422 and "value: not verified: 2 attempts left" in r.text
+    assert wrong not in r.text  # the factor is never echoed
+    r = await hub_client.post(
+        f"{PAGE}/incidents/{ref}/verify", data={**verify, "value": customer.access_code, "_csrf_token": token}
+    )
+    assert r.status_code == 303, r.text
+    contact_id = r.headers["location"].split("verified=", 1)[1].split("#", 1)[0]
+    page = await hub_client.get(r.headers["location"])
+    assert f"Customer verified in contact {contact_id}" in page.text
+    assert f'<tr data-contact="{contact_id}">' in page.text and page.text.count('<tr data-contact="') == 1
+
+    said = "Called back; the high bill was a leak they have fixed."
+    r = await hub_client.post(
+        f"{PAGE}/incidents/{ref}/respond",
+        data={"channel": "phone", "text": said, "account_id": customer.account_id, "_csrf_token": token},
+    )
+    assert r.status_code == 303, r.text
+    page = await hub_client.get(r.headers["location"])
+    assert f'action="/ui/eteam/incidents/{ref}/ccb-note"' in page.text
+    threads = (await cc.get_incident(ref)).threads or []
+    assert [t for t in threads if t.is_private and said in t.text]
+
+    note = {"text": "Leak adjustment requested.", "account_id": customer.account_id, "_csrf_token": token}
+    refused = await hub_client.post(f"{PAGE}/incidents/{ref}/ccb-note", data=note)
+    assert refused.status_code == 403 and "open contact verified for it" in refused.text
+    r = await hub_client.post(f"{PAGE}/incidents/{ref}/ccb-note", data={**note, "contact_id": contact_id})
+    assert r.status_code == 303, r.text
+    page = await hub_client.get(r.headers["location"])
+    notes = [c for c in await hub.ccb.list_customer_contacts(customer.account_id) if ref in c.log_text]
+    assert (
+        len(notes) == 1 and notes[0].method == "phone" and "Leak adjustment requested." in notes[0].log_text
+    )
+    assert f"CCB note {notes[0].contact_id} on account {customer.account_id}" in page.text
+    assert f'action="/ui/eteam/incidents/{ref}/ccb-note"' not in page.text
+    twice = await hub_client.post(f"{PAGE}/incidents/{ref}/ccb-note", data={**note, "contact_id": contact_id})
+    assert twice.status_code == 409
+
+    closed = await hub_client.post(f"{PAGE}/contacts/{contact_id}/close", data={"_csrf_token": token})
+    assert closed.status_code == 303, closed.text
+    page = await hub_client.get(closed.headers["location"])
+    assert f"Contact {contact_id} closed." in page.text and "No open contacts." in page.text
+    again = await hub_client.post(f"{PAGE}/contacts/{contact_id}/close", data={"_csrf_token": token})
+    assert again.status_code == 409
+
+
+async def test_the_page_is_read_only_for_other_staff_and_refuses_anonymous_posts(
+    hub_client: Any, sim: Any, staff: dict[str, dict[str, str]], staff_token: Any
+) -> None:
+    await pulled(hub_client, staff["eve"])
+    await sign_in(hub_client, staff_token, "csr", "carl")
+    page = await hub_client.get(f"{PAGE}/")
+    assert (
+        page.status_code == 200 and 'id="pull"' not in page.text and 'class="respond-email"' not in page.text
+    )
+    r = await hub_client.post(f"{PAGE}/pull", data={"_csrf_token": csrf_of(page.text)})
+    assert r.status_code == 403
+    hub_client.cookies.clear()
+    anonymous = await hub_client.post(f"{PAGE}/pull")
+    assert anonymous.status_code in (302, 303) and "/ui/login" in anonymous.headers["location"]

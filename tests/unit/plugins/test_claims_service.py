@@ -15,6 +15,7 @@ from plugins.claims.service import (
     business_seconds,
     check_grant,
     credit_service,
+    dollars_to_cents,
     is_overdue,
     letter_decision,
     review,
@@ -107,3 +108,24 @@ def test_documents_are_recognised_by_their_bytes() -> None:
     assert sniff(b"\x89PNG\r\n\x1a\n....") == "image/png"
     assert sniff(b"\xff\xd8\xff\xe0") == "image/jpeg"
     assert sniff(b"MZ\x90\x00 an executable") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("125", 12_500),
+        ("125.00", 12_500),
+        ("90.5", 9_050),
+        ("$1,090.05", 109_005),
+        (" 0.01 ", 1),
+        ("-1.00", -100),
+        ("", ""),
+        ("ninety", "ninety"),
+        ("1.005", "1.005"),
+        ("1e3", "1e3"),
+    ],
+)
+def test_typed_dollars_become_cents_or_stay_text_for_the_schema_to_refuse(
+    typed: str, cents: int | str
+) -> None:
+    assert dollars_to_cents(typed) == cents
