@@ -245,8 +245,11 @@ class HttpCcb:
     async def bill_explanation(self, bill_id: str) -> p.BillExplanation:
         return await self._read("bill_explanation", bill_id=bill_id)
 
-    async def list_reads(self, meter_id: str) -> list[p.ReadView]:
-        return await self._read("list_reads", meter_id=meter_id)
+    async def list_reads(self, meter_id: str, register: p.RegisterFlow = "delivered") -> list[p.ReadView]:
+        return await self._read("list_reads", meter_id=meter_id, register=register)
+
+    async def get_net_metering(self, account_id: str, limit: int = 6) -> p.NetMeteringView | None:
+        return await self._read("get_net_metering", account_id=account_id, limit=limit)
 
     async def get_adjustment(self, adjustment_id: str) -> p.AdjustmentView:
         return await self._read("get_adjustment", adjustment_id=adjustment_id)

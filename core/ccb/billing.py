@@ -15,6 +15,17 @@ two account-level money rules the hub defines on top of the reference (documente
   SAs are then paid in arrears-date order (unbilled charges last, ties in the caller's SA order). What is
   left after every open item is paid (an overpayment or a prepayment) goes to the first SA in the
   caller's order, where it waits as a credit for the next bill.
+* **Net energy metering** (ccb-domain §4.1 "Net energy metering"): a net meter has a delivered register
+  (kWh from the utility) and a received register (kWh the customer's system sent to the grid); the period's
+  net = delivered - received. The reference says excess credits "roll to future bills but cannot offset
+  taxes, minimum or non-energy charges" and that "leftover credit is forfeited on closing"; it does not say
+  whether the credit is kept in kWh or in dollars. The mock keeps a **kWh bank**: a negative net adds
+  -net kWh to the bank; on the next bill the bank is taken off a positive net *before tiering* (so it
+  offsets the dearest kWh the customer would otherwise pay, and only ever energy: the Power Access Charge
+  and the minimum charge are still billed in full). The bank rolls from bill to bill for as long as the SA
+  bills, with no annual true-up (none is in the reference); on the final bill whatever is left is
+  forfeited. Each net-metered bill segment records delivered, received, net, the credit carried in, used,
+  earned and carried out, so every bill can be explained, and the next bill reads its bank from there.
 """
 
 from __future__ import annotations
@@ -25,14 +36,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from core.ccb.rates import BillCalculation, RateConfig, calculate_electric, calculate_water
-from core.ccb.reads import Register, dial_consumption
+from core.ccb.rates import (
+    QTY_QUANTUM,
+    BillCalculation,
+    RateConfig,
+    calculate_electric,
+    calculate_water,
+    format_quantity,
+    to_quantity,
+)
+from core.ccb.reads import DialConsumption, Register, dial_consumption
 from core.clock import LOCAL_TZ
 
 __all__ = [
     "CHARGE_FT_TYPES",
     "DUE_DAYS",
     "LedgerEntry",
+    "NetMetering",
     "OpenItem",
     "PricedSegment",
     "balance_cents",
@@ -42,10 +62,14 @@ __all__ = [
     "local_date",
     "local_day_end",
     "local_time",
+    "net_metering_lines",
+    "net_metering_of",
     "not_yet_due_cents",
     "open_items",
     "past_due_cents",
+    "price_net_metered_segment",
     "price_segment",
+    "settle_net_metering",
 ]
 
 # LADWP bills are due 19 days after issue (ccb-domain §1.17 [S]); §1.7 gives CCB's bill a due date but
@@ -82,7 +106,11 @@ def local_day_end(day: dt.date) -> dt.datetime:
 
 @dataclass(frozen=True)
 class PricedSegment:
-    """A segment priced from its start and end readings by the rate engine."""
+    """A segment priced from its start and end readings by the rate engine.
+
+    For a net-metered segment ``quantity`` is the kWh billed through the tiers and ``net_metering`` holds
+    the two registers' figures and the credit (also stored in ``calc["net_metering"]``).
+    """
 
     calculation: BillCalculation
     quantity: Decimal
@@ -90,6 +118,7 @@ class PricedSegment:
     amount_cents: int
     tier_quantities: list[str]
     calc: dict[str, Any]
+    net_metering: NetMetering | None = None
 
 
 def price_segment(
@@ -121,6 +150,175 @@ def price_segment(
         tier_quantities=[str(q) for q in calc.tier_quantities],
         calc=calculation_json(calc, rolled_over=used.rolled_over),
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Net energy metering (rule in the module docstring)
+
+
+@dataclass(frozen=True)
+class NetMetering:
+    """One net-metered period settled; quantities in kWh, rounded to 0.01 like every metered quantity."""
+
+    delivered: Decimal  # register 1: from the utility to the customer
+    received: Decimal  # register 2: from the customer's system to the grid
+    net: Decimal  # delivered - received; negative when more was sent than used
+    credit_in: Decimal  # kWh bank carried in from the previous bill
+    credit_used: Decimal  # part of the bank taken off a positive net before tiering
+    billed: Decimal  # kWh priced through the tiers: max(net, 0) - credit_used
+    credit_earned: Decimal  # kWh sent beyond use this period: max(-net, 0)
+    credit_out: Decimal  # bank carried forward to the next bill
+    credit_forfeited: Decimal  # bank left when the SA is final-billed (§4.1: forfeited on closing)
+
+
+def settle_net_metering(
+    delivered: int | Decimal,
+    received: int | Decimal,
+    credit_in: int | Decimal = 0,
+    *,
+    final: bool = False,
+) -> NetMetering:
+    """Net kWh and the kWh bank for one period (ccb-domain §4.1; the rule is in the module docstring)."""
+    d = to_quantity(delivered, "delivered kWh")
+    r = to_quantity(received, "received kWh")
+    bank = to_quantity(credit_in, "credit carried in")
+    net = d - r
+    used = min(max(net, Decimal(0)), bank)
+    billed = max(net, Decimal(0)) - used
+    earned = max(-net, Decimal(0))
+    out = bank - used + earned
+    forfeited = Decimal(0)
+    if final:
+        forfeited, out = out, Decimal(0)
+    q = QTY_QUANTUM
+    return NetMetering(
+        delivered=d,
+        received=r,
+        net=net.quantize(q),
+        credit_in=bank,
+        credit_used=used.quantize(q),
+        billed=billed.quantize(q),
+        credit_earned=earned.quantize(q),
+        credit_out=out.quantize(q),
+        credit_forfeited=forfeited.quantize(q),
+    )
+
+
+def price_net_metered_segment(
+    config: RateConfig,
+    zone: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    delivered_readings: tuple[int, int],
+    received_readings: tuple[int, int],
+    register_digits: int,
+    credit_in_kwh: int | Decimal = 0,
+    final: bool = False,
+) -> PricedSegment:
+    """A net-metered electric segment for [start, end): both registers' consumption (§1.4), the net
+    and the kWh bank (§4.1), and the billed kWh priced on the electric schedule like any other kWh
+    (30-day tier proration and season split, §2.5)."""
+    register = Register(digits=register_digits)
+    delivered = dial_consumption(*delivered_readings, register)
+    received = dial_consumption(*received_readings, register)
+    nem = settle_net_metering(delivered.quantity, received.quantity, credit_in_kwh, final=final)
+    calc = calculate_electric(config, zone, start, end, nem.billed)
+    stored = calculation_json(calc, rolled_over=delivered.rolled_over)
+    stored["net_metering"] = _net_metering_json(
+        nem, delivered_readings, received_readings, delivered, received
+    )
+    stored["explain"] = [*net_metering_lines(stored["net_metering"]), *stored["explain"]]
+    return PricedSegment(
+        calculation=calc,
+        quantity=calc.quantity,
+        rolled_over=delivered.rolled_over,
+        amount_cents=calc.total_cents,
+        tier_quantities=[str(q) for q in calc.tier_quantities],
+        calc=stored,
+        net_metering=nem,
+    )
+
+
+def _net_metering_json(
+    nem: NetMetering,
+    delivered_readings: tuple[int, int],
+    received_readings: tuple[int, int],
+    delivered: DialConsumption,
+    received: DialConsumption,
+) -> dict[str, Any]:
+    return {
+        "delivered_start_reading": delivered_readings[0],
+        "delivered_end_reading": delivered_readings[1],
+        "delivered_rolled_over": delivered.rolled_over,
+        "received_start_reading": received_readings[0],
+        "received_end_reading": received_readings[1],
+        "received_rolled_over": received.rolled_over,
+        "delivered_kwh": str(nem.delivered),
+        "received_kwh": str(nem.received),
+        "net_kwh": str(nem.net),
+        "credit_in_kwh": str(nem.credit_in),
+        "credit_used_kwh": str(nem.credit_used),
+        "billed_kwh": str(nem.billed),
+        "credit_earned_kwh": str(nem.credit_earned),
+        "credit_out_kwh": str(nem.credit_out),
+        "credit_forfeited_kwh": str(nem.credit_forfeited),
+    }
+
+
+def net_metering_of(calc: dict[str, Any] | None) -> NetMetering | None:
+    """The settled figures stored on a net-metered segment's calculation, or None for any other segment."""
+    block = (calc or {}).get("net_metering")
+    if not block:
+        return None
+    return NetMetering(
+        delivered=Decimal(block["delivered_kwh"]),
+        received=Decimal(block["received_kwh"]),
+        net=Decimal(block["net_kwh"]),
+        credit_in=Decimal(block["credit_in_kwh"]),
+        credit_used=Decimal(block["credit_used_kwh"]),
+        billed=Decimal(block["billed_kwh"]),
+        credit_earned=Decimal(block["credit_earned_kwh"]),
+        credit_out=Decimal(block["credit_out_kwh"]),
+        credit_forfeited=Decimal(block["credit_forfeited_kwh"]),
+    )
+
+
+def net_metering_lines(block: dict[str, Any]) -> list[str]:
+    """The registers, the net and the credit in plain words (what the bill prints above the tier lines)."""
+
+    def kwh(key: str) -> str:
+        return f"{format_quantity(Decimal(block[key]))} kWh"
+
+    def dials(flow: str) -> str:
+        rolled = " (the dials rolled over)" if block[f"{flow}_rolled_over"] else ""
+        return f"{block[f'{flow}_start_reading']} -> {block[f'{flow}_end_reading']}{rolled}"
+
+    net = Decimal(block["net_kwh"])
+    lines = [
+        f"kWh delivered (from the utility): register {dials('delivered')} = {kwh('delivered_kwh')}",
+        f"kWh received (sent to the grid): register {dials('received')} = {kwh('received_kwh')}",
+    ]
+    if net > 0:
+        lines.append(f"Net: {kwh('delivered_kwh')} - {kwh('received_kwh')} = {kwh('net_kwh')} used")
+    elif net < 0:
+        lines.append(
+            f"Net: {kwh('delivered_kwh')} - {kwh('received_kwh')} = {format_quantity(net)} kWh: "
+            f"{format_quantity(-net)} kWh more sent than used"
+        )
+    else:
+        lines.append("Net: 0 kWh (as much sent as used)")
+    if Decimal(block["credit_in_kwh"]):
+        used = Decimal(block["credit_used_kwh"])
+        taken = f"{kwh('credit_used_kwh')} of it taken off the net before tiering" if used else "none needed"
+        lines.append(f"Solar credit carried in: {kwh('credit_in_kwh')}; {taken}")
+    lines.append(f"Net kWh billed through the tiers: {kwh('billed_kwh')}")
+    if Decimal(block["credit_earned_kwh"]):
+        lines.append(f"Solar credit earned this period: {kwh('credit_earned_kwh')}")
+    lines.append(f"Solar credit carried forward to the next bill: {kwh('credit_out_kwh')}")
+    if Decimal(block["credit_forfeited_kwh"]):
+        lines.append(f"Solar credit forfeited on the final bill: {kwh('credit_forfeited_kwh')}")
+    return lines
 
 
 def calculation_json(calc: BillCalculation, *, rolled_over: bool = False) -> dict[str, Any]:

@@ -17,7 +17,13 @@ __all__ = [
     "CONTACT_TYPES",
     "FA_TRANSITIONS",
     "FA_TYPES",
+    "FLOW_OF_REGISTER",
+    "METERED_SA_TYPES",
+    "NET_METERED_SA_TYPE",
     "OPEN_SA_STATUSES",
+    "REGISTER_DELIVERED",
+    "REGISTER_FLOWS",
+    "REGISTER_RECEIVED",
     "SA_STATUS_LABELS",
     "SA_TRANSITIONS",
     "SA_TYPES",
@@ -39,6 +45,7 @@ __all__ = [
     "InstallmentStatus",
     "PayPlanStatus",
     "PaymentStatus",
+    "RegisterFlow",
     "SaStatus",
     "SaType",
     "TenderControlStatus",
@@ -103,12 +110,17 @@ def sa_next_status(current: str, action: str) -> str | None:
 
 @dataclass(frozen=True)
 class SaType:
-    """An SA type: CIS division + type code decides the service and how it bills (§1.5)."""
+    """An SA type: CIS division + type code decides the service and how it bills (§1.5).
+
+    ``net_metered`` SA types bill a net meter's two registers: kWh delivered less kWh received, with any
+    excess carried forward as a kWh credit (ccb-domain §4.1 "Net energy metering"; see billing.py).
+    """
 
     code: str
     service: Literal["electric", "water", "arrangement", "deposit"]
     description: str
     rate_schedule: str | None
+    net_metered: bool = False
 
 
 # What a metered service is built from: its SA/SP type, register unit and register size (5 dials for kWh,
@@ -116,15 +128,34 @@ class SaType:
 SERVICE_SA_TYPE: dict[str, str] = {"electric": "E-RES", "water": "W-RES"}
 SERVICE_UNIT: dict[str, str] = {"electric": "KWH", "water": "HCF"}
 SERVICE_DIGITS: dict[str, int] = {"electric": 5, "water": 4}
+# The SA type an electric SP gets when its meter is a net (bidirectional) meter.
+NET_METERED_SA_TYPE = "E-NEM"
+
+# Registers of a meter (§1.4: a meter configuration has one or more registers, each read separately).
+# Every meter has register 1, "delivered": what the utility supplied (kWh or HCF). A net meter also has
+# register 2, "received": kWh the customer's generation sent to the grid (§4.1 "kWh Received"). Both are
+# subtractive: consumption is stop read - start read, with dial rollover.
+RegisterFlow = Literal["delivered", "received"]
+REGISTER_DELIVERED: RegisterFlow = "delivered"
+REGISTER_RECEIVED: RegisterFlow = "received"
+REGISTER_FLOWS: dict[RegisterFlow, int] = {REGISTER_DELIVERED: 1, REGISTER_RECEIVED: 2}
+FLOW_OF_REGISTER: dict[int, RegisterFlow] = {seq: flow for flow, seq in REGISTER_FLOWS.items()}
 
 SA_TYPES: dict[str, SaType] = {
     "E-RES": SaType("E-RES", "electric", "Residential electric", "R-1A"),
+    # Same R-1A tiers on the net kWh (§4.1); the type code follows the E-RES / W-RES pattern of
+    # service letter + customer program. Started automatically on an SP whose meter is a net meter.
+    "E-NEM": SaType(
+        "E-NEM", "electric", "Residential electric, net energy metering", "R-1A", net_metered=True
+    ),
     "W-RES": SaType("W-RES", "water", "Residential water, single dwelling", "A"),
     # Payment arrangement SA: arrears moved here are billed as installments on the regular bills (§1.10).
     "PA-RES": SaType("PA-RES", "arrangement", "Payment arrangement", None),
     # Cash deposit SA (§1.11).
     "D-RES": SaType("D-RES", "deposit", "Residential cash deposit", None),
 }
+# SA types that bill metered consumption (and so keep an account's bills going: §1.5 final bill rule).
+METERED_SA_TYPES = frozenset(code for code, t in SA_TYPES.items() if t.service in ("electric", "water"))
 
 
 # ---------------------------------------------------------------------------------------------------

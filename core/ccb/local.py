@@ -27,14 +27,17 @@ from core.ccb import models as m
 from core.ccb import port as p
 from core.ccb.billing import (
     LedgerEntry,
+    PricedSegment,
     balance_cents,
     distribute_payment,
     due_date_for,
     local_date,
     local_day_end,
     local_time,
+    net_metering_of,
     open_items,
     past_due_cents,
+    price_net_metered_segment,
     price_segment,
 )
 from core.ccb.errors import IllegalTransition, Invalid, NotFound, VerificationLocked
@@ -65,7 +68,9 @@ T = TypeVar("T")
 SERVICE_SA_TYPE = codes.SERVICE_SA_TYPE
 SERVICE_UNIT = codes.SERVICE_UNIT
 SERVICE_DIGITS = codes.SERVICE_DIGITS
-SA_TYPE_ORDER = {"E-RES": 0, "W-RES": 1, "PA-RES": 2, "D-RES": 3}
+SA_TYPE_ORDER = {"E-RES": 0, "E-NEM": 0, "W-RES": 1, "PA-RES": 2, "D-RES": 3}
+DELIVERED = codes.REGISTER_FLOWS[codes.REGISTER_DELIVERED]
+RECEIVED = codes.REGISTER_FLOWS[codes.REGISTER_RECEIVED]
 
 # rules §4.2: 5 consecutive failures per account within 24 hours lock the knowledge factors.
 VERIFY_MAX_FAILURES = 5
@@ -234,6 +239,7 @@ class LocalCcb:
             source=r.source,
             high_low=r.high_low,
             remarks=r.remarks,
+            register=codes.FLOW_OF_REGISTER[r.register_seq],
         )
 
     @staticmethod
@@ -335,6 +341,7 @@ class LocalCcb:
         points: list[p.ServicePointView] = []
         for sp in sorted(sps, key=lambda x: x.service):
             meter = await self._current_meter(s, sp.id)
+            flows = [] if meter is None else await self._register_flows(s, meter.id)
             points.append(
                 p.ServicePointView(
                     sp_id=sp.id,
@@ -349,6 +356,7 @@ class LocalCcb:
                         service=meter.service,
                         unit=meter.unit,
                         register_digits=meter.register_digits,
+                        registers=tuple(flows) or (codes.REGISTER_DELIVERED,),
                     ),
                 )
             )
@@ -597,15 +605,51 @@ class LocalCcb:
         pool = open_ or rows
         return max(pool, key=lambda sa: (sa.start_date, sa.created_at, sa.id))
 
-    async def _meter_reads(self, s: AsyncSession, meter_id: str) -> list[m.MeterRead]:
+    async def _meter_reads(
+        self, s: AsyncSession, meter_id: str, register_seq: int = DELIVERED
+    ) -> list[m.MeterRead]:
+        """One register's reads in time order (the delivered register unless told otherwise)."""
         return list(
             (
                 await s.scalars(
                     select(m.MeterRead)
-                    .where(m.MeterRead.meter_id == meter_id)
+                    .where(m.MeterRead.meter_id == meter_id, m.MeterRead.register_seq == register_seq)
                     .order_by(m.MeterRead.read_at, m.MeterRead.created_at, m.MeterRead.id)
                 )
             ).all()
+        )
+
+    @staticmethod
+    async def _register_flows(s: AsyncSession, meter_id: str) -> list[codes.RegisterFlow]:
+        seqs = await s.scalars(
+            select(m.Register.seq).where(m.Register.meter_id == meter_id).order_by(m.Register.seq)
+        )
+        return [codes.FLOW_OF_REGISTER[seq] for seq in seqs.all()]
+
+    @staticmethod
+    async def _is_net_meter(s: AsyncSession, meter_id: str) -> bool:
+        return await s.get(m.Register, (meter_id, RECEIVED)) is not None
+
+    @staticmethod
+    async def _received_with(s: AsyncSession, read: m.MeterRead) -> m.MeterRead | None:
+        """The received register's reading taken with the delivered ``read`` (same meter, same time).
+
+        Every path that writes a delivered read on a net meter writes its received partner
+        (``_add_received``), so the pair normally exists; should it not, the newest received reading before
+        it stands in.
+        """
+        return await s.scalar(
+            select(m.MeterRead)
+            .where(
+                m.MeterRead.meter_id == read.meter_id,
+                m.MeterRead.register_seq == RECEIVED,
+                m.MeterRead.reading.is_not(None),
+                m.MeterRead.read_at <= read.read_at,
+            )
+            .order_by(
+                m.MeterRead.read_at.desc(), m.MeterRead.use_on_bill.desc(), m.MeterRead.created_at.desc()
+            )
+            .limit(1)
         )
 
     @staticmethod
@@ -912,7 +956,10 @@ class LocalCcb:
                 f"{v.period_end.isoformat()}"
             )
             seg_lines = [head]
-            if v.start_reading is not None and v.end_reading is not None:
+            if "net_metering" in calc:
+                # The register lines, the net and the credit lead the stored explanation (billing.py).
+                seg_lines.append(f"Net-metered ({'estimated' if v.estimated else 'actual'} reads):")
+            elif v.start_reading is not None and v.end_reading is not None:
                 kind = "estimated" if v.estimated else "actual"
                 seg_lines.append(
                     f"Meter {v.start_reading} -> {v.end_reading} ({kind} read) = "
@@ -935,10 +982,112 @@ class LocalCcb:
             )
         return p.BillExplanation(bill_id=bill_id, lines=lines, segments=explained)
 
-    async def list_reads(self, meter_id: str) -> list[p.ReadView]:
+    async def list_reads(self, meter_id: str, register: p.RegisterFlow = "delivered") -> list[p.ReadView]:
+        seq = codes.REGISTER_FLOWS.get(register)
+        if seq is None:
+            raise Invalid("register", f"must be one of {sorted(codes.REGISTER_FLOWS)}")
         async with self._db.session() as s:
             await self._get(s, m.Meter, meter_id, "meter")
-            return [self._read_view(r) for r in await self._meter_reads(s, meter_id)]
+            if await s.get(m.Register, (meter_id, seq)) is None:
+                raise Invalid("register", f"meter {meter_id} has no {register} register")
+            return [self._read_view(r) for r in await self._meter_reads(s, meter_id, seq)]
+
+    async def get_net_metering(self, account_id: str, limit: int = 6) -> p.NetMeteringView | None:
+        """The account's net-metered SA (an open one first, else the latest) and its frozen segments."""
+        if limit < 1 or limit > 24:
+            raise Invalid("limit", "must be between 1 and 24")
+        async with self._db.session() as s:
+            await self._get(s, m.Account, account_id, "account")
+            nem = [
+                sa for sa in await self._account_sas(s, account_id) if codes.SA_TYPES[sa.sa_type].net_metered
+            ]
+            if not nem:
+                return None
+            sa = max(
+                nem, key=lambda x: (x.status in codes.OPEN_SA_STATUSES, x.start_date, x.created_at, x.id)
+            )
+            meter = await self._current_meter(s, sa.sp_id) if sa.sp_id is not None else None
+            rows = (
+                await s.execute(
+                    select(m.BillSegment, m.Bill.bill_date)
+                    .join(m.Bill, m.Bill.id == m.BillSegment.bill_id)
+                    .where(m.BillSegment.sa_id == sa.id, m.BillSegment.status == codes.BsegStatus.FROZEN)
+                    .order_by(m.BillSegment.period_end.desc(), m.BillSegment.created_at.desc())
+                    .limit(limit)
+                )
+            ).all()
+        periods = [
+            period
+            for seg, bill_date in rows
+            if (period := self._net_metering_period(seg, bill_date)) is not None
+        ]
+        return p.NetMeteringView(
+            account_id=account_id,
+            sa_id=sa.id,
+            sa_type=sa.sa_type,
+            sa_status=str(sa.status),
+            sa_status_label=codes.SA_STATUS_LABELS[sa.status],
+            rate_schedule=sa.rate_schedule,
+            zone=sa.zone,
+            premise_id=sa.premise_id,
+            meter_id=meter.id if meter is not None else None,
+            badge_number=meter.badge_number if meter is not None else None,
+            credit_bank_kwh=periods[0].credit_out_kwh if periods else "0.00",
+            periods=periods,
+        )
+
+    @staticmethod
+    def _net_metering_period(seg: m.BillSegment, bill_date: dt.date) -> p.NetMeteringPeriod | None:
+        calc = seg.calc or {}
+        block = calc.get("net_metering")
+        if not block:
+            return None  # billed before the SA was net-metered: nothing to explain in these terms
+        return p.NetMeteringPeriod(
+            bill_id=seg.bill_id,
+            bill_date=bill_date,
+            bill_segment_id=seg.id,
+            period_start=seg.period_start,
+            period_end=seg.period_end,
+            days=int(calc["days"]),
+            zone=str(calc["zone"]),
+            estimated=seg.estimated,
+            delivered_start_reading=int(block["delivered_start_reading"]),
+            delivered_end_reading=int(block["delivered_end_reading"]),
+            received_start_reading=int(block["received_start_reading"]),
+            received_end_reading=int(block["received_end_reading"]),
+            delivered_kwh=block["delivered_kwh"],
+            received_kwh=block["received_kwh"],
+            net_kwh=block["net_kwh"],
+            credit_in_kwh=block["credit_in_kwh"],
+            credit_used_kwh=block["credit_used_kwh"],
+            billed_kwh=block["billed_kwh"],
+            credit_earned_kwh=block["credit_earned_kwh"],
+            credit_out_kwh=block["credit_out_kwh"],
+            credit_forfeited_kwh=block["credit_forfeited_kwh"],
+            tier_kwh=list(seg.tier_quantities),
+            tier_lines=[
+                p.NetMeteringTierLine(
+                    start=dt.date.fromisoformat(line["start"]),
+                    end=dt.date.fromisoformat(line["end"]),
+                    season=line["season"],
+                    tier=int(line["tier"]),
+                    kwh=line["quantity"],
+                    unit_price=line["unit_price"],
+                    amount_cents=int(line["amount_cents"]),
+                )
+                for line in calc.get("lines", [])
+            ],
+            charges=[
+                p.NetMeteringCharge(
+                    name=c["name"], description=c["description"], amount_cents=c["amount_cents"]
+                )
+                for c in calc.get("charges", [])
+            ],
+            energy_cents=int(calc["usage_cents"]),
+            charges_cents=int(calc["charges_cents"]),
+            amount_cents=seg.amount_cents,
+            lines=list(calc.get("explain", [])),
+        )
 
     async def get_adjustment(self, adjustment_id: str) -> p.AdjustmentView:
         async with self._db.session() as s:
@@ -1324,6 +1473,11 @@ class LocalCcb:
             code = request.service_area_code.strip()
             if not code or len(code) > 8:
                 raise Invalid("service_area_code", "must be 1 to 8 characters")
+            if request.net_metered:
+                if "electric" not in request.services:
+                    raise Invalid("net_metered", "a net meter measures electricity: include electric service")
+                if request.meter_type != "digital":
+                    raise Invalid("meter_type", "a net (bidirectional) meter is digital")
             now = self._now()
             premise = m.Premise(
                 id=self._ids.premise_id(),
@@ -1363,6 +1517,19 @@ class LocalCcb:
                 meter.badge_number = f"{service[0].upper()}{meter.id}"
                 s.add_all([sp, meter])
                 await s.flush()
+                flows: list[codes.RegisterFlow] = [codes.REGISTER_DELIVERED]
+                if request.net_metered and service == "electric":
+                    flows.append(codes.REGISTER_RECEIVED)
+                s.add_all(
+                    m.Register(
+                        meter_id=meter.id,
+                        seq=codes.REGISTER_FLOWS[flow],
+                        flow=flow,
+                        unit=meter.unit,
+                        digits=meter.register_digits,
+                    )
+                    for flow in flows
+                )
                 s.add(
                     m.MeterInstall(
                         id=install_id(self._ids),
@@ -1430,6 +1597,10 @@ class LocalCcb:
                         f"({codes.SA_STATUS_LABELS[current.status]}); stop it first",
                     )
                 sa_type = codes.SA_TYPES[SERVICE_SA_TYPE[service]]
+                meter = await self._current_meter(s, sp.id)
+                if service == "electric" and meter is not None and await self._is_net_meter(s, meter.id):
+                    # A net meter's received register only bills on a net-metered SA (§4.1).
+                    sa_type = codes.SA_TYPES[codes.NET_METERED_SA_TYPE]
                 sa = m.ServiceAgreement(
                     id=self._ids.sa_id(),
                     account_id=request.account_id,
@@ -1500,6 +1671,7 @@ class LocalCcb:
                 )
                 s.add(read)
                 await s.flush()
+                await self._add_received(s, meter, read, None, actor)
                 sa.stop_read_id = read.id
             self._add_fa(
                 s,
@@ -1605,6 +1777,7 @@ class LocalCcb:
             select(m.MeterRead)
             .where(
                 m.MeterRead.meter_id == meter.id,
+                m.MeterRead.register_seq == DELIVERED,
                 m.MeterRead.reading.is_not(None),
                 m.MeterRead.read_at < local_day_end(sa.start_date),
             )
@@ -1631,6 +1804,7 @@ class LocalCcb:
         )
         s.add(carried)
         await s.flush()
+        await self._add_received(s, meter, carried, None, actor)
         return carried.id
 
     async def finalize_due(self, today: dt.date, *, actor: str = "batch:finalize") -> list[str]:
@@ -1716,6 +1890,7 @@ class LocalCcb:
         )
         s.add(read)
         await s.flush()
+        await self._add_received(s, meter, read, None, actor)
         return read.id
 
     async def _cancel_pending_fas(self, s: AsyncSession, sa_id: str, fa_type: str, remark: str) -> None:
@@ -1745,6 +1920,7 @@ class LocalCcb:
         use_on_bill: bool = True,
         remarks: str | None = None,
         field: str = "reading",
+        register_seq: int = DELIVERED,
     ) -> m.MeterRead:
         if read_type is ReadType.NO_READ:
             if reading is not None:
@@ -1759,6 +1935,7 @@ class LocalCcb:
         return m.MeterRead(
             id=self._ids.meter_read_id(),
             meter_id=meter.id,
+            register_seq=register_seq,
             read_at=read_at,
             reading=reading,
             read_type=read_type.value,
@@ -1826,6 +2003,7 @@ class LocalCcb:
                     priority=3,
                     actor=actor,
                 )
+            received = await self._add_received(s, meter, read, request.received_reading, actor)
             estimate: m.MeterRead | None = None
             if read_type is ReadType.NO_READ:
                 self._emit(
@@ -1839,6 +2017,7 @@ class LocalCcb:
                     if estimate is not None:
                         s.add(estimate)
                         await s.flush()
+                        received = await self._add_received(s, meter, estimate, None, actor) or received
             streak = 0
             case_id = fa_id = None
             last = estimate or read
@@ -1854,6 +2033,7 @@ class LocalCcb:
                 consecutive_estimates=streak,
                 case_id=case_id,
                 field_activity_id=fa_id,
+                received=self._read_view(received) if received is not None else None,
             )
 
         return await self._write("add_meter_read", request, idempotency_key, p.ReadResult, work)
@@ -1870,9 +2050,16 @@ class LocalCcb:
         return result.status.value
 
     def _estimate_for(
-        self, history: Sequence[m.MeterRead], no_read: m.MeterRead, meter: m.Meter, actor: str
+        self,
+        history: Sequence[m.MeterRead],
+        no_read: m.MeterRead,
+        meter: m.Meter,
+        actor: str,
+        *,
+        register_seq: int = DELIVERED,
+        remarks: str | None = None,
     ) -> m.MeterRead | None:
-        """A system estimate for the day of a No Read, from the meter's measured history (§1.4)."""
+        """A system estimate for the time of ``no_read``, from the register's measured ``history`` (§1.4)."""
         day = local_date(no_read.read_at)
         previous = [r for r in history if r.reading is not None and local_date(r.read_at) < day]
         if not previous:
@@ -1897,8 +2084,69 @@ class LocalCcb:
             ReadType.SYSTEM_ESTIMATE,
             source="system",
             actor=actor,
-            remarks=f"estimated for No Read {no_read.id}",
+            remarks=remarks or f"estimated for No Read {no_read.id}",
+            register_seq=register_seq,
         )
+
+    async def _add_received(
+        self,
+        s: AsyncSession,
+        meter: m.Meter,
+        delivered: m.MeterRead,
+        reading: int | None,
+        actor: str,
+        *,
+        field: str = "received_reading",
+    ) -> m.MeterRead | None:
+        """The received register's read taken with ``delivered`` on a net meter (§1.4: a meter read has a
+        register read per register); None on any other meter, which takes no received reading.
+
+        A reading given is stored with the delivered read's type. A No Read is a No Read on both registers.
+        Otherwise (a reader or customer gave the delivered register only, or the system estimated or carried
+        it) the received register is estimated from its own measured history, or, with too little history,
+        its last reading is carried as billing-computed: nothing is exported until the next actual read,
+        which trues it up, as any subtractive estimate does (§1.4).
+        """
+        if not await self._is_net_meter(s, meter.id):
+            if reading is not None:
+                raise Invalid(field, "the meter has no received register (it is not a net meter)")
+            return None
+        read_type = ReadType(delivered.read_type)
+        extra: dict[str, Any] = {"use_on_bill": delivered.use_on_bill, "register_seq": RECEIVED}
+        if read_type is ReadType.NO_READ or reading is not None:
+            row = self._new_read(
+                meter,
+                delivered.read_at,
+                reading,
+                read_type,
+                source=delivered.source,
+                actor=actor,
+                remarks=delivered.remarks,
+                field=field,
+                **extra,
+            )
+        else:
+            history = [
+                r for r in await self._meter_reads(s, meter.id, RECEIVED) if r.read_at <= delivered.read_at
+            ]
+            note = f"received register estimated with read {delivered.id}"
+            estimated = self._estimate_for(
+                history, delivered, meter, actor, register_seq=RECEIVED, remarks=note
+            )
+            row = estimated or self._new_read(
+                meter,
+                delivered.read_at,
+                next((r.reading for r in reversed(history) if r.reading is not None), 0),
+                ReadType.BILLING_COMPUTED,
+                source="system",
+                actor=actor,
+                remarks=f"received register carried with read {delivered.id}",
+                **extra,
+            )
+            row.use_on_bill = delivered.use_on_bill
+        s.add(row)
+        await s.flush()
+        return row
 
     async def _estimate_streak(
         self,
@@ -1994,8 +2242,9 @@ class LocalCcb:
 
     async def _segment_start(
         self, s: AsyncSession, sa: m.ServiceAgreement
-    ) -> tuple[dt.date, int | None, str | None]:
-        """Where the next segment starts: the last segment's end read, else the SA's start read (§1.4)."""
+    ) -> tuple[dt.date, int | None, str | None, m.BillSegment | None]:
+        """Where the next segment starts: the last segment's end read, else the SA's start read (§1.4);
+        the last (not canceled) segment comes along, since a net-metered SA carries its credit from it."""
         last = await s.scalar(
             select(m.BillSegment)
             .where(m.BillSegment.sa_id == sa.id, m.BillSegment.status != codes.BsegStatus.CANCELED)
@@ -2003,11 +2252,58 @@ class LocalCcb:
             .limit(1)
         )
         if last is not None:
-            return last.period_end, last.end_reading, last.end_read_id
+            return last.period_end, last.end_reading, last.end_read_id, last
         if sa.start_read_id is not None:
             read = await self._get(s, m.MeterRead, sa.start_read_id, "meter_read")
-            return max(sa.start_date, local_date(read.read_at)), read.reading, read.id
-        return sa.start_date, None, None
+            return max(sa.start_date, local_date(read.read_at)), read.reading, read.id, None
+        return sa.start_date, None, None, None
+
+    async def _price_net_metered(
+        self,
+        s: AsyncSession,
+        zone: str,
+        start: dt.date,
+        end: dt.date,
+        delivered: tuple[int, int],
+        start_read_id: str | None,
+        end_read: m.MeterRead,
+        previous: m.BillSegment | None,
+        register_digits: int,
+        *,
+        final: bool,
+    ) -> tuple[PricedSegment, bool]:
+        """Price a net-metered segment (billing.py: net kWh through the tiers, the kWh bank carried).
+
+        The received register starts where the previous segment's ended (or at the partner of the SA's
+        start read) and ends at the partner of the delivered end read; the bank comes from the previous
+        segment. Returns the priced segment and whether the received end reading is an estimate.
+        """
+        received_end_read = await self._received_with(s, end_read)
+        before = net_metering_of(previous.calc) if previous is not None else None
+        received_start: int | None = None
+        if previous is not None and before is not None:
+            received_start = int(previous.calc["net_metering"]["received_end_reading"])  # continuity
+        elif start_read_id is not None:
+            start_read = await s.get(m.MeterRead, start_read_id)
+            paired = await self._received_with(s, start_read) if start_read is not None else None
+            received_start = paired.reading if paired is not None else None
+        received_end = received_end_read.reading if received_end_read is not None else None
+        # A missing partner counts no export for the period; the next actual read trues it up (§1.4).
+        received_start = received_start if received_start is not None else received_end or 0
+        received_end = received_end if received_end is not None else received_start
+        priced = price_net_metered_segment(
+            self._rates,
+            zone,
+            start,
+            end,
+            delivered_readings=delivered,
+            received_readings=(received_start, received_end),
+            register_digits=register_digits,
+            credit_in_kwh=before.credit_out if before is not None else 0,
+            final=final,
+        )
+        estimated = received_end_read is not None and ReadType(received_end_read.read_type).is_estimate
+        return priced, estimated
 
     async def _bill(
         self,
@@ -2035,7 +2331,7 @@ class LocalCcb:
             final = sa.status == codes.SaStatus.STOPPED and not sa.final_billed
             if sa.status not in codes.BILLABLE_SA_STATUSES and not final:
                 continue
-            start, start_reading, start_read_id = await self._segment_start(s, sa)
+            start, start_reading, start_read_id, previous = await self._segment_start(s, sa)
             if start_reading is None:
                 continue
             meter = await self._current_meter(s, sa.sp_id)
@@ -2050,6 +2346,7 @@ class LocalCcb:
                     select(m.MeterRead)
                     .where(
                         m.MeterRead.meter_id == meter.id,
+                        m.MeterRead.register_seq == DELIVERED,
                         m.MeterRead.use_on_bill.is_(True),
                         m.MeterRead.reading.is_not(None),
                         m.MeterRead.read_at < local_day_end(limit),
@@ -2065,18 +2362,36 @@ class LocalCcb:
             if sa.premise_id not in premises:
                 premises[sa.premise_id] = await self._get(s, m.Premise, sa.premise_id, "premise")
             premise = premises[sa.premise_id]
-            priced = price_segment(
-                self._rates,
-                "electric" if service == "electric" else "water",
-                sa.zone
-                or (premise.electric_zone if service == "electric" else premise.water_temperature_zone),
-                premise.lot_size_sqft,
-                start,
-                end,
-                start_reading,
-                end_read.reading,
-                meter.register_digits,
+            zone = sa.zone or (
+                premise.electric_zone if service == "electric" else premise.water_temperature_zone
             )
+            estimated = ReadType(end_read.read_type).is_estimate
+            if codes.SA_TYPES[sa.sa_type].net_metered:
+                priced, received_estimated = await self._price_net_metered(
+                    s,
+                    zone,
+                    start,
+                    end,
+                    (start_reading, end_read.reading),
+                    start_read_id,
+                    end_read,
+                    previous,
+                    meter.register_digits,
+                    final=final,
+                )
+                estimated = estimated or received_estimated
+            else:
+                priced = price_segment(
+                    self._rates,
+                    "electric" if service == "electric" else "water",
+                    zone,
+                    premise.lot_size_sqft,
+                    start,
+                    end,
+                    start_reading,
+                    end_read.reading,
+                    meter.register_digits,
+                )
             seg = m.BillSegment(
                 id=self._ids.bill_segment_id(),
                 bill_id=bill_id,
@@ -2088,7 +2403,7 @@ class LocalCcb:
                 end_read_id=end_read.id,
                 start_reading=start_reading,
                 end_reading=end_read.reading,
-                estimated=ReadType(end_read.read_type).is_estimate,
+                estimated=estimated,
                 quantity=str(priced.quantity),
                 tier_quantities=priced.tier_quantities,
                 calc=priced.calc,
@@ -2201,7 +2516,7 @@ class LocalCcb:
             .where(
                 m.ServiceAgreement.account_id == bill.account_id,
                 m.ServiceAgreement.status.in_(sorted(codes.OPEN_SA_STATUSES)),
-                m.ServiceAgreement.sa_type.in_(["E-RES", "W-RES"]),
+                m.ServiceAgreement.sa_type.in_(sorted(codes.METERED_SA_TYPES)),
             )
         )
         bill.is_final = not open_left
@@ -2345,17 +2660,37 @@ class LocalCcb:
                 end_reading, end_read_id, estimated = corrected.reading or 0, corrected.id, False
             premise = await self._get(s, m.Premise, sa.premise_id, "premise")
             service = codes.SA_TYPES[sa.sa_type].service
-            priced = price_segment(
-                self._rates,
-                "electric" if service == "electric" else "water",
-                sa.zone or "",
-                premise.lot_size_sqft,
-                seg.period_start,
-                seg.period_end,
-                seg.start_reading,
-                end_reading,
-                meter.register_digits,
-            )
+            settled = net_metering_of(seg.calc)
+            if settled is not None:
+                # The rebill re-prices the same period: same received readings, same credit carried in,
+                # and a final bill still forfeits what is left (billing.py, ccb-domain §4.1).
+                block = seg.calc["net_metering"]
+                priced = price_net_metered_segment(
+                    self._rates,
+                    sa.zone or premise.electric_zone,
+                    seg.period_start,
+                    seg.period_end,
+                    delivered_readings=(seg.start_reading, end_reading),
+                    received_readings=(
+                        int(block["received_start_reading"]),
+                        int(block["received_end_reading"]),
+                    ),
+                    register_digits=meter.register_digits,
+                    credit_in_kwh=settled.credit_in,
+                    final=seg.end_read_id is not None and seg.end_read_id == sa.stop_read_id,
+                )
+            else:
+                priced = price_segment(
+                    self._rates,
+                    "electric" if service == "electric" else "water",
+                    sa.zone or "",
+                    premise.lot_size_sqft,
+                    seg.period_start,
+                    seg.period_end,
+                    seg.start_reading,
+                    end_reading,
+                    meter.register_digits,
+                )
             await self._cancel_segment(s, seg, reason, actor)
             original = await self._ft_of(s, seg.id, codes.FtType.BILL_SEGMENT)
             assert original is not None
@@ -3569,6 +3904,8 @@ class LocalCcb:
             if codes.FaStatus.COMPLETE not in codes.FA_TRANSITIONS.get(fa.status, frozenset()):
                 raise IllegalTransition("field_activity", fa.id, fa.status, "complete")
             now = self._now()
+            if request.received_reading is not None and request.reading is None:
+                raise Invalid("received_reading", "give the delivered register's reading too")
             if request.reading is not None:
                 if fa.sp_id is None:
                     raise Invalid("reading", "the field activity is not on a service point")
@@ -3589,6 +3926,7 @@ class LocalCcb:
                 )
                 s.add(read)
                 await s.flush()
+                await self._add_received(s, meter, read, request.received_reading, actor)
                 fa.read_id = read.id
                 if fa.sa_id is not None and fa.fa_type == "STOP":
                     sa = await self._get(s, m.ServiceAgreement, fa.sa_id, "service_agreement", lock=True)

@@ -54,6 +54,7 @@ __all__ = [
     "Person",
     "Premise",
     "PremiseNote",
+    "Register",
     "ServiceAgreement",
     "ServicePoint",
     "Tender",
@@ -186,7 +187,10 @@ class ServicePoint(Base):
 
 
 class Meter(Base):
-    """A meter with one subtractive register of ``register_digits`` whole dials (KWH or HCF)."""
+    """A meter whose registers (``Register``) have ``register_digits`` whole dials of ``unit`` (KWH or HCF).
+
+    ``unit`` and ``register_digits`` are the meter's nameplate; every register of a mock meter shares them.
+    """
 
     __tablename__ = "ccb_meter"
 
@@ -197,6 +201,19 @@ class Meter(Base):
     unit: Mapped[str] = mapped_column(String(4))
     register_digits: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Register(Base):
+    """One register of a meter (§1.4): register 1 "delivered" on every meter, register 2 "received" on a
+    net meter (kWh the customer's generation sent to the grid, §4.1). Both are subtractive."""
+
+    __tablename__ = "ccb_register"
+
+    meter_id: Mapped[str] = mapped_column(ForeignKey("ccb_meter.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    flow: Mapped[str] = mapped_column(String(10))  # codes.REGISTER_FLOWS: delivered | received
+    unit: Mapped[str] = mapped_column(String(4))
+    digits: Mapped[int] = mapped_column(Integer)
 
 
 class MeterInstall(Base):
@@ -214,13 +231,21 @@ class MeterInstall(Base):
 
 
 class MeterRead(Base):
-    """One register read; ``read_type`` is a ``reads.ReadType`` code, ``reading`` is NULL for a No Read."""
+    """One register read; ``read_type`` is a ``reads.ReadType`` code, ``reading`` is NULL for a No Read.
+
+    ``register_seq`` names the meter's register (``Register.seq``); reads stored before meters had several
+    registers are register 1. A meter read of a net meter is one row per register with the same
+    ``read_at`` (§1.4: one register read per register). The pair (meter_id, register_seq) is checked by
+    the service rather than by a composite foreign key: adding one to this existing table would need a
+    table rebuild, which SQLite refuses while bills and SAs reference its rows.
+    """
 
     __tablename__ = "ccb_meter_read"
     __table_args__ = (Index("ix_ccb_meter_read_meter_at", "meter_id", "read_at"),)
 
     id: Mapped[str] = mapped_column(ID12, primary_key=True)
     meter_id: Mapped[str] = mapped_column(ForeignKey("ccb_meter.id"))
+    register_seq: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     reading: Mapped[int | None] = mapped_column(Integer)
     read_type: Mapped[str] = mapped_column(String(2))

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
+from core.ccb.codes import RegisterFlow  # every meter has "delivered"; a net meter also "received"
 from core.ccb.identity import IdentityMethod
 
 __all__ = [
@@ -74,6 +75,10 @@ __all__ = [
     "FreezeBillSegment",
     "InstallmentView",
     "MeterView",
+    "NetMeteringCharge",
+    "NetMeteringPeriod",
+    "NetMeteringTierLine",
+    "NetMeteringView",
     "NewPerson",
     "OpenTenderControl",
     "PayPlanView",
@@ -223,7 +228,11 @@ class PersonView(Model, frozen=True):
 
 
 class CreatePremise(Model, frozen=True):
-    """A premise with one SP and one meter per service (§1.4)."""
+    """A premise with one SP and one meter per service (§1.4).
+
+    ``net_metered`` installs a net (bidirectional, digital) electric meter with a delivered and a received
+    register; electric service started there is then net-metered (SA type E-NEM, §4.1).
+    """
 
     address: Address
     service_area_code: str
@@ -233,6 +242,7 @@ class CreatePremise(Model, frozen=True):
     services: tuple[ServiceKind, ...] = ("electric", "water")
     meter_type: Literal["dial", "digital"] = "digital"
     premise_type: str = "SFR"
+    net_metered: bool = False
 
 
 class MeterView(Model, frozen=True):
@@ -242,6 +252,7 @@ class MeterView(Model, frozen=True):
     service: str
     unit: str
     register_digits: int
+    registers: tuple[RegisterFlow, ...] = ("delivered",)
 
 
 class ServicePointView(Model, frozen=True):
@@ -344,8 +355,12 @@ class RestoreService(Model, frozen=True):
 
 
 class AddMeterRead(Model, frozen=True):
-    """A register read. ``read_type`` is a ``reads.ReadType`` code; a No Read ("20") has no reading and,
-    when history allows, is followed by a system estimate for the same date."""
+    """A meter read. ``read_type`` is a ``reads.ReadType`` code; a No Read ("20") has no reading and,
+    when history allows, is followed by a system estimate for the same date.
+
+    ``reading`` is the delivered register's. On a net meter ``received_reading`` is the received
+    register's, read at the same time; left out, that register is estimated from its own history (§1.4).
+    """
 
     meter_id: str
     read_at: dt.datetime
@@ -355,6 +370,7 @@ class AddMeterRead(Model, frozen=True):
     source: str = "field"
     remarks: str | None = None
     estimate_on_no_read: bool = True
+    received_reading: int | None = None
 
 
 class ReadView(Model, frozen=True):
@@ -369,15 +385,20 @@ class ReadView(Model, frozen=True):
     source: str
     high_low: str | None
     remarks: str | None
+    register: RegisterFlow = "delivered"
 
 
 class ReadResult(Model, frozen=True):
+    """``read`` and ``estimate`` are the delivered register's; ``received`` the received register's read
+    (or estimate) taken with them on a net meter."""
+
     read: ReadView
     estimate: ReadView | None
     high_low: str | None
     consecutive_estimates: int
     case_id: str | None
     field_activity_id: str | None
+    received: ReadView | None = None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -471,6 +492,80 @@ class Rebill(Model, frozen=True):
 class RebillResult(Model, frozen=True):
     canceled_segment_id: str
     new_segment: BillSegmentView
+
+
+class NetMeteringTierLine(Model, frozen=True):
+    """One priced tier line of a net-metered segment: ``kwh`` of ``tier`` in one season part."""
+
+    start: dt.date
+    end: dt.date  # exclusive
+    season: str
+    tier: int
+    kwh: str
+    unit_price: str  # $ per kWh
+    amount_cents: int
+
+
+class NetMeteringCharge(Model, frozen=True):
+    """A non-energy charge on the segment (Power Access Charge, minimum top-up): no credit touches it."""
+
+    name: str
+    description: str
+    amount_cents: int
+
+
+class NetMeteringPeriod(Model, frozen=True):
+    """One frozen bill segment of a net-metered SA: both registers, the net and the kWh credit (§4.1).
+
+    Quantities are kWh as exact decimal text ("600.00"). ``billed_kwh`` = max(net, 0) - credit used, priced
+    through the tiers; ``credit_out_kwh`` is what the next bill starts with.
+    """
+
+    bill_id: str
+    bill_date: dt.date
+    bill_segment_id: str
+    period_start: dt.date
+    period_end: dt.date  # the end-read date, exclusive
+    days: int
+    zone: str
+    estimated: bool
+    delivered_start_reading: int
+    delivered_end_reading: int
+    received_start_reading: int
+    received_end_reading: int
+    delivered_kwh: str
+    received_kwh: str
+    net_kwh: str
+    credit_in_kwh: str
+    credit_used_kwh: str
+    billed_kwh: str
+    credit_earned_kwh: str
+    credit_out_kwh: str
+    credit_forfeited_kwh: str
+    tier_kwh: list[str]
+    tier_lines: list[NetMeteringTierLine]
+    charges: list[NetMeteringCharge]
+    energy_cents: int
+    charges_cents: int
+    amount_cents: int
+    lines: list[str]  # the segment in plain words, as the bill explanation prints it
+
+
+class NetMeteringView(Model, frozen=True):
+    """An account's net-metered electric SA, its meter and its latest billed periods, newest first."""
+
+    account_id: str
+    sa_id: str
+    sa_type: str
+    sa_status: str
+    sa_status_label: str
+    rate_schedule: str | None
+    zone: str | None
+    premise_id: str | None
+    meter_id: str | None
+    badge_number: str | None
+    credit_bank_kwh: str  # carried forward by the latest bill: what the next bill takes off its net
+    periods: list[NetMeteringPeriod]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -815,11 +910,15 @@ class CreateFieldActivity(Model, frozen=True):
 
 
 class CompleteFieldActivity(Model, frozen=True):
-    """Complete an FA; a reading taken on site is recorded as a regular read of the SP's meter (§1.6)."""
+    """Complete an FA; a reading taken on site is recorded as a regular read of the SP's meter (§1.6).
+
+    On a net meter ``received_reading`` is the received register's (estimated when left out).
+    """
 
     field_activity_id: str
     reading: int | None = None
     remarks: str | None = None
+    received_reading: int | None = None
 
 
 class CancelFieldActivity(Model, frozen=True):
@@ -926,7 +1025,11 @@ class CcbPort(Protocol):
 
     async def bill_explanation(self, bill_id: str) -> BillExplanation: ...
 
-    async def list_reads(self, meter_id: str) -> list[ReadView]: ...
+    async def list_reads(self, meter_id: str, register: RegisterFlow = "delivered") -> list[ReadView]: ...
+
+    # The account's net-metered electric SA with its last ``limit`` billed periods; None when the account
+    # has none (an unknown account is NotFound).
+    async def get_net_metering(self, account_id: str, limit: int = 6) -> NetMeteringView | None: ...
 
     async def get_adjustment(self, adjustment_id: str) -> AdjustmentView: ...
 

@@ -35,6 +35,8 @@ __all__ = [
     "calculate_water",
     "exact_tier_limits",
     "format_cents",
+    "format_price",
+    "format_quantity",
     "load_config",
     "load_default_config",
     "lot_size_class",
@@ -122,13 +124,15 @@ def format_cents(cents: int) -> str:
     return f"{sign}${whole:,}.{part:02d}"
 
 
-def _format_quantity(q: Decimal) -> str:
+def format_quantity(q: Decimal) -> str:
+    """``Decimal("1500.00")`` -> ``"1,500"``; a fractional quantity keeps two decimals (``"711.67"``)."""
     if q == q.to_integral_value():
         return f"{int(q):,}"
     return f"{q:,.2f}"
 
 
-def _format_price(price: Decimal, unit: str) -> str:
+def format_price(price: Decimal, unit: str) -> str:
+    """A unit price as printed: ``Decimal("0.19645")``, ``"kWh"`` -> ``"19.645¢/kWh"``."""
     # Sub-dollar unit prices read naturally in cents ("18.857¢"), as on LADWP's rate pages.
     if price < 1:
         cents = format((price * 100).normalize(), "f")
@@ -540,8 +544,8 @@ class BillCalculation:
                 if line.tier == len(self.tier_quantities) and line.tier > 1:
                     lead = "remaining"
                 out.append(
-                    f"  tier {line.tier}: {lead} {_format_quantity(line.quantity)} {self.unit} at "
-                    f"{_format_price(line.unit_price, self.unit)} = {format_cents(line.amount_cents)}"
+                    f"  tier {line.tier}: {lead} {format_quantity(line.quantity)} {self.unit} at "
+                    f"{format_price(line.unit_price, self.unit)} = {format_cents(line.amount_cents)}"
                 )
         for charge in self.charges:
             if charge.kind == "fixed":

@@ -69,7 +69,14 @@ READ_ROUTES: dict[str, ReadRoute] = {
         "/ccb/accounts/{account_id}/bills", list[p.BillView], ("limit",), frozenset({"limit"})
     ),
     "bill_explanation": ReadRoute("/ccb/bills/{bill_id}/explanation", p.BillExplanation),
-    "list_reads": ReadRoute("/ccb/meters/{meter_id}/reads", list[p.ReadView]),
+    "list_reads": ReadRoute("/ccb/meters/{meter_id}/reads", list[p.ReadView], ("register",)),
+    # ``null`` when the account has no net-metered service agreement (an unknown account is a 404).
+    "get_net_metering": ReadRoute(
+        "/ccb/accounts/{account_id}/net-metering",
+        p.NetMeteringView | None,
+        ("limit",),
+        frozenset({"limit"}),
+    ),
     "get_adjustment": ReadRoute("/ccb/adjustments/{adjustment_id}", p.AdjustmentView),
     "get_payment": ReadRoute("/ccb/payments/{payment_id}", p.PaymentResult),
     "get_tender_control": ReadRoute("/ccb/tender-controls/{tender_control_id}", p.TenderControlView),

@@ -11,6 +11,13 @@ row, which carry the investigation case and field activity the mock would have o
 cycle priced by the rate engine, and payments distributed oldest debt first — most customers pay on time,
 some late, some not at all lately (past due).
 
+A share of customers (``net_metered_share``, deterministic with the seed) have rooftop solar: their electric
+meter is a net meter with a received register beside the delivered one, their electric SA is net-metered
+(E-NEM) and their bills net the two registers with a kWh credit carried from bill to bill (billing.py,
+ccb-domain §4.1). Exports follow the sun, so each of them has export (credit) bills in summer and import
+bills in winter. Solar decisions and export amounts come from a third generator, so the other customers'
+data (not their ids) are the same as without solar.
+
 The clear access codes and SSN last four are returned only in ``SeedAccount`` (they are synthetic demo
 secrets); the database keeps keyed hashes. Verification of seeded customers therefore works only while the
 hub uses the same key: set a fixed ``HUB_SECRET_KEY`` (without one each process draws a random key).
@@ -27,6 +34,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -37,10 +45,12 @@ from core.ccb import codes
 from core.ccb import models as m
 from core.ccb.billing import (
     LedgerEntry,
+    PricedSegment,
     balance_cents,
     distribute_payment,
     due_date_for,
     local_time,
+    price_net_metered_segment,
     price_segment,
 )
 from core.ccb.errors import Invalid
@@ -61,6 +71,12 @@ EARLIEST_AS_OF = dt.date(2024, 9, 1)
 READS_PER_YEAR = 6  # bimonthly residential billing (ccb-domain §2.4)
 CYCLE_DAYS = 61
 CHUNK = 100  # customers generated and inserted per round
+# Share of seeded customers with rooftop solar on net metering: a demo-friendly share, not a statistic.
+NET_METERED_SHARE = 0.08
+# kWh sent to the grid per kWh the household drew from it, by the month the billing period is centred on:
+# long sunny days export more than is used (a credit), winter days much less (the customer pays the net).
+SUN_BY_MONTH = {1: 0.45, 2: 0.45, 3: 0.95, 4: 0.95, 5: 1.45, 6: 1.45, 7: 1.45, 8: 1.45, 9: 0.95, 10: 0.95}
+SUN_BY_MONTH |= {11: 0.45, 12: 0.45}
 
 
 class SeedAccount(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,6 +88,7 @@ class SeedAccount(msgspec.Struct, frozen=True, kw_only=True):
     phone: str
     access_code: str
     ssn_last4: str
+    net_metered: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -163,6 +180,7 @@ _ORDER: tuple[type[Any], ...] = (
     m.Premise,
     m.ServicePoint,
     m.Meter,
+    m.Register,
     m.MeterInstall,
     m.MeterRead,
     m.ServiceAgreement,
@@ -179,6 +197,9 @@ _ORDER: tuple[type[Any], ...] = (
 )
 
 
+_Read = tuple[str, dt.date, int, str]  # (read id, date, reading, read type code)
+
+
 @dataclass
 class _Meter:
     service: str
@@ -186,15 +207,21 @@ class _Meter:
     meter_id: str
     sa_id: str
     digits: int
-    reads: list[tuple[str, dt.date, int, str]]  # (read id, date, reading, read type code)
+    reads: list[_Read]  # the delivered register
+    received: list[_Read] | None = None  # a net meter's received register, read on the same days
+    credit_kwh: Decimal = Decimal(0)  # the net-metering kWh bank carried to the next bill
 
 
 class _Generator:
     """Builds one customer at a time; the call order on the two generators is the whole determinism."""
 
-    def __init__(self, seed: int, hash_key: bytes, as_of: dt.date, rates: RateConfig) -> None:
+    def __init__(
+        self, seed: int, hash_key: bytes, as_of: dt.date, rates: RateConfig, net_metered_share: float
+    ) -> None:
         self.ids = IdGenerator(random.Random(seed))
         self.rng = random.Random(f"ccb-seed-data:{seed}")
+        self.solar_rng = random.Random(f"ccb-seed-solar:{seed}")
+        self.net_metered_share = net_metered_share
         self.key = hash_key
         self.as_of = as_of
         self.rates = rates
@@ -317,9 +344,19 @@ class _Generator:
         )
         lot_size = max(2000, min(lot, 60_000))
         streak_service = rng.choice(("electric", "water")) if rng.random() < 0.02 else None
+        solar = self.solar_rng.random() < self.net_metered_share
         meters = [
             self._meter(
-                rows, service, zones, premise_id, account_id, setup, created, read_days, streak_service
+                rows,
+                service,
+                zones,
+                premise_id,
+                account_id,
+                setup,
+                created,
+                read_days,
+                streak_service,
+                net_metered=solar and service == "electric",
             )
             for service in ("electric", "water")
         ]
@@ -331,6 +368,7 @@ class _Generator:
             phone=phone,
             access_code=access_code,
             ssn_last4=ssn4,
+            net_metered=solar,
         )
 
     def _meter(
@@ -344,6 +382,8 @@ class _Generator:
         created: dt.datetime,
         read_days: list[dt.date],
         streak_service: str | None,
+        *,
+        net_metered: bool = False,
     ) -> _Meter:
         rng, ids = self.rng, self.ids
         digits = codes.SERVICE_DIGITS[service]
@@ -371,6 +411,20 @@ class _Generator:
                 "created_at": created,
             },
         )
+        flows = (
+            [codes.REGISTER_DELIVERED, codes.REGISTER_RECEIVED] if net_metered else [codes.REGISTER_DELIVERED]
+        )
+        for flow in flows:
+            rows.add(
+                m.Register,
+                {
+                    "meter_id": meter_id,
+                    "seq": codes.REGISTER_FLOWS[flow],
+                    "flow": flow,
+                    "unit": codes.SERVICE_UNIT[service],
+                    "digits": digits,
+                },
+            )
         install_reading = rng.randrange(10**digits)
         rows.add(
             m.MeterInstall,
@@ -393,13 +447,15 @@ class _Generator:
         capacity = 10**digits
         reading = rng.randrange(capacity)
         register = Register(digits=digits)
-        reads: list[tuple[str, dt.date, int, str]] = []
+        reads: list[_Read] = []
         history: list[MeterRead] = []
+        usage = [0]  # true use per period, before any estimate (a net meter's exports follow it)
         for k, day in enumerate(read_days):
             if k:
                 days = (day - read_days[k - 1]).days
                 factor = summer if 6 <= day.month <= 10 else 1.0
-                reading = (reading + round(daily * factor * days * rng.uniform(0.85, 1.15))) % capacity
+                usage.append(round(daily * factor * days * rng.uniform(0.85, 1.15)))
+                reading = (reading + usage[-1]) % capacity
             read_type = ReadType.REGULAR
             value = reading
             estimated = (streak_service == service and k >= READS_PER_YEAR - 2) or (
@@ -421,6 +477,7 @@ class _Generator:
                 {
                     "id": read_id,
                     "meter_id": meter_id,
+                    "register_seq": codes.REGISTER_FLOWS[codes.REGISTER_DELIVERED],
                     "read_at": local_time(day, 10),
                     "reading": value,
                     "read_type": read_type.value,
@@ -434,8 +491,9 @@ class _Generator:
             )
             if read_type.is_estimate:
                 reading = value  # an estimate bills what it says; the next actual read trues it up
+        received = self._received_reads(rows, meter_id, reads, usage, digits) if net_metered else None
         sa_id = ids.sa_id()
-        sa_type = codes.SA_TYPES[codes.SERVICE_SA_TYPE[service]]
+        sa_type = codes.SA_TYPES[codes.NET_METERED_SA_TYPE if net_metered else codes.SERVICE_SA_TYPE[service]]
         rows.add(
             m.ServiceAgreement,
             {
@@ -456,11 +514,56 @@ class _Generator:
                 "updated_at": created,
             },
         )
-        meter = _Meter(service, sp_id, meter_id, sa_id, digits, reads)
+        meter = _Meter(service, sp_id, meter_id, sa_id, digits, reads, received)
         streak = sum(1 for _ in _trailing_estimates(reads))
         if streak >= 3:
             self._investigation(rows, meter, premise_id, account_id, streak)
         return meter
+
+    def _received_reads(
+        self, rows: _Rows, meter_id: str, delivered: list[_Read], usage: list[int], digits: int
+    ) -> list[_Read]:
+        """The received register, read on the delivered register's visits (estimated when it was)."""
+        rng, capacity = self.solar_rng, 10**digits
+        register = Register(digits=digits)
+        ratio = rng.uniform(0.85, 1.15)  # this system's size against the household's use
+        reading = rng.randrange(capacity)
+        reads: list[_Read] = []
+        history: list[MeterRead] = []
+        for k, (_delivered_id, day, _value, code) in enumerate(delivered):
+            if k:
+                previous = delivered[k - 1][1]
+                centre = previous + (day - previous) / 2
+                reading = (reading + round(usage[k] * SUN_BY_MONTH[centre.month] * ratio)) % capacity
+            read_type, value = ReadType(code), reading
+            if read_type.is_estimate:  # the reader did not get to the meter: both registers estimated
+                try:
+                    guess = estimate_read(history, reads[-1][1], day, register, start_reading=reads[-1][2])
+                    assert guess.reading is not None
+                    value = reading = int(guess.reading)
+                except ReadError:
+                    read_type = ReadType.REGULAR
+            read_id = self.ids.meter_read_id()
+            reads.append((read_id, day, value, read_type.value))
+            history.append(MeterRead(day, value, read_type))
+            rows.add(
+                m.MeterRead,
+                {
+                    "id": read_id,
+                    "meter_id": meter_id,
+                    "register_seq": codes.REGISTER_FLOWS[codes.REGISTER_RECEIVED],
+                    "read_at": local_time(day, 10),
+                    "reading": value,
+                    "read_type": read_type.value,
+                    "use_on_bill": True,
+                    "source": "system" if read_type.is_estimate else "field",
+                    "high_low": None,
+                    "remarks": None,
+                    "created_by": "seed",
+                    "created_at": local_time(day, 16),
+                },
+            )
+        return reads
 
     def _investigation(
         self, rows: _Rows, meter: _Meter, premise_id: str, account_id: str, streak: int
@@ -549,17 +652,35 @@ class _Generator:
             for meter in meters:
                 start_id, start_day, start_reading, _ = meter.reads[k - 1]
                 end_id, end_day, end_reading, end_type = meter.reads[k]
-                priced = price_segment(
-                    self.rates,
-                    "electric" if meter.service == "electric" else "water",
-                    zones[meter.service],
-                    lot_size,
-                    start_day,
-                    end_day,
-                    start_reading,
-                    end_reading,
-                    meter.digits,
-                )
+                estimated = ReadType(end_type).is_estimate
+                priced: PricedSegment
+                if meter.received is not None:
+                    received_start, received_end = meter.received[k - 1][2], meter.received[k][2]
+                    priced = price_net_metered_segment(
+                        self.rates,
+                        zones[meter.service],
+                        start_day,
+                        end_day,
+                        delivered_readings=(start_reading, end_reading),
+                        received_readings=(received_start, received_end),
+                        register_digits=meter.digits,
+                        credit_in_kwh=meter.credit_kwh,
+                    )
+                    assert priced.net_metering is not None
+                    meter.credit_kwh = priced.net_metering.credit_out
+                    estimated = estimated or ReadType(meter.received[k][3]).is_estimate
+                else:
+                    priced = price_segment(
+                        self.rates,
+                        "electric" if meter.service == "electric" else "water",
+                        zones[meter.service],
+                        lot_size,
+                        start_day,
+                        end_day,
+                        start_reading,
+                        end_reading,
+                        meter.digits,
+                    )
                 seg_id = ids.bill_segment_id()
                 segments.append(
                     {
@@ -573,7 +694,7 @@ class _Generator:
                         "end_read_id": end_id,
                         "start_reading": start_reading,
                         "end_reading": end_reading,
-                        "estimated": ReadType(end_type).is_estimate,
+                        "estimated": estimated,
                         "quantity": str(priced.calculation.quantity),
                         "tier_quantities": priced.tier_quantities,
                         "calc": priced.calc,
@@ -749,17 +870,20 @@ async def seed_customers(
     progress: Callable[[int, int], None] | None = None,
     as_of: dt.date = DEFAULT_AS_OF,
     rates: RateConfig | None = None,
+    net_metered_share: float = NET_METERED_SHARE,
 ) -> list[SeedAccount]:
     """Create ``n`` residential customers in one transaction; returns them with their demo secrets.
 
-    Deterministic: the same ``seed`` and ``as_of`` on an empty database give the same ids and amounts.
-    Seeding the same seed twice into one database is refused (the ids would collide).
+    Deterministic: the same ``seed``, ``as_of`` and ``net_metered_share`` on an empty database give the
+    same ids and amounts. Seeding the same seed twice into one database is refused (the ids would collide).
     """
     if n < 1:
         raise ValueError("n must be at least 1")
+    if not 0.0 <= net_metered_share <= 1.0:
+        raise ValueError("net_metered_share must be between 0 and 1")
     if as_of < EARLIEST_AS_OF:
         raise ValueError(f"as_of must be on or after {EARLIEST_AS_OF.isoformat()} (rates start mid-2023)")
-    generator = _Generator(seed, hash_key, as_of, rates or load_default_config())
+    generator = _Generator(seed, hash_key, as_of, rates or load_default_config(), net_metered_share)
     accounts: list[SeedAccount] = []
     async with db.session() as session:
         for start in range(0, n, CHUNK):

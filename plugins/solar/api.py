@@ -1,12 +1,14 @@
 """HTTP side of the solar plugin: JSON routes under /api/solar and the team page under /ui/solar.
 
-Program facts and FAQ answers are config (``SolarConfig``) read by any staff member. Net-metering data is
-entered by the Solar team per account and period; the bill explanation reads an account's data only
-through the verified-contact guard (``require_verified``). The voicemail queue takes messages from the
-phone system (which calls with a lead's token) and records each callback with its outcome.
+Program facts and FAQ answers are config (``SolarConfig``) read by any staff member. A net-metered bill is
+explained from the CCB's own billing of the account's net-metered service agreement (``ccb.get_net_metering``
+on the CCB port: the local mock or a remote CCB), and only through the verified-contact guard
+(``require_verified``). The voicemail queue takes messages from the phone system (which calls with a
+lead's token) and records each callback with its outcome.
 
 Bodies are decoded strictly: malformed JSON answers 400, a bad field 422 naming it (``extra[0].key``), an
-unknown account, period or voicemail 404, the wrong role 403, a voicemail returned twice 409.
+unknown account, period or voicemail 404, the wrong role 403, a voicemail returned twice or an account
+that is not net-metered 409, a CCB that cannot be reached 503.
 """
 
 from __future__ import annotations
@@ -16,33 +18,36 @@ import re
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Response, get, post, put
-from litestar.exceptions import ClientException
-from litestar.params import FromPath, QueryParameter
+from litestar import Request, Response, get, post
+from litestar.exceptions import ClientException, HTTPException
+from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.ccb.errors import NotFound
-from core.ccb.rates import RateError, format_cents, load_default_config
+from core.ccb.errors import CcbError, NotFound
+from core.ccb.port import NetMeteringCharge, NetMeteringTierLine
+from core.ccb.rates import format_cents
 from core.contact import require_verified
 from core.contract import PageSpec, PluginContext
 from core.redact import redact
 from core.security import current_staff
 from core.web.pages import render
 from plugins.solar import events
-from plugins.solar.models import NemAccount, NemPeriod, Voicemail, open_voicemails, periods_of
+from plugins.solar.models import Voicemail, open_voicemails
 from plugins.solar.service import (
     ACCOUNT_ID,
+    PERIOD,
+    PERIOD_HINT,
     PHONE,
-    NemPeriodInput,
-    NemResult,
     Outcome,
+    PeriodNotBilled,
     Program,
     SolarConfig,
     callback_due,
-    explain_nem,
+    explain_net_metering,
+    kwh_text,
     match_answers,
-    settle_chain,
+    pick_period,
 )
 
 # Who may call what (issue 7 §4). Everyone in an enabled section reads programs and answers; the phone
@@ -51,12 +56,12 @@ STAFF = {"access": "staff"}
 LEAVERS = {"roles": ["lead", "admin", "solar"]}
 QUEUE_VIEWERS = {"roles": ["solar", "lead", "supervisor", "admin"]}
 RETURNERS = {"roles": ["solar"]}
-NEM_EDITORS = {"roles": ["solar", "lead", "supervisor", "admin"]}
 EXPLAINERS = {"roles": ["solar", "csr", "lead", "supervisor", "cro"]}
+# Two years of bimonthly bills: enough to answer "why was my bill last summer so low?".
+NEM_HISTORY = 12
 
 AccountId = Annotated[str, msgspec.Meta(pattern=ACCOUNT_ID)]
 Phone = Annotated[str, msgspec.Meta(pattern=PHONE)]
-Kwh = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
 Notes = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
@@ -75,20 +80,6 @@ class VoicemailIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class ReturnIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     outcome: Outcome
     notes: Notes | None = None
-
-
-class NemAccountIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    interconnected_on: dt.date
-    carried_credit_kwh: Kwh = 0
-    carried_credit_cents: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)] = 0
-
-
-class NemPeriodIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    start: dt.date
-    end: dt.date  # the end-read date (exclusive), as on the bill segment
-    delivered_kwh: Kwh
-    received_kwh: Kwh
-    source: Literal["entered", "import"] = "entered"
 
 
 # -- responses -------------------------------------------------------------------------------------------
@@ -116,33 +107,38 @@ class AnswerView(msgspec.Struct, kw_only=True):
     score: int
 
 
-class NemAccountView(msgspec.Struct, kw_only=True):
-    account_id: str
-    interconnected_on: dt.date
-    carried_credit_kwh: int
-    carried_credit_cents: int
-    periods: list[dict[str, Any]]
-
-
 class BillExplanationView(msgspec.Struct, kw_only=True):
+    """One net-metered bill as the CCB billed it, with the same bill in plain words (``lines``).
+
+    kWh figures are exact decimal text ("600.00"); ``end`` is the end-read date (exclusive).
+    """
+
     account_id: str
-    zone: str
+    sa_id: str
+    bill_id: str
+    bill_date: dt.date
     start: dt.date
     end: dt.date
     days: int
-    delivered_kwh: int
-    received_kwh: int
-    net_kwh: int
-    credit_in_kwh: int
-    credit_in_cents: int
-    billed_kwh: int
+    zone: str
+    estimated: bool
+    delivered_kwh: str
+    received_kwh: str
+    net_kwh: str
+    credit_in_kwh: str
+    credit_used_kwh: str
+    billed_kwh: str
     tier_kwh: list[str]
-    credit_out_kwh: int
-    credit_out_cents: int
+    tier_lines: list[NetMeteringTierLine]
+    charges: list[NetMeteringCharge]
+    credit_earned_kwh: str
+    credit_out_kwh: str
+    credit_forfeited_kwh: str
     energy_cents: int
     charges_cents: int
     total_cents: int
     total: str
+    other_periods: list[dt.date]  # start dates of the other billed periods, newest first
     lines: list[str]
 
 
@@ -194,46 +190,75 @@ def _clean(text: str | None) -> str | None:
     return redact(text.strip())
 
 
-async def _account_exists(ctx: PluginContext, account_id: str) -> None:
+async def explain(
+    ctx: PluginContext,
+    request: Request[Any, Any, Any],
+    account_id: str,
+    period: str | None,
+    *,
+    contact_id: str | None = None,
+) -> BillExplanationView:
+    """A net-metered bill of ``account_id`` explained, for a caller verified for that account.
+
+    The account is looked up first (so an unknown one is a 404, as the guard expects), then the guard
+    runs (a verified contact, or a reason from a lead, supervisor or the CRO), and only then is the answer
+    used: an account without a net-metered SA is a 409, a period not billed a 404.
+    """
     if re.fullmatch(ACCOUNT_ID, account_id) is None:
         raise fail("account_id", "must be the 10-digit CCB account id")
+    if period is not None and re.fullmatch(PERIOD, period) is None:
+        raise fail("period", PERIOD_HINT)
     try:
-        await ctx.ccb.get_balance(account_id)  # read and dropped: the port has no existence probe
+        view = await ctx.ccb.get_net_metering(account_id, NEM_HISTORY)
     except NotFound:
         raise fail("account_id", f"no account {account_id}", 404) from None
-
-
-async def electric_zone(ctx: PluginContext, account_id: str) -> str:
-    """The R-1A temperature zone of the account's electric premise (ccb-domain §2.2: by ZIP)."""
-    summary = await ctx.ccb.get_account_summary(account_id)
-    electric = [sa for sa in summary.service_agreements if sa.sa_type == "E-RES"]
-    electric.sort(key=lambda sa: sa.start_date, reverse=True)  # the latest electric service is the one billed
-    for sa in electric:
-        if sa.premise_id is not None:
-            return (await ctx.ccb.get_premise(sa.premise_id)).electric_zone
-        if sa.zone:
-            return sa.zone
-    raise fail("account_id", f"account {account_id} has no electric service", 409)
-
-
-def _pick(results: list[NemResult], period: str | None) -> NemResult:
-    """``period`` is a period's start date (YYYY-MM-DD) or its bill month (YYYY-MM, the end-read month)."""
-    if not results:
-        raise fail("period", "no net-metering periods are recorded for this account", 404)
-    if period is None:
-        return results[-1]
+    except CcbError as exc:
+        raise fail("ccb", f"the billing system could not answer: {exc}", 503) from None
+    await require_verified(
+        request, account_id, purpose="explain a solar bill", topic="solar", contact_id=contact_id
+    )
+    if view is None:
+        raise fail(
+            "account_id",
+            f"account {account_id} is not on net energy metering: it has no net-metered electric "
+            "service agreement, so its bill has no kWh received to explain",
+            409,
+        )
     try:
-        if len(period) == 7:
-            month = dt.date.fromisoformat(period + "-01")
-            found = [r for r in results if (r.end.year, r.end.month) == (month.year, month.month)]
-        else:
-            day = dt.date.fromisoformat(period)
-            found = [r for r in results if r.start == day]
-    except ValueError:
-        raise fail("period", "give a start date YYYY-MM-DD or a bill month YYYY-MM") from None
-    if not found:
-        raise fail("period", f"no net-metering period {period}", 404)
-    return found[-1]
+        chosen = pick_period(view.periods, period)
+    except PeriodNotBilled as exc:
+        raise fail("period", str(exc), 404) from None
+    except ValueError as exc:
+        raise fail("period", str(exc)) from None
+    return BillExplanationView(
+        account_id=account_id,
+        sa_id=view.sa_id,
+        bill_id=chosen.bill_id,
+        bill_date=chosen.bill_date,
+        start=chosen.period_start,
+        end=chosen.period_end,
+        days=chosen.days,
+        zone=chosen.zone,
+        estimated=chosen.estimated,
+        delivered_kwh=chosen.delivered_kwh,
+        received_kwh=chosen.received_kwh,
+        net_kwh=chosen.net_kwh,
+        credit_in_kwh=chosen.credit_in_kwh,
+        credit_used_kwh=chosen.credit_used_kwh,
+        billed_kwh=chosen.billed_kwh,
+        tier_kwh=chosen.tier_kwh,
+        tier_lines=chosen.tier_lines,
+        charges=chosen.charges,
+        credit_earned_kwh=chosen.credit_earned_kwh,
+        credit_out_kwh=chosen.credit_out_kwh,
+        credit_forfeited_kwh=chosen.credit_forfeited_kwh,
+        energy_cents=chosen.energy_cents,
+        charges_cents=chosen.charges_cents,
+        total_cents=chosen.amount_cents,
+        total=format_cents(chosen.amount_cents),
+        other_periods=[x.period_start for x in view.periods if x.bill_segment_id != chosen.bill_segment_id],
+        lines=explain_net_metering(view, chosen),
+    )
 
 
 # -- JSON routes -----------------------------------------------------------------------------------------
@@ -368,152 +393,17 @@ def routes(ctx: PluginContext) -> list[Any]:
             )
         return vm_view(vm, now, cfg)
 
-    async def nem_view(account_id: str) -> NemAccountView:
-        async with ctx.db.session() as session:
-            acct = await session.get(NemAccount, account_id)
-            if acct is None:
-                raise fail("account_id", f"account {account_id} is not on net metering here", 404)
-            periods = await periods_of(session, account_id)
-        return NemAccountView(
-            account_id=acct.account_id,
-            interconnected_on=acct.interconnected_on,
-            carried_credit_kwh=acct.carried_credit_kwh,
-            carried_credit_cents=acct.carried_credit_cents,
-            periods=[
-                {
-                    "start": p.start_date.isoformat(),
-                    "end": p.end_date.isoformat(),
-                    "delivered_kwh": p.delivered_kwh,
-                    "received_kwh": p.received_kwh,
-                    "source": p.source,
-                }
-                for p in periods
-            ],
-        )
-
-    @put("/accounts/{account_id:str}/nem", opt=NEM_EDITORS, status_code=200, summary="Put an account on NEM")
-    async def nem_account_route(request: Request[Any, Any, Any], account_id: FromPath[str]) -> NemAccountView:
-        data: NemAccountIn = decode(await request.body(), NemAccountIn)
-        await _account_exists(ctx, account_id)
-        staff = current_staff(request)
-        now = ctx.clock.now()
-        async with ctx.db.session() as session:
-            acct = await session.get(NemAccount, account_id, with_for_update=True)
-            if acct is None:
-                acct = NemAccount(account_id=account_id)
-                session.add(acct)
-            acct.interconnected_on = data.interconnected_on
-            acct.carried_credit_kwh = data.carried_credit_kwh
-            acct.carried_credit_cents = data.carried_credit_cents
-            acct.updated_by, acct.updated_at = staff.actor, now
-            await ctx.audit.append(
-                session,
-                actor=staff.actor,
-                action="solar.nem.account",
-                target=f"solar_nem_account:{account_id}",
-                detail=msgspec.to_builtins(data),
-            )
-        return await nem_view(account_id)
-
-    @post("/accounts/{account_id:str}/nem/periods", opt=NEM_EDITORS, summary="Record one NEM billing period")
-    async def nem_period_route(request: Request[Any, Any, Any], account_id: FromPath[str]) -> Response[Any]:
-        data: NemPeriodIn = decode(await request.body(), NemPeriodIn)
-        await _account_exists(ctx, account_id)
-        if data.end <= data.start:
-            raise fail("end", "must be after start")
-        if (data.end - data.start).days > 70:
-            raise fail("end", "a billing period is at most about two months")
-        staff = current_staff(request)
-        now = ctx.clock.now()
-        async with ctx.db.session() as session:
-            acct = await session.get(NemAccount, account_id)
-            if acct is None:
-                raise fail("account_id", f"account {account_id} is not on net metering here", 404)
-            if data.start < acct.interconnected_on:
-                raise fail("start", "is before the interconnection date")
-            for p in await periods_of(session, account_id):
-                if p.start_date < data.end and data.start < p.end_date:
-                    raise fail("start", f"overlaps the period starting {p.start_date.isoformat()}", 409)
-            session.add(
-                NemPeriod(
-                    account_id=account_id,
-                    start_date=data.start,
-                    end_date=data.end,
-                    delivered_kwh=data.delivered_kwh,
-                    received_kwh=data.received_kwh,
-                    source=data.source,
-                    entered_by=staff.actor,
-                    entered_at=now,
-                )
-            )
-            await ctx.audit.append(
-                session,
-                actor=staff.actor,
-                action="solar.nem.period",
-                target=f"solar_nem_account:{account_id}",
-                detail={"start": data.start.isoformat(), "end": data.end.isoformat()},
-            )
-        return Response(await nem_view(account_id), status_code=201)
-
-    @get("/accounts/{account_id:str}/nem", opt=NEM_EDITORS, summary="An account's NEM data as entered")
-    async def nem_get_route(account_id: FromPath[str]) -> NemAccountView:
-        await _account_exists(ctx, account_id)
-        return await nem_view(account_id)
-
     @get(
         "/accounts/{account_id:str}/bill-explanation",
         opt=EXPLAINERS,
-        summary="A net-metered bill in plain words (needs a verified contact or a reason)",
+        summary="A net-metered bill from the CCB in plain words (needs a verified contact or a reason)",
     )
     async def explanation_route(
         request: Request[Any, Any, Any],
         account_id: FromPath[str],
-        period: Annotated[str | None, QueryParameter(max_length=10)] = None,
+        period: Annotated[str | None, QueryParameter(max_length=12)] = None,
     ) -> BillExplanationView:
-        await _account_exists(ctx, account_id)
-        await require_verified(request, account_id, purpose="explain a solar bill", topic="solar")
-        cfg = config()
-        async with ctx.db.session() as session:
-            acct = await session.get(NemAccount, account_id)
-            rows = await periods_of(session, account_id) if acct is not None else []
-        if acct is None:
-            raise fail("account_id", f"account {account_id} is not on net metering here", 404)
-        zone = await electric_zone(ctx, account_id)
-        try:
-            results = settle_chain(
-                load_default_config(),
-                zone,
-                [NemPeriodInput(r.start_date, r.end_date, r.delivered_kwh, r.received_kwh) for r in rows],
-                opening_credit_kwh=acct.carried_credit_kwh,
-                opening_credit_cents=acct.carried_credit_cents,
-                mode=cfg.credit_mode,
-                export_rate=cfg.export_rate,
-            )
-        except RateError as exc:
-            raise fail("period", f"cannot price this period: {exc}") from None
-        r = _pick(results, period)
-        calc = r.calculation
-        return BillExplanationView(
-            account_id=account_id,
-            zone=zone,
-            start=r.start,
-            end=r.end,
-            days=calc.days,
-            delivered_kwh=r.delivered_kwh,
-            received_kwh=r.received_kwh,
-            net_kwh=r.net_kwh,
-            credit_in_kwh=r.credit_in_kwh,
-            credit_in_cents=r.credit_in_cents,
-            billed_kwh=r.billed_kwh,
-            tier_kwh=[str(q) for q in calc.tier_quantities],
-            credit_out_kwh=r.credit_out_kwh,
-            credit_out_cents=r.credit_out_cents,
-            energy_cents=r.energy_cents,
-            charges_cents=calc.charges_cents,
-            total_cents=r.total_cents,
-            total=format_cents(r.total_cents),
-            lines=explain_nem(r),
-        )
+        return await explain(ctx, request, account_id, period)
 
     return [
         programs_route,
@@ -521,27 +411,59 @@ def routes(ctx: PluginContext) -> list[Any]:
         leave_route,
         list_route,
         return_route,
-        nem_account_route,
-        nem_period_route,
-        nem_get_route,
         explanation_route,
     ]
 
 
-# -- pages -----------------------------------------------------------------------------------------------
+# -- pages ---------------------------------------------------------------------------------------------
 def pages(ctx: PluginContext) -> list[PageSpec]:
     @get("/", opt=STAFF)
-    async def team_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    async def team_page(
+        request: Request[Any, Any, Any],
+        account_id: FromQuery[str | None] = None,
+        contact_id: FromQuery[str | None] = None,
+        period: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        """The team's page: callbacks, program facts, and a net-metered bill explained on request."""
         cfg: SolarConfig = ctx.config
         now = ctx.clock.now()
         async with ctx.db.session() as session:
             rows = await open_voicemails(session)
+        # Only trimmed and capped for echoing back; ``explain`` validates them (a long id is refused,
+        # never cut down to some other account's id).
+        asked = {
+            "account_id": (account_id or "").strip()[:40],
+            "contact_id": (contact_id or "").strip()[:64],
+            "period": (period or "").strip()[:40],
+        }
+        explanation: BillExplanationView | None = None
+        error: str | None = None
+        status_code = 200
+        if asked["account_id"]:
+            if current_staff(request).role not in EXPLAINERS["roles"]:
+                error, status_code = "Your role cannot open a customer's bill.", 403
+            else:
+                try:
+                    explanation = await explain(
+                        ctx,
+                        request,
+                        asked["account_id"],
+                        asked["period"] or None,
+                        contact_id=asked["contact_id"] or None,
+                    )
+                except HTTPException as exc:  # shown on the page, with the API's status and message
+                    error, status_code = str(exc.detail), exc.status_code
         return render(
             request,
             "solar/team.html",
+            status_code=status_code,
             title="Solar team",
             programs=cfg.programs,
             voicemails=[vm_view(v, now, cfg) for v in rows],
+            asked=asked,
+            explanation=explanation,
+            error=error,
+            kwh=kwh_text,
         )
 
     return [PageSpec(handler=team_page, nav_title="Solar")]

@@ -1,15 +1,12 @@
-"""Pure Solar-team logic: program facts, FAQ matching, net-metering arithmetic, the callback SLA.
+"""Pure Solar-team logic: program facts, FAQ matching, net-metered bill wording, the callback SLA.
 
 Nothing here touches HTTP, the bus or the database, so every rule is unit-tested on plain values.
 
 Net energy metering (ccb-domain §4.1 "Net energy metering"): the bill shows **kWh Delivered** (from the
 utility to the customer) and **kWh Received** (exported by the customer, read from a second register);
-net = delivered − received. A positive net is priced through the ordinary R-1A tiers (§2.2, via
-:func:`core.ccb.rates.calculate_electric`); a negative net becomes a credit that rolls to future bills.
-Credits "cannot offset taxes, minimum or non-energy charges", so a credit only ever reduces energy: in
-``kwh`` mode it reduces the next bill's net kWh before tiering, in ``export_rate`` mode it is valued at a
-configured export rate and reduces the next bill's tier (usage) charges, never the fixed or minimum
-charges. Leftover credit is forfeited when the account closes (not modelled: no close event reaches here).
+net = delivered − received. The CCB bills it (a positive net through the R-1A tiers, a surplus kept as a
+kWh credit for the next bills, forfeited on closing) and returns each billed period through the port;
+this module only words a period for the customer.
 """
 
 from __future__ import annotations
@@ -18,14 +15,14 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from core.ccb.rates import BillCalculation, RateConfig, calculate_electric, format_cents
+from core.ccb.port import NetMeteringPeriod, NetMeteringView
+from core.ccb.rates import format_cents, format_price, format_quantity
 
 # The Solar team works the utility's business days (stored in UTC, counted in Los Angeles time).
 LOCAL_TZ = ZoneInfo("America/Los_Angeles")
@@ -208,17 +205,8 @@ class SolarConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     programs: tuple[Program, ...] = DEFAULT_PROGRAMS
     answers: tuple[Answer, ...] = DEFAULT_ANSWERS
     max_answers: Annotated[int, msgspec.Meta(ge=1, le=20)] = 3
-    # "kwh": a surplus is carried in kWh and reduces the next net kWh before tiering (the reference's
-    # reading: credits roll to future bills). "export_rate": the surplus is valued at export_rate per kWh.
-    credit_mode: Literal["kwh", "export_rate"] = "kwh"
-    # $/kWh; illustrative (the reference gives no export rate), used only in "export_rate" mode.
-    export_rate: Decimal = Decimal("0.08")
     callback_business_days: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
     holidays: tuple[dt.date, ...] = ()  # no holiday calendar in the reference: weekends only by default
-
-    def __post_init__(self) -> None:
-        if not Decimal(0) <= self.export_rate <= Decimal(5):
-            raise ValueError("export_rate must be between 0 and 5 $/kWh")
 
 
 # -- FAQ matching ----------------------------------------------------------------------------------------
@@ -254,151 +242,118 @@ def match_answers(question: str, answers: Sequence[Answer], limit: int = 3) -> l
     return hits[:limit]
 
 
-# -- net metering ----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class NemPeriodInput:
-    start: dt.date
-    end: dt.date  # exclusive: the end-read date, as in core.ccb.rates
-    delivered_kwh: int
-    received_kwh: int
+# -- net-metered bill explanation ------------------------------------------------------------------------
+# The arithmetic is the CCB's: the mock bills a net meter's two registers (net kWh through the R-1A tiers,
+# a kWh credit carried to the next bill, forfeited on the final bill; core.ccb.billing, ccb-domain §4.1)
+# and the port hands back each billed period. Here a period is picked and put in words for the customer.
+PERIOD = r"^(\d{4}-\d{2}|\d{4}-\d{2}-\d{2}|\d{12})$"
+PERIOD_HINT = "give a bill month YYYY-MM, a period start date YYYY-MM-DD or a 12-digit bill id"
+CREDIT_RULE = (
+    "Solar credit is kept in kWh and taken off the net kWh of your next bills before the tiers are "
+    "applied. It never pays the Power Access Charge, the minimum charge, taxes or other non-energy "
+    "charges, and any credit left when the account closes is forfeited."
+)
 
 
-@dataclass(frozen=True, slots=True)
-class NemResult:
-    """One net-metered billing period, worked out."""
-
-    start: dt.date
-    end: dt.date
-    delivered_kwh: int
-    received_kwh: int
-    net_kwh: int  # delivered - received; negative when the customer exported more than they used
-    credit_in_kwh: int  # carried in from earlier periods (kwh mode)
-    credit_in_cents: int  # carried in from earlier periods (export_rate mode)
-    billed_kwh: int  # what went through the tiers
-    credit_used_kwh: int
-    credit_used_cents: int
-    credit_out_kwh: int  # carried forward to the next period
-    credit_out_cents: int
-    calculation: BillCalculation
-    energy_cents: int  # tier charges after any cents credit
-    total_cents: int  # energy + fixed/minimum charges, before taxes
+class PeriodNotBilled(LookupError):
+    """No billed net-metered period matches what was asked for (HTTP 404)."""
 
 
-def net_kwh(delivered_kwh: int, received_kwh: int) -> int:
-    """ccb-domain §4.1: net = kWh Delivered − kWh Received."""
-    if delivered_kwh < 0 or received_kwh < 0:
-        raise ValueError("register quantities cannot be negative")
-    return delivered_kwh - received_kwh
+def pick_period(periods: Sequence[NetMeteringPeriod], wanted: str | None) -> NetMeteringPeriod:
+    """The period to explain: the latest bill by default, else by bill id (12 digits), bill month
+    (``YYYY-MM``, the month of the bill date) or period start date (``YYYY-MM-DD``).
+
+    Raises ``ValueError`` for a malformed ``wanted`` and ``PeriodNotBilled`` when nothing matches.
+    """
+    if wanted is not None and re.fullmatch(PERIOD, wanted) is None:
+        raise ValueError(PERIOD_HINT)
+    if not periods:
+        raise PeriodNotBilled("no net-metered bill has been issued on this account yet")
+    newest_first = sorted(periods, key=lambda x: (x.period_end, x.bill_date), reverse=True)
+    if wanted is None:
+        return newest_first[0]
+    if len(wanted) == 12:
+        found = [x for x in newest_first if x.bill_id == wanted]
+    elif len(wanted) == 7:
+        try:
+            month = dt.date.fromisoformat(wanted + "-01")
+        except ValueError:
+            raise ValueError(f"{wanted} is not a month") from None
+        found = [
+            x for x in newest_first if (x.bill_date.year, x.bill_date.month) == (month.year, month.month)
+        ]
+    else:
+        try:
+            day = dt.date.fromisoformat(wanted)
+        except ValueError:
+            raise ValueError(f"{wanted} is not a date") from None
+        found = [x for x in newest_first if x.period_start == day]
+    if not found:
+        raise PeriodNotBilled(f"no net-metered bill matches {wanted}")
+    return found[0]
 
 
-def settle_period(
-    rates: RateConfig,
-    zone: str,
-    period: NemPeriodInput,
-    *,
-    credit_in_kwh: int = 0,
-    credit_in_cents: int = 0,
-    mode: Literal["kwh", "export_rate"] = "kwh",
-    export_rate: Decimal = Decimal("0.08"),
-) -> NemResult:
-    """Price one period: net through the tiers, or a surplus carried forward (ccb-domain §4.1, §2.2)."""
-    net = net_kwh(period.delivered_kwh, period.received_kwh)
-    used_kwh = used_cents = 0
-    out_kwh, out_cents = credit_in_kwh, credit_in_cents
-    billed = max(net, 0)
-    if mode == "kwh":
-        # A kWh credit offsets consumption before tiering, so it comes off the most expensive tiers first.
-        used_kwh = min(billed, credit_in_kwh)
-        billed -= used_kwh
-        out_kwh = credit_in_kwh - used_kwh + max(-net, 0)
-    calc = calculate_electric(rates, zone, period.start, period.end, billed)
-    energy = calc.usage_cents
-    if mode == "export_rate":
-        # Valued credit offsets the energy (tier) charges only, never fixed or minimum charges (§4.1).
-        used_cents = min(energy, credit_in_cents)
-        energy -= used_cents
-        surplus = Decimal(max(-net, 0)) * export_rate * 100
-        out_cents = credit_in_cents - used_cents + int(surplus.to_integral_value(rounding="ROUND_HALF_UP"))
-    return NemResult(
-        start=period.start,
-        end=period.end,
-        delivered_kwh=period.delivered_kwh,
-        received_kwh=period.received_kwh,
-        net_kwh=net,
-        credit_in_kwh=credit_in_kwh,
-        credit_in_cents=credit_in_cents,
-        billed_kwh=billed,
-        credit_used_kwh=used_kwh,
-        credit_used_cents=used_cents,
-        credit_out_kwh=out_kwh,
-        credit_out_cents=out_cents,
-        calculation=calc,
-        energy_cents=energy,
-        total_cents=energy + calc.charges_cents,
-    )
+def kwh_text(text: str) -> str:
+    """A kWh figure as the port gives it (``"1500.00"``) as a customer reads it (``"1,500 kWh"``)."""
+    return f"{format_quantity(Decimal(text))} kWh"
 
 
-def settle_chain(
-    rates: RateConfig,
-    zone: str,
-    periods: Iterable[NemPeriodInput],
-    *,
-    opening_credit_kwh: int = 0,
-    opening_credit_cents: int = 0,
-    mode: Literal["kwh", "export_rate"] = "kwh",
-    export_rate: Decimal = Decimal("0.08"),
-) -> list[NemResult]:
-    """Settle periods in date order, each carrying its leftover credit into the next."""
-    out: list[NemResult] = []
-    kwh, cents = opening_credit_kwh, opening_credit_cents
-    for period in sorted(periods, key=lambda p: p.start):
-        result = settle_period(
-            rates, zone, period, credit_in_kwh=kwh, credit_in_cents=cents, mode=mode, export_rate=export_rate
-        )
-        out.append(result)
-        kwh, cents = result.credit_out_kwh, result.credit_out_cents
-    return out
-
-
-def explain_nem(result: NemResult) -> list[str]:
-    """The period in plain words, for a CSR to read to the customer."""
-    last_day = result.end - dt.timedelta(days=1)
+def explain_net_metering(view: NetMeteringView, period: NetMeteringPeriod) -> list[str]:
+    """One net-metered bill in plain words, for a Solar team member to read to the customer."""
+    last_day = period.period_end - dt.timedelta(days=1)
+    net = Decimal(period.net_kwh)
+    meter = f", meter {view.badge_number}" if view.badge_number else ""
     lines = [
-        f"Billing period {result.start.isoformat()} to {last_day.isoformat()} "
-        f"({result.calculation.days} days, zone {result.calculation.zone}).",
-        f"Energy delivered to you by the utility: {result.delivered_kwh} kWh.",
-        f"Energy your system sent to the grid (received): {result.received_kwh} kWh.",
+        f"Bill {period.bill_id} of {period.bill_date.isoformat()}: electricity from "
+        f"{period.period_start.isoformat()} to {last_day.isoformat()} ({period.days} days, temperature "
+        f"zone {period.zone}{meter}).",
+        f"Energy delivered to you by the utility: {kwh_text(period.delivered_kwh)} "
+        f"(delivered register {period.delivered_start_reading} -> {period.delivered_end_reading}).",
+        f"Energy your solar system sent to the grid (received): {kwh_text(period.received_kwh)} "
+        f"(received register {period.received_start_reading} -> {period.received_end_reading}).",
     ]
-    if result.net_kwh > 0:
-        lines.append(f"Net: you used {result.net_kwh} kWh more than you sent.")
-    elif result.net_kwh < 0:
-        lines.append(f"Net: you sent {-result.net_kwh} kWh more than you used, so no energy is charged.")
+    if net > 0:
+        lines.append(f"Net: you used {kwh_text(period.net_kwh)} more than you sent.")
+    elif net < 0:
+        lines.append(
+            f"Net: you sent {format_quantity(-net)} kWh more than you used, so no energy is charged."
+        )
     else:
         lines.append("Net: you sent exactly as much as you used.")
-    if result.credit_in_kwh:
-        lines.append(
-            f"Credit carried in: {result.credit_in_kwh} kWh; {result.credit_used_kwh} kWh used this period."
+    if Decimal(period.credit_in_kwh):
+        used = Decimal(period.credit_used_kwh)
+        taken = (
+            f"{kwh_text(period.credit_used_kwh)} of it was taken off your net" if used else "none was needed"
         )
-    if result.credit_in_cents:
         lines.append(
-            f"Credit carried in: {format_cents(result.credit_in_cents)}; "
-            f"{format_cents(result.credit_used_cents)} used against energy charges."
+            f"Solar credit carried in from your last bill: {kwh_text(period.credit_in_kwh)}; {taken}."
         )
-    lines.append(f"Net kWh charged through the tiers: {result.billed_kwh} kWh.")
-    lines.extend(result.calculation.explain())
-    if result.credit_used_cents:
+    lines.append(f"Net kWh charged through the tiers: {kwh_text(period.billed_kwh)}.")
+    for t in period.tier_lines:
+        season_last = t.end - dt.timedelta(days=1)
         lines.append(
-            f"Less solar credit on energy charges: -{format_cents(result.credit_used_cents)}; "
-            f"total before taxes {format_cents(result.total_cents)}."
+            f"  Tier {t.tier} ({t.season} season, {t.start.isoformat()} to {season_last.isoformat()}): "
+            f"{format_quantity(Decimal(t.kwh))} kWh at {format_price(Decimal(t.unit_price), 'kWh')} "
+            f"= {format_cents(t.amount_cents)}"
         )
-    if result.credit_out_kwh:
-        lines.append(f"Credit carried forward to your next bill: {result.credit_out_kwh} kWh.")
-    if result.credit_out_cents:
-        lines.append(f"Credit carried forward to your next bill: {format_cents(result.credit_out_cents)}.")
+    for c in period.charges:
+        lines.append(f"  {c.description}: {format_cents(c.amount_cents)}")
     lines.append(
-        "Credits cannot pay taxes, the minimum charge or other non-energy charges, and are forfeited "
-        "when the account closes."
+        f"Energy charges {format_cents(period.energy_cents)} + other charges "
+        f"{format_cents(period.charges_cents)} = {format_cents(period.amount_cents)} before taxes."
     )
+    if Decimal(period.credit_earned_kwh):
+        lines.append(f"Solar credit earned on this bill: {kwh_text(period.credit_earned_kwh)}.")
+    if Decimal(period.credit_forfeited_kwh):
+        lines.append(
+            f"This was the final bill: the {kwh_text(period.credit_forfeited_kwh)} of credit left "
+            "is forfeited."
+        )
+    else:
+        lines.append(f"Solar credit carried forward to your next bill: {kwh_text(period.credit_out_kwh)}.")
+    if period.estimated:
+        lines.append("The meter was not read this time: the reads are estimates, corrected by the next read.")
+    lines.append(CREDIT_RULE)
     return lines
 
 

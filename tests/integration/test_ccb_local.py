@@ -84,7 +84,12 @@ def address(line1: str = "1200 W Sunset Blvd") -> p.Address:
 
 
 async def new_customer(
-    env: Env, *, start: dt.date = START, phone: str = "(213) 555-0101", activate: bool = True
+    env: Env,
+    *,
+    start: dt.date = START,
+    phone: str = "(213) 555-0101",
+    activate: bool = True,
+    net_metered: bool = False,
 ) -> Customer:
     created = await env.ccb.create_customer(
         p.CreateCustomer(
@@ -106,6 +111,7 @@ async def new_customer(
             electric_zone="1",
             water_temperature_zone="medium",
             lot_size_sqft=6000,
+            net_metered=net_metered,
         )
     )
     started = await env.ccb.start_service(
@@ -124,7 +130,7 @@ async def new_customer(
         premise.premise_id,
         e_meter.meter_id,
         w_meter.meter_id,
-        sas["E-RES"],
+        sas["E-NEM" if net_metered else "E-RES"],
         sas["W-RES"],
     )
 
@@ -789,6 +795,155 @@ async def test_free_text_is_redacted_and_cases_follow_their_type(env: Env) -> No
     with pytest.raises(IllegalTransition):
         await env.ccb.update_todo(p.UpdateToDo(todo_id=todo.todo_id, status="O"))
     assert await env.ccb.find_accounts_by_address("sunset", "90026") == [c.account_id]
+
+
+# ---------------------------------------------------------------------------------------------------
+# net energy metering (ccb-domain §4.1): a net meter, an E-NEM SA, net billing with a kWh credit
+
+
+async def test_a_net_metered_sa_bills_the_net_and_carries_its_credit_to_the_final_bill(env: Env) -> None:
+    c = await new_customer(env, net_metered=True)
+    premise = await env.ccb.get_premise(c.premise_id)
+    electric = next(sp.meter for sp in premise.service_points if sp.service == "electric")
+    water = next(sp.meter for sp in premise.service_points if sp.service == "water")
+    assert electric is not None and water is not None
+    assert (electric.registers, water.registers) == (("delivered", "received"), ("delivered",))
+    assert (await env.ccb.get_service_agreement(c.e_sa)).sa_type == "E-NEM"
+
+    # Jan 2 -> Mar 3 2025 (60 low-season days): 900 kWh delivered, 1,300 received: net -400 kWh.
+    first = await read(env, c.e_meter, dt.date(2025, 3, 3), 900, received_reading=1_300)
+    assert first.received is not None and (first.received.register, first.received.reading) == (
+        "received",
+        1300,
+    )
+    bill1 = await bill(env, c.account_id, dt.date(2025, 3, 5))
+    (seg1,) = [s for s in bill1.segments if s.sa_type == "E-NEM"]
+    # No kWh billed: PAC tier 1 $2.30 x 60/30 = $4.60, topped up to the minimum $10 x 60/30 = $20.00.
+    assert (seg1.quantity, seg1.amount_cents) == ("0.00", 2000)
+
+    # Mar 3 -> May 2 (60 days): 1,000 delivered, 300 received: net 700, less the 400 kWh credit = 300 kWh,
+    # all tier 1 (700 kWh for 60 days): 300 x 0.19645 = 58.935 -> $58.94, + PAC tier 1 $4.60.
+    await read(env, c.e_meter, dt.date(2025, 5, 2), 1_900, received_reading=1_600)
+    bill2 = await bill(env, c.account_id, dt.date(2025, 5, 4))
+    (seg2,) = bill2.segments
+    assert (seg2.quantity, seg2.tier_quantities, seg2.amount_cents) == (
+        "300.00",
+        ["300.00", "0.00", "0.00"],
+        6354,
+    )
+
+    nem = await env.ccb.get_net_metering(c.account_id)
+    assert nem is not None and (nem.sa_id, nem.badge_number, nem.credit_bank_kwh) == (
+        c.e_sa,
+        electric.badge_number,
+        "0.00",
+    )
+    latest, earlier = nem.periods
+    assert (earlier.net_kwh, earlier.billed_kwh, earlier.credit_out_kwh) == ("-400.00", "0.00", "400.00")
+    assert (latest.delivered_start_reading, latest.delivered_end_reading) == (900, 1900)
+    assert (latest.received_start_reading, latest.received_end_reading) == (1300, 1600)
+    assert (latest.net_kwh, latest.credit_in_kwh, latest.credit_used_kwh, latest.billed_kwh) == (
+        "700.00",
+        "400.00",
+        "400.00",
+        "300.00",
+    )
+    assert [(t.tier, t.kwh, t.unit_price, t.amount_cents) for t in latest.tier_lines] == [
+        (1, "300.00", "0.19645", 5894)
+    ]
+    assert (latest.energy_cents, latest.charges_cents, latest.amount_cents) == (5894, 460, 6354)
+    words = (await env.ccb.bill_explanation(bill2.bill_id)).segments[0].lines
+    assert any("kWh received (sent to the grid): register 1300 -> 1600 = 300 kWh" in w for w in words)
+    assert any("Solar credit carried in: 400 kWh" in w for w in words)
+
+    # Reads are per register; the received register is not on a water meter.
+    assert [r.reading for r in await env.ccb.list_reads(c.e_meter, "received")] == [0, 1300, 1600]
+    assert [r.reading for r in await env.ccb.list_reads(c.e_meter)] == [0, 900, 1900]
+    with pytest.raises(Invalid) as no_register:
+        await env.ccb.list_reads(c.w_meter, "received")
+    assert no_register.value.field == "register"
+    with pytest.raises(Invalid) as not_net:
+        await read(env, c.w_meter, dt.date(2025, 5, 2), 30, received_reading=5)
+    assert not_net.value.field == "received_reading"
+
+    # A cancel/rebill re-prices the same period with the same credit carried in.
+    rebilled = await env.ccb.rebill(p.Rebill(bill_segment_id=seg2.bill_segment_id, reason="review"))
+    assert rebilled.new_segment.amount_cents == 6354
+    again = await env.ccb.get_net_metering(c.account_id)
+    assert again is not None and again.periods[0].credit_in_kwh == "400.00"
+
+    # May 2 -> Jul 1: 500 delivered, 900 received (net -400) and the customer moves out: the stop read
+    # comes from the STOP field activity, and the final bill forfeits the credit left (§4.1).
+    env.to(dt.date(2025, 6, 20))
+    await env.ccb.stop_service(p.StopService(sa_id=c.e_sa, stop_date=dt.date(2025, 7, 1)))
+    async with env.db.session() as s:
+        fa_id = await s.scalar(
+            select(m.FieldActivity.id).where(
+                m.FieldActivity.sa_id == c.e_sa, m.FieldActivity.fa_type == "STOP"
+            )
+        )
+    env.to(dt.date(2025, 7, 1))
+    await env.ccb.complete_field_activity(
+        p.CompleteFieldActivity(field_activity_id=str(fa_id), reading=2_400, received_reading=2_500)
+    )
+    assert await env.ccb.finalize_due(dt.date(2025, 7, 1)) == [c.e_sa]
+    final = await env.ccb.get_net_metering(c.account_id)
+    assert final is not None and final.sa_status == "40"
+    last = final.periods[0]
+    assert (last.net_kwh, last.credit_earned_kwh, last.credit_out_kwh, last.credit_forfeited_kwh) == (
+        "-400.00",
+        "400.00",
+        "0.00",
+        "400.00",
+    )
+    assert (last.amount_cents, final.credit_bank_kwh) == (2000, "0.00")
+
+
+async def test_a_net_meter_read_without_the_received_register_is_estimated_and_no_reads_cover_both(
+    env: Env,
+) -> None:
+    c = await new_customer(env, net_metered=True)
+    await read(env, c.e_meter, dt.date(2025, 3, 3), 900, received_reading=1_200)
+    await read(env, c.e_meter, dt.date(2025, 5, 2), 1_800, received_reading=2_400)  # 20 kWh/day received
+    # The customer reads the delivered register only: the received one is estimated from its history.
+    given = await read(env, c.e_meter, dt.date(2025, 6, 1), 2_250, read_type="50", source="customer")
+    assert given.received is not None
+    assert (given.received.read_type, given.received.reading) == ("45", 3000)  # 2,400 + 30 days x 20
+    # A No Read is a No Read on both registers, each followed by its own estimate.
+    missed = await read(env, c.e_meter, dt.date(2025, 7, 1), None, read_type="20")
+    assert missed.estimate is not None and missed.received is not None
+    assert missed.received.read_type == "45" and missed.received.register == "received"
+    received = await env.ccb.list_reads(c.e_meter, "received")
+    assert [r.read_type for r in received[-2:]] == ["20", "45"]
+    with pytest.raises(Invalid) as bad:
+        await read(env, c.e_meter, dt.date(2025, 7, 2), None, read_type="20", received_reading=1)
+    assert bad.value.field == "received_reading"
+    billed = await bill(env, c.account_id, dt.date(2025, 7, 3))
+    (segment,) = [s for s in billed.segments if s.sa_type == "E-NEM"]
+    assert segment.estimated  # its end reads are estimates
+
+
+async def test_net_metering_reads_answer_none_for_an_ordinary_account_and_refuse_bad_input(env: Env) -> None:
+    c = await new_customer(env)
+    assert await env.ccb.get_net_metering(c.account_id) is None
+    with pytest.raises(NotFound):
+        await env.ccb.get_net_metering("0000000000")
+    with pytest.raises(Invalid) as bad:
+        await env.ccb.get_net_metering(c.account_id, limit=0)
+    assert bad.value.field == "limit"
+    with pytest.raises(Invalid) as water_only:
+        await env.ccb.create_premise(
+            p.CreatePremise(
+                address=address("9 Elm St"),
+                service_area_code="MET",
+                electric_zone="1",
+                water_temperature_zone="low",
+                lot_size_sqft=5000,
+                services=("water",),
+                net_metered=True,
+            )
+        )
+    assert water_only.value.field == "net_metered"
 
 
 # ---------------------------------------------------------------------------------------------------

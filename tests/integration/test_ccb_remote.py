@@ -67,6 +67,7 @@ class Sim:
     http: HttpCcb
     time: FakeTime
     accounts: list[SeedAccount]
+    solar: SeedAccount  # a net-metered customer (a net meter and an E-NEM SA)
 
     async def faults(self, **values: Any) -> None:
         r = await self.control.post("/_faults", json=values)
@@ -84,7 +85,8 @@ async def sim(hub_migrated_template: Path, tmp_path: Path) -> AsyncIterator[Sim]
     db = Database(url)
     from core.ccb.seed import identity_key
 
-    accounts = await seed_customers(db, 3, 11, identity_key(DEFAULT_SECRET))
+    accounts = await seed_customers(db, 3, 11, identity_key(DEFAULT_SECRET), net_metered_share=0.0)
+    (solar,) = await seed_customers(db, 1, 12, identity_key(DEFAULT_SECRET), net_metered_share=1.0)
     await db.dispose()
     app = create_app(url)
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
@@ -99,7 +101,7 @@ async def sim(hub_migrated_template: Path, tmp_path: Path) -> AsyncIterator[Sim]
     )
     control = httpx.AsyncClient(transport=transport, base_url="http://ccb.test")
     try:
-        yield Sim(url, app.state["ccb"], control, http, fake, accounts)
+        yield Sim(url, app.state["ccb"], control, http, fake, accounts, solar)
     finally:
         await http.aclose()
         await control.aclose()
@@ -120,6 +122,25 @@ async def test_reads_through_http_equal_the_local_answers(sim: Sim) -> None:
     assert await sim.http.get_premise(account.premise_id) == await sim.local.get_premise(account.premise_id)
     assert await sim.http.find_accounts_by_phone(account.phone) == [account.account_id]
     assert await sim.http.verify_identity(account.account_id, "access_code", account.access_code)
+
+
+async def test_net_metering_and_register_reads_through_http_equal_the_local_answers(sim: Sim) -> None:
+    solar = sim.solar.account_id
+    remote = await sim.http.get_net_metering(solar, 3)
+    assert remote is not None and remote == await sim.local.get_net_metering(solar, 3)
+    assert len(remote.periods) == 3 and remote.sa_type == "E-NEM" and remote.meter_id is not None
+    received = await sim.http.list_reads(remote.meter_id, "received")
+    assert received == await sim.local.list_reads(remote.meter_id, "received")
+    assert {r.register for r in received} == {"received"} and len(received) == 7
+    # An account without a net-metered SA answers null, an unknown one 404, bad input 422 naming it.
+    assert await sim.http.get_net_metering(sim.accounts[0].account_id) is None
+    with pytest.raises(NotFound):
+        await sim.http.get_net_metering("0000000000")
+    with pytest.raises(Invalid) as bad:
+        await sim.http.list_reads(remote.meter_id, "sideways")  # type: ignore[arg-type]
+    assert bad.value.field == "register"
+    raw = await sim.control.get(f"/ccb/accounts/{solar}/net-metering", params={"limit": "x"})
+    assert raw.status_code == 422 and raw.json()["field"] == "limit"
 
 
 async def test_domain_errors_come_back_typed(sim: Sim) -> None:

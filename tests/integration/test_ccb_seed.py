@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,13 @@ async def test_two_hundred_customers_follow_the_mock_rules(hub_database_url: str
             assert await total(m.AccountPerson, m.AccountPerson.is_main_customer.is_(True)) == 200
             assert await total(m.ServiceAgreement, m.ServiceAgreement.status == "20") == 400
             assert await total(m.Bill) == 200 * 6
-            assert await total(m.MeterRead) == 400 * 7
+            solar = sum(a.net_metered for a in accounts)
+            assert 4 <= solar <= 40  # about 8% (NET_METERED_SHARE), deterministic with the seed
+            assert await total(m.ServiceAgreement, m.ServiceAgreement.sa_type == "E-NEM") == solar
+            # One register per meter, two on a net meter; a read per register on each of the 7 read days.
+            assert await total(m.Register) == 400 + solar
+            assert await total(m.MeterRead) == (400 + solar) * 7
+            assert await total(m.MeterRead, m.MeterRead.register_seq == 2) == solar * 7
             streak_cases = await total(m.Case, m.Case.case_type == "ESTIMATED_READS")
             assert streak_cases >= 1
             assert (
@@ -139,7 +146,15 @@ def test_seed_command_prints_json_lines(hub_database_url: str) -> None:
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 3
-    assert set(lines[0]) == {"account_id", "premise_id", "name", "phone", "access_code", "ssn_last4"}
+    assert set(lines[0]) == {
+        "account_id",
+        "premise_id",
+        "name",
+        "phone",
+        "access_code",
+        "ssn_last4",
+        "net_metered",
+    }
     assert "customers/s" in result.stderr
 
     async def verify() -> bool:
@@ -153,3 +168,85 @@ def test_seed_command_prints_json_lines(hub_database_url: str) -> None:
     assert asyncio.run(verify())  # the CLI hashed with the key derived from HUB_SECRET_KEY
     bad = CliRunner().invoke(seed_command, ["--customers", "0"], env={"HUB_DATABASE_URL": hub_database_url})
     assert bad.exit_code == 2
+
+
+async def test_solar_customers_have_net_meters_export_and_import_bills_and_carried_credit(
+    hub_database_url: str,
+) -> None:
+    db = Database(hub_database_url)
+    try:
+        accounts = await seed_customers(db, 12, 4, KEY, net_metered_share=1.0)
+        assert all(a.net_metered for a in accounts)
+        ccb = LocalCcb(db, ManualClock(local_time(DEFAULT_AS_OF, 12)), KEY)
+        exporting = importing = carried = 0
+        for a in accounts:
+            nem = await ccb.get_net_metering(a.account_id)
+            assert nem is not None and nem.sa_type == "E-NEM" and len(nem.periods) == 6
+            ordered = list(reversed(nem.periods))
+            assert ordered[0].credit_in_kwh == "0.00"
+            for before, after in pairwise(ordered):
+                # The bank is carried bill to bill and the registers continue where they stopped.
+                assert after.credit_in_kwh == before.credit_out_kwh
+                assert after.received_start_reading == before.received_end_reading
+            exporting += any(x.net_kwh.startswith("-") for x in ordered)
+            importing += any(not x.net_kwh.startswith("-") and x.net_kwh != "0.00" for x in ordered)
+            carried += any(x.credit_used_kwh != "0.00" for x in ordered)
+            summary = await ccb.get_account_summary(a.account_id)
+            assert summary.balance_cents == sum(
+                f.amount_cents for f in await ccb.list_financial_transactions(a.account_id)
+            )
+        # The sun decides: every solar customer sends more than it uses in summer and less in winter.
+        assert exporting == importing == len(accounts)
+        assert carried > 0
+
+        # The live mock bills on from seeded history: the next read of both registers nets them.
+        sample = accounts[0]
+        nem = await ccb.get_net_metering(sample.account_id)
+        assert nem is not None and nem.meter_id is not None
+        last = nem.periods[0]
+        day = DEFAULT_AS_OF + dt.timedelta(days=30)
+        ccb = LocalCcb(db, ManualClock(local_time(day, 18)), KEY)
+        await ccb.add_meter_read(
+            p.AddMeterRead(
+                meter_id=nem.meter_id,
+                read_at=local_time(day, 10),
+                reading=(last.delivered_end_reading + 400) % 100_000,
+                received_reading=(last.received_end_reading + 100) % 100_000,
+            )
+        )
+        bill = await ccb.bill_account(p.BillAccount(account_id=sample.account_id, cut_off=day))
+        assert bill is not None
+        next_bill = await ccb.get_net_metering(sample.account_id)
+        assert next_bill is not None
+        newest = next_bill.periods[0]
+        assert (newest.delivered_kwh, newest.received_kwh, newest.net_kwh) == ("400.00", "100.00", "300.00")
+        assert newest.credit_in_kwh == last.credit_out_kwh
+    finally:
+        await db.dispose()
+
+
+async def test_solar_share_does_not_change_the_other_customers_amounts(
+    hub_migrated_template: Path, tmp_path: Path
+) -> None:
+    none = await snapshot_with(fresh_db(hub_migrated_template, tmp_path, "a"), 15, 0.0)
+    some = await snapshot_with(fresh_db(hub_migrated_template, tmp_path, "b"), 15, 0.3)
+    assert any(flag for flag, _ in some) and not any(flag for flag, _ in none)
+    # Ids shift after the first solar customer (its received reads take ids), the data do not.
+    for (flag, amounts), (_, plain) in zip(some, none, strict=True):
+        if not flag:
+            assert amounts == plain
+
+
+async def snapshot_with(url: str, n: int, share: float) -> list[tuple[bool, list[int]]]:
+    """Per customer: net-metered?, and the amounts of all its bill segments."""
+    db = Database(url)
+    try:
+        accounts = await seed_customers(db, n, 9, KEY, net_metered_share=share)
+        ccb = LocalCcb(db, ManualClock(local_time(DEFAULT_AS_OF, 12)), KEY)
+        out = []
+        for a in accounts:
+            bills = await ccb.list_bills(a.account_id, 12)
+            out.append((a.net_metered, [s.amount_cents for b in bills for s in b.segments]))
+        return out
+    finally:
+        await db.dispose()

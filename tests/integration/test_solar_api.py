@@ -1,9 +1,12 @@
 """The solar plugin over HTTP: program facts and answers, the voicemail queue from left to returned with
-its one-business-day check, a net-metered bill explained from entered periods, and bad input."""
+its one-business-day check, a net-metered customer's bill explained from the CCB mock's own billing (for a
+verified contact), and bad input."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -36,7 +39,11 @@ def hub_config() -> dict[str, Any]:
 
 @pytest.fixture
 async def customers(hub: Any) -> list[SeedAccount]:
-    return await seed_customers(hub.db, 2, 29, identity_key(hub.settings.secret_key))
+    """A customer with rooftop solar (net meter, E-NEM SA, a year of net bills) and one without."""
+    key = identity_key(hub.settings.secret_key)
+    (solar,) = await seed_customers(hub.db, 1, 29, key, net_metered_share=1.0)
+    (plain,) = await seed_customers(hub.db, 1, 30, key, net_metered_share=0.0)
+    return [solar, plain]
 
 
 @pytest.fixture
@@ -125,57 +132,90 @@ async def test_a_voicemail_is_left_returned_and_checked(
     assert bad_body.status_code == 422 and bad_body.json()["extra"][0]["key"] == "ani"
 
 
-async def test_a_net_metered_bill_is_explained_from_entered_periods(
-    hub_client: Any, staff: dict[str, dict[str, str]], customers: list[SeedAccount]
-) -> None:
-    acct = customers[0].account_id
-    sol = staff["sol"]
-    assert (await hub_client.get(f"{API}/accounts/{acct}/nem", headers=sol)).status_code == 404
-    r = await hub_client.put(
-        f"{API}/accounts/{acct}/nem", json={"interconnected_on": "2023-12-01"}, headers=sol
+async def verified_contact(client: Any, headers: dict[str, str], customer: SeedAccount) -> dict[str, str]:
+    """The Solar team member's callback to the customer, verified with the account's access code."""
+    opened = await client.post(
+        "/api/contacts", json={"channel": "phone", "account_id": customer.account_id}, headers=headers
     )
-    assert r.status_code == 200, r.text
-    for start, end, delivered, received in (
-        ("2024-01-01", "2024-01-31", 300, 420),
-        ("2024-01-31", "2024-03-01", 900, 400),
-    ):
-        p = await hub_client.post(
-            f"{API}/accounts/{acct}/nem/periods",
-            json={"start": start, "end": end, "delivered_kwh": delivered, "received_kwh": received},
-            headers=sol,
-        )
-        assert p.status_code == 201, p.text
-    overlap = await hub_client.post(
-        f"{API}/accounts/{acct}/nem/periods",
-        json={"start": "2024-02-15", "end": "2024-03-15", "delivered_kwh": 1, "received_kwh": 0},
-        headers=sol,
+    assert opened.status_code == 201, opened.text
+    contact_id = opened.json()["contact_id"]
+    verified = await client.post(
+        f"/api/contacts/{contact_id}/verify",
+        json={"account_id": customer.account_id, "method": "access_code", "value": customer.access_code},
+        headers=headers,
     )
-    assert overlap.status_code == 409
+    assert verified.status_code == 200, verified.text
+    return {**headers, "X-Contact-Id": contact_id}
 
-    url = f"{API}/accounts/{acct}/bill-explanation"
-    refused = await hub_client.get(url, headers=sol)
+
+async def test_a_net_metered_bill_is_explained_from_the_ccb(
+    hub: Any, hub_client: Any, staff: dict[str, dict[str, str]], customers: list[SeedAccount]
+) -> None:
+    solar, plain = customers
+    url = f"{API}/accounts/{solar.account_id}/bill-explanation"
+    refused = await hub_client.get(url, headers=staff["sol"])
     assert refused.status_code == 403  # no verified contact and no reason
-    reason = {**staff["lee"], "X-Access-Reason": "Solar callback about the February bill"}
-    jan = await hub_client.get(url, params={"period": "2024-01-01"}, headers=reason)
-    assert jan.status_code == 200, jan.text
-    assert (jan.json()["net_kwh"], jan.json()["billed_kwh"], jan.json()["credit_out_kwh"]) == (-120, 0, 120)
-    feb = await hub_client.get(url, params={"period": "2024-03"}, headers=reason)
-    body = feb.json()
-    assert (body["net_kwh"], body["credit_in_kwh"], body["billed_kwh"]) == (500, 120, 380)
-    assert any("Energy delivered to you" in line for line in body["lines"])
-    assert any("tier 1" in line for line in body["lines"])
-    assert body["zone"] in ("1", "2")
-    nope = await hub_client.get(url, params={"period": "2025-01-01"}, headers=reason)
-    assert nope.status_code == 404
-    junk = await hub_client.get(url, params={"period": "soon"}, headers=reason)
-    assert junk.status_code == 422
+    sol = await verified_contact(hub_client, staff["sol"], solar)
+
+    latest = await hub_client.get(url, headers=sol)
+    assert latest.status_code == 200, latest.text
+    body = latest.json()
+    # The same figures the CCB billed: the bill segment of the E-NEM SA on the latest bill.
+    nem = await hub.ccb.get_net_metering(solar.account_id)
+    assert nem is not None
+    billed = nem.periods[0]
+    assert (body["sa_id"], body["bill_id"], body["total_cents"]) == (
+        nem.sa_id,
+        billed.bill_id,
+        billed.amount_cents,
+    )
+    assert (body["delivered_kwh"], body["received_kwh"], body["net_kwh"]) == (
+        billed.delivered_kwh,
+        billed.received_kwh,
+        billed.net_kwh,
+    )
+    assert Decimal(body["net_kwh"]) == Decimal(body["delivered_kwh"]) - Decimal(body["received_kwh"])
+    assert any(line.startswith("Energy delivered to you by the utility:") for line in body["lines"])
+    assert any(line.startswith("Energy your solar system sent to the grid") for line in body["lines"])
+    assert any("carried forward" in line or "forfeited" in line for line in body["lines"])
+    assert len(body["other_periods"]) == len(nem.periods) - 1
+
+    # Every bill of the year: the credit one bill carries out is what the next one carries in, and the
+    # year has bills where the customer exported (a credit) and bills where it imported (tiers priced).
+    by_start = {}
+    for start in [body["start"], *body["other_periods"]]:
+        r = await hub_client.get(url, params={"period": start}, headers=sol)
+        assert r.status_code == 200, r.text
+        by_start[start] = r.json()
+    ordered = [by_start[k] for k in sorted(by_start)]
+    for before, after in pairwise(ordered):
+        assert after["credit_in_kwh"] == before["credit_out_kwh"]
+    exported = [b for b in ordered if Decimal(b["net_kwh"]) < 0]
+    imported = [b for b in ordered if Decimal(b["billed_kwh"]) > 0]
+    assert exported and imported
+    assert all(b["billed_kwh"] == "0.00" and b["credit_earned_kwh"] == b["net_kwh"][1:] for b in exported)
+    tiered = imported[0]
+    assert tiered["tier_lines"] and any(line.strip().startswith("Tier 1 (") for line in tiered["lines"])
+    assert sum(t["amount_cents"] for t in tiered["tier_lines"]) == tiered["energy_cents"]
+    by_month = await hub_client.get(url, params={"period": tiered["bill_date"][:7]}, headers=sol)
+    assert by_month.status_code == 200 and by_month.json()["bill_id"] == tiered["bill_id"]
+
+    # A lead may look with a stated reason; bad input, unknown accounts, accounts without net metering.
+    reason = {**staff["lee"], "X-Access-Reason": "Solar callback about the summer bills"}
+    assert (await hub_client.get(url, headers=reason)).status_code == 200
+    nope = await hub_client.get(url, params={"period": "2019-01"}, headers=sol)
+    assert nope.status_code == 404 and nope.json()["extra"][0]["key"] == "period"
+    junk = await hub_client.get(url, params={"period": "soon"}, headers=sol)
+    assert junk.status_code == 422 and junk.json()["extra"][0]["key"] == "period"
     unknown = await hub_client.get(f"{API}/accounts/0000000000/bill-explanation", headers=reason)
     assert unknown.status_code == 404
     malformed = await hub_client.get(f"{API}/accounts/12/bill-explanation", headers=reason)
-    assert malformed.status_code == 422
-    bad = await hub_client.post(
-        f"{API}/accounts/{acct}/nem/periods",
-        json={"start": "2024-03-01", "end": "2024-02-01", "delivered_kwh": 1, "received_kwh": 0},
-        headers=sol,
+    assert malformed.status_code == 422 and malformed.json()["extra"][0]["key"] == "account_id"
+    ordinary = await hub_client.get(f"{API}/accounts/{plain.account_id}/bill-explanation", headers=reason)
+    assert ordinary.status_code == 409
+    assert "not on net energy metering" in ordinary.json()["detail"]
+    # The old plugin-table workaround is gone: net-metering periods are no longer typed in here.
+    gone = await hub_client.put(
+        f"{API}/accounts/{solar.account_id}/nem", json={"interconnected_on": "2023-12-01"}, headers=sol
     )
-    assert bad.status_code == 422 and bad.json()["extra"][0]["key"] == "end"
+    assert gone.status_code in (404, 405)
