@@ -1,9 +1,13 @@
 """HTTP side of the breaks plugin: JSON routes under /api/breaks and the lead's day grid under /ui/breaks.
 
 A lead generates a day's schedule from the shifts and the interval forecast (a draft), edits breaks by hand,
-and publishes it; a schedule with any V1-V8 violation (rules.md §3.6) stays a draft with its violations
-listed and publishing it answers 409 — never published silently (issue 8 §1). Bodies are decoded here so a
-malformed body answers 422 naming the field (``extra[0].key``), like the other plugins.
+and publishes it — over JSON or on the grid page, which posts forms to the same operations. The forecast
+comes from calls per hour given in the request, the phone simulator's daily arrival profile, or the calls
+the hub recorded on the same weekday over the last weeks (service.ForecastSource); a history with no calls
+answers 409 naming ``forecast.source``. A schedule with any V1-V8 violation (rules.md §3.6) stays a draft
+with its violations listed and publishing it answers 409 — never published silently (issue 8 §1). Bodies are
+decoded here so a malformed body answers 422 naming the field (``extra[0].key``), like the other plugins;
+the page's forms re-render with the same message and status.
 
 Starting a break moves the agent's telephony state to NOT_READY with the break's reason code through the
 telephony part's public service (``telephony_service``). Finesse records a supervisor's NOT_READY as code
@@ -21,6 +25,7 @@ import msgspec
 from litestar import Request, Response, get, post, put
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +37,7 @@ from core.telephony.plugin import telephony_service
 from core.telephony.service import Actor, PhoneRequestError
 from core.web.pages import render
 from plugins.breaks import events
-from plugins.breaks.models import BreaksBreak, BreaksSchedule, BreaksShift
+from plugins.breaks.models import BreaksBreak, BreaksSchedule, BreaksShift, recorded_calls
 from plugins.breaks.service import (
     DAY,
     INTERVAL,
@@ -42,16 +47,23 @@ from plugins.breaks.service import (
     BreakPlan,
     BreaksConfig,
     Forecast,
+    ForecastSource,
     ShiftPlan,
     ShiftReport,
     available_per_interval,
     fmt,
+    forecast_window,
+    history_days,
+    history_forecast,
+    local_day_bounds,
     on_shift_per_interval,
+    profile_forecast,
     required_per_interval,
     rule_set_for,
     rule_sets,
     schedule,
     shortfalls,
+    simulator_queue,
     validate,
 )
 
@@ -83,12 +95,29 @@ class ShiftIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class ForecastIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Calls per hour for consecutive 15-minute intervals from ``start``; targets default from config."""
+    """The interval forecast, from one of three sources; targets default from config.
 
-    start: HHMM
-    calls_per_hour: Annotated[
-        list[Annotated[float, msgspec.Meta(ge=0, le=100000)]], msgspec.Meta(min_length=1, max_length=96)
-    ]
+    * ``explicit`` (the default): ``calls_per_hour`` for consecutive 15-minute intervals from ``start``;
+    * ``simulator``: the phone simulator's daily arrival profile (``[plugins.breaks.simulator]``);
+    * ``history``: the calls recorded on the same weekday over the last ``weeks`` weeks (config
+      ``history_weeks``), optionally into one ``queue``; its measured handle time replaces the configured
+      one when enough calls back it.
+
+    For ``simulator`` and ``history`` the window [``start``, ``end``) defaults to the shifts' span. An
+    ``aht_seconds`` given here wins over every source.
+    """
+
+    source: ForecastSource = ForecastSource.EXPLICIT
+    start: HHMM | None = None
+    end: HHMM | None = None
+    calls_per_hour: (
+        Annotated[
+            list[Annotated[float, msgspec.Meta(ge=0, le=100000)]], msgspec.Meta(min_length=1, max_length=96)
+        ]
+        | None
+    ) = None
+    weeks: Annotated[int, msgspec.Meta(ge=1, le=26)] | None = None
+    queue: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     aht_seconds: Annotated[float, msgspec.Meta(gt=0, le=7200)] | None = None
     target_service_level: Annotated[float, msgspec.Meta(gt=0, lt=1)] | None = None
     threshold_seconds: Annotated[float, msgspec.Meta(ge=0, le=600)] | None = None
@@ -168,6 +197,25 @@ class BreakView(msgspec.Struct, kw_only=True):
     started_at: dt.datetime | None
 
 
+class ForecastView(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Where the schedule's forecast came from and what it rests on.
+
+    ``aht_from`` says whose handle time Erlang C used: ``request``, ``history`` (measured), ``simulator``
+    (the profile's) or ``config``. For ``history``: the weeks asked for, the days that had calls (and those
+    left out for having none), the calls counted and how many of them an agent handled.
+    """
+
+    source: str
+    aht_seconds: float
+    aht_from: str = "config"
+    queue: str | None = None
+    weeks: int | None = None
+    days_used: list[dt.date] = []
+    days_empty: list[dt.date] = []
+    calls: int | None = None
+    handled: int | None = None
+
+
 class ShiftView(msgspec.Struct, kw_only=True):
     agent_id: str
     start: str
@@ -183,6 +231,7 @@ class ScheduleView(msgspec.Struct, kw_only=True):
     revision: int
     shifts: list[ShiftView]
     breaks: list[BreakView]
+    forecast: ForecastView
     intervals: list[IntervalView]
     shortfalls: list[dict[str, Any]]
     violations: list[dict[str, Any]]
@@ -437,6 +486,10 @@ async def schedule_view(session: AsyncSession, config: BreaksConfig, s: BreaksSc
             )
             for b in breaks
         ],
+        forecast=msgspec.convert(
+            {**(s.forecast_detail or {}), "source": s.forecast_source, "aht_seconds": s.aht_seconds},
+            ForecastView,
+        ),
         intervals=[
             IntervalView(
                 start=fmt(forecast.start + i * INTERVAL),
@@ -487,25 +540,97 @@ def _add_breaks(session: AsyncSession, s: BreaksSchedule, breaks: Sequence[Break
 
 
 # -- operations ----------------------------------------------------------------------------------------------
+def _window(shifts: Sequence[ShiftPlan], given: ForecastIn) -> tuple[int, int]:
+    start = minute_of(given.start) if given.start is not None else None
+    end = minute_of(given.end) if given.end is not None else None
+    for name, minute in (("start", start), ("end", end)):
+        if minute is not None and minute % INTERVAL:
+            raise InputError(f"forecast.{name}", f"must be on a {INTERVAL}-minute boundary")
+    try:
+        return forecast_window(shifts, start, end)
+    except ValueError as exc:
+        raise InputError("forecast.end" if end is not None else "forecast.start", str(exc)) from None
+
+
+async def resolve_forecast(
+    ctx: PluginContext, day: dt.date, shifts: Sequence[ShiftPlan], given: ForecastIn
+) -> tuple[Forecast, dict[str, Any]]:
+    """The interval forecast from the source asked for, and the detail stored with the schedule."""
+    config: BreaksConfig = ctx.config
+    source = given.source
+    if source is not ForecastSource.EXPLICIT and given.calls_per_hour is not None:
+        raise InputError("forecast.calls_per_hour", f"is for an explicit forecast, not one from {source}")
+    if source is not ForecastSource.HISTORY and given.weeks is not None:
+        raise InputError("forecast.weeks", "is for a forecast from history")
+    detail: dict[str, Any] = {}
+    aht, aht_from = config.aht_seconds, "config"
+    if source is ForecastSource.EXPLICIT:
+        if given.start is None:
+            raise InputError("forecast.start", "is required with calls_per_hour")
+        if given.calls_per_hour is None:
+            raise InputError("forecast.calls_per_hour", "is required for an explicit forecast")
+        start = minute_of(given.start)
+        if start + INTERVAL * len(given.calls_per_hour) > DAY:
+            raise InputError("forecast.calls_per_hour", "runs past midnight")
+        if given.end is not None and minute_of(given.end) != start + INTERVAL * len(given.calls_per_hour):
+            raise InputError("forecast.end", "does not match the number of calls_per_hour intervals")
+        rates = tuple(given.calls_per_hour)
+    elif source is ForecastSource.SIMULATOR:
+        profile = config.simulator
+        if given.queue is not None and given.queue != profile.queue:
+            raise InputError("forecast.queue", f"the simulator's profile is for queue {profile.queue}")
+        start, intervals = _window(shifts, given)
+        rates = profile_forecast(simulator_queue(profile), start, intervals)
+        aht, aht_from = profile.aht_seconds, "simulator"
+        detail["queue"] = profile.queue
+    else:
+        weeks = given.weeks or config.history_weeks
+        start, intervals = _window(shifts, given)
+        days = history_days(day, weeks)
+        async with ctx.db.session() as session:
+            calls = await recorded_calls(session, [local_day_bounds(d) for d in days], given.queue)
+        found = history_forecast(day, weeks, calls, start, intervals, config.history_min_handled_calls)
+        if not found.days_used:
+            where = f" into queue {given.queue}" if given.queue else ""
+            raise InputError(
+                "forecast.source",
+                f"no calls{where} recorded on the last {weeks} {day.strftime('%A')}s "
+                f"({days[-1].isoformat()} to {days[0].isoformat()}); "
+                "give calls_per_hour or use the simulator",
+                409,
+            )
+        rates = found.calls_per_hour
+        if found.aht_seconds is not None:
+            aht, aht_from = found.aht_seconds, "history"
+        detail.update(
+            queue=given.queue,
+            weeks=weeks,
+            days_used=[d.isoformat() for d in found.days_used],
+            days_empty=[d.isoformat() for d in found.days_empty],
+            calls=found.calls,
+            handled=found.handled,
+        )
+    if given.aht_seconds is not None:
+        aht, aht_from = given.aht_seconds, "request"
+    detail["aht_from"] = aht_from
+    forecast = Forecast(
+        start=start,
+        calls_per_hour=rates,
+        aht_seconds=aht,
+        target_service_level=given.target_service_level or config.target_service_level,
+        threshold_seconds=(
+            given.threshold_seconds if given.threshold_seconds is not None else config.threshold_seconds
+        ),
+        max_occupancy=config.max_occupancy,
+    )
+    return forecast, {k: v for k, v in detail.items() if v is not None}
+
+
 async def generate(ctx: PluginContext, staff: Staff, data: GenerateIn) -> int:
     """Build a draft for the day: Erlang C need per interval, breaks placed in their legal windows."""
     config: BreaksConfig = ctx.config
     shifts = shift_plans(config, data.shifts)
-    start = minute_of(data.forecast.start)
-    if start + INTERVAL * len(data.forecast.calls_per_hour) > DAY:
-        raise InputError("forecast.calls_per_hour", "runs past midnight")
-    forecast = Forecast(
-        start=start,
-        calls_per_hour=tuple(data.forecast.calls_per_hour),
-        aht_seconds=data.forecast.aht_seconds or config.aht_seconds,
-        target_service_level=data.forecast.target_service_level or config.target_service_level,
-        threshold_seconds=(
-            data.forecast.threshold_seconds
-            if data.forecast.threshold_seconds is not None
-            else config.threshold_seconds
-        ),
-        max_occupancy=config.max_occupancy,
-    )
+    forecast, detail = await resolve_forecast(ctx, data.day, shifts, data.forecast)
     required = required_per_interval(forecast, required_agents)
     result = schedule(shifts, forecast, required, config)
     now = ctx.clock.now()
@@ -519,6 +644,8 @@ async def generate(ctx: PluginContext, staff: Staff, data: GenerateIn) -> int:
             aht_seconds=forecast.aht_seconds,
             target_service_level=forecast.target_service_level,
             threshold_seconds=forecast.threshold_seconds,
+            forecast_source=data.forecast.source.value,
+            forecast_detail=detail,
             required=list(required),
             available=list(result.available),
             shortfalls=[],
@@ -558,7 +685,12 @@ async def generate(ctx: PluginContext, staff: Staff, data: GenerateIn) -> int:
             actor=staff.actor,
             action="breaks.generated",
             target=f"breaks_schedule:{s.id}",
-            detail={"day": data.day.isoformat(), "shifts": len(shifts), "shortfalls": len(s.shortfalls)},
+            detail={
+                "day": data.day.isoformat(),
+                "shifts": len(shifts),
+                "shortfalls": len(s.shortfalls),
+                "forecast": data.forecast.source.value,
+            },
         )
         return s.id
 
@@ -824,15 +956,169 @@ def routes(ctx: PluginContext) -> list[Any]:
 
 
 # -- pages ---------------------------------------------------------------------------------------------------
+FORM = {"exclude_from_csrf": True}
+# The generate form's fields, kept to re-fill the form when it comes back with an error.
+FORM_FIELDS = ("day", "shifts", "source", "start", "end", "weeks", "queue", "calls_per_hour", "aht_seconds")
+KIND_MARK = {"rest": "R", "meal": "M", "lactation": "L"}
+
+
+async def _form(request: Request[Any, Any, Any]) -> Any:
+    """The posted form once its CSRF token matches (the same double-submit rule as the shell's forms)."""
+    from plugins.pci_inspection.api import form_of  # one implementation of the check for every plugin page
+
+    return await form_of(request)
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def shifts_from_text(text: str) -> list[dict[str, Any]]:
+    """The form's shifts, one line each: ``ana 08:00-16:30`` (or ``ana 08:00 16:30``), then an optional MOU
+    bargaining unit (``ana 07:00-17:30 IBEW18``). A line that is not that names itself as ``shifts[i]``."""
+    found: list[dict[str, Any]] = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if not line:
+            continue
+        words = line.split()
+        i = len(found)
+        if len(words) >= 2 and "-" in words[1]:
+            start, _, end = words[1].partition("-")
+            rest = words[2:]
+        elif len(words) >= 3:
+            start, end, rest = words[1], words[2], words[3:]
+        else:
+            raise InputError(f"shifts[{i}]", f"expected 'name HH:MM-HH:MM [unit]', got {line!r}")
+        if len(rest) > 1:
+            raise InputError(
+                f"shifts[{i}]", f"expected at most a bargaining unit after the times in {line!r}"
+            )
+        shift: dict[str, Any] = {"agent_id": words[0], "start": start, "end": end}
+        if rest:
+            shift["bargaining_unit"] = rest[0]
+        found.append(shift)
+    if not found:
+        raise InputError("shifts", "give one shift per line, e.g. 'ana 08:00-16:30'")
+    return found
+
+
+def generate_request(values: dict[str, str]) -> GenerateIn:
+    """The generate form as the same ``GenerateIn`` the JSON route takes, so both share every check."""
+    forecast: dict[str, Any] = {"source": values.get("source") or ForecastSource.EXPLICIT.value}
+    for name in ("start", "end", "weeks", "queue", "aht_seconds"):
+        if values.get(name):
+            forecast[name] = values[name]
+    if values.get("calls_per_hour"):
+        forecast["calls_per_hour"] = values["calls_per_hour"].replace(",", " ").split()
+    raw = {
+        "day": values.get("day", ""),
+        "shifts": shifts_from_text(values.get("shifts", "")),
+        "forecast": forecast,
+    }
+    try:
+        result: GenerateIn = msgspec.convert(raw, GenerateIn, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InputError(_field_in(exc), str(exc).split(" - at ")[0]) from None
+    return result
+
+
+async def move_one(
+    ctx: PluginContext, staff: Staff, schedule_id: int, break_id: int, start: str, revision: int | None
+) -> None:
+    """Move one break to ``start``: the schedule's break list with that one changed, through :func:`edit`."""
+    try:
+        when = msgspec.convert(start, HHMM)
+    except msgspec.ValidationError:
+        raise InputError("start", f"expected HH:MM, got {start!r}") from None
+    async with ctx.db.session() as session:
+        _, rows = await _rows(session, schedule_id)
+    if not any(b.id == break_id for b in rows):
+        raise InputError("break_id", f"no break #{break_id} in schedule #{schedule_id}", 404)
+    listed = [
+        BreakIn(
+            agent_id=b.agent_id,
+            kind=BreakKind(b.kind),
+            start=when if b.id == break_id else fmt(b.start_minute),
+            minutes=b.minutes,
+            on_duty=b.on_duty,
+            lactation=b.lactation,
+        )
+        for b in rows
+    ]
+    await edit(ctx, staff, schedule_id, EditIn(breaks=listed, revision=revision))
+
+
+def grid_rows(shown: ScheduleView) -> list[dict[str, Any]]:
+    """One row per CSR, one cell per interval: R/M/L for a break touching it, · on shift, blank off shift."""
+    rows: list[dict[str, Any]] = []
+    starts = [minute_of(i.start) for i in shown.intervals]
+    for sh in shown.shifts:
+        s0, s1 = minute_of(sh.start), minute_of(sh.end)
+        mine = [b for b in shown.breaks if b.agent_id == sh.agent_id]
+        cells = []
+        for t in starts:
+            mark = "·" if s0 <= t < s1 else ""
+            for b in mine:
+                b0 = minute_of(b.start)
+                if b0 < t + INTERVAL and t < b0 + b.minutes:
+                    mark = KIND_MARK[b.kind]
+            cells.append(mark)
+        rows.append({"agent_id": sh.agent_id, "shift": f"{sh.start}-{sh.end}", "cells": cells})
+    return rows
+
+
+def shortfall_runs(found: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive short intervals of one cause as one run (``from``-``until``, the worst shortage), so a
+    day short from morning to night reads as one line and the grid's red cells give the detail."""
+    runs: list[dict[str, Any]] = []
+    for f in found:
+        start, short = minute_of(f["start"]), f["required"] - f["available"]
+        last = runs[-1] if runs else None
+        if last is not None and last["cause"] == f["cause"] and minute_of(last["until"]) == start:
+            last["until"] = fmt(start + INTERVAL)
+            last["worst"] = max(last["worst"], short)
+            last["intervals"] += 1
+        else:
+            runs.append(
+                {
+                    "from": f["start"],
+                    "until": fmt(start + INTERVAL),
+                    "cause": f["cause"],
+                    "worst": short,
+                    "intervals": 1,
+                }
+            )
+    return runs
+
+
+def shifts_text(shown: ScheduleView | None) -> str:
+    if shown is None:
+        return ""
+    return "\n".join(
+        f"{sh.agent_id} {sh.start}-{sh.end}" + (f" {sh.bargaining_unit}" if sh.bargaining_unit else "")
+        for sh in shown.shifts
+    )
+
+
 def pages(ctx: PluginContext) -> list[PageSpec]:
+    """The lead's day: generate a draft from a forecast source, read its grid, violations and shortfalls,
+    move a break, publish. Everyone on staff sees the grid; the forms are the leads'."""
     config: BreaksConfig = ctx.config
 
-    @get("/", opt=STAFF)
-    async def grid_page(
-        request: Request[Any, Any, Any], day: Annotated[dt.date | None, QueryParameter()] = None
-    ) -> Any:
-        """The day's grid: one row per CSR, one column per 15-minute interval, staffing rows below."""
-        when = day or ctx.clock.now().astimezone(LOCAL_TZ).date()
+    def today() -> dt.date:
+        return ctx.clock.now().astimezone(LOCAL_TZ).date()
+
+    async def grid(
+        request: Request[Any, Any, Any],
+        when: dt.date,
+        *,
+        schedule_id: int | None = None,
+        status_code: int = 200,
+        error: str | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Response[Any]:
+        staff = current_staff(request)
         async with ctx.db.session() as session:
             found = list(
                 await session.scalars(
@@ -841,24 +1127,111 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
                     .order_by(BreaksSchedule.id.desc())
                 )
             )
-            # The published schedule is what the floor follows; otherwise the newest draft.
-            chosen = next((s for s in found if s.status == PUBLISHED), found[0] if found else None)
+            # The one asked for; else the published schedule (what the floor follows); else the newest draft.
+            chosen = next((s for s in found if s.id == schedule_id), None) or next(
+                (s for s in found if s.status == PUBLISHED), found[0] if found else None
+            )
             shown = await schedule_view(session, config, chosen) if chosen else None
-        rows: list[dict[str, Any]] = []
-        if shown is not None:
-            starts = [minute_of(i.start) for i in shown.intervals]
-            for sh in shown.shifts:
-                s0, s1 = minute_of(sh.start), minute_of(sh.end)
-                mine = [b for b in shown.breaks if b.agent_id == sh.agent_id]
-                cells = []
-                for t in starts:
-                    mark = "" if not (s0 <= t < s1) else "·"
-                    for b in mine:
-                        b0 = minute_of(b.start)
-                        if b0 < t + INTERVAL and t < b0 + b.minutes:
-                            mark = {"rest": "R", "meal": "M", "lactation": "L"}[b.kind]
-                    cells.append(mark)
-                rows.append({"agent_id": sh.agent_id, "shift": f"{sh.start}-{sh.end}", "cells": cells})
-        return render(request, "breaks/grid.html", day=when, schedule=shown, rows=rows, schedules=found)
+        form = values or {
+            "day": when.isoformat(),
+            "shifts": shifts_text(shown),
+            "source": (shown.forecast.source if shown else ForecastSource.SIMULATOR.value),
+        }
+        return render(
+            request,
+            "breaks/grid.html",
+            status_code=status_code,
+            day=when,
+            schedule=shown,
+            rows=grid_rows(shown) if shown else [],
+            short_runs=shortfall_runs(shown.shortfalls) if shown else [],
+            schedules=found,
+            error=error,
+            values=form,
+            is_lead=staff.role.value in LEAD_ROLES,
+            sources=[s.value for s in ForecastSource],
+            history_weeks=config.history_weeks,
+            simulator_queue=config.simulator.queue,
+        )
 
-    return [PageSpec(handler=grid_page, nav_title="Breaks")]
+    async def day_of(schedule_id: int) -> dt.date:
+        async with ctx.db.session() as session:
+            found = await session.get(BreaksSchedule, schedule_id)
+        if found is None:
+            raise NotFoundException(f"schedule_id: no schedule #{schedule_id}")
+        return found.day
+
+    def back_to(day: dt.date, schedule_id: int) -> Redirect:
+        return Redirect(f"/ui/breaks/?day={day.isoformat()}&schedule={schedule_id}", status_code=303)
+
+    @get("/", opt=STAFF)
+    async def grid_page(
+        request: Request[Any, Any, Any],
+        day: Annotated[str | None, QueryParameter()] = None,
+        schedule: Annotated[str | None, QueryParameter()] = None,
+    ) -> Response[Any]:
+        """The day's grid: one row per CSR, one column per 15-minute interval, staffing rows below."""
+        try:
+            when = dt.date.fromisoformat(day.strip()) if day else today()
+        except ValueError:
+            return await grid(
+                request, today(), status_code=422, error=f"day: expected YYYY-MM-DD, got {day!r}"
+            )
+        chosen = int(schedule) if schedule and schedule.isdigit() else None
+        return await grid(request, when, schedule_id=chosen)
+
+    @post("/schedules", opt={**LEAD, **FORM})
+    async def generate_form(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await _form(request)
+        values = {name: _text(form, name) for name in FORM_FIELDS}
+        try:
+            data = generate_request(values)
+            schedule_id = await generate(ctx, current_staff(request), data)
+        except InputError as exc:
+            try:
+                when = dt.date.fromisoformat(values["day"])
+            except ValueError:
+                when = today()
+            return await grid(request, when, status_code=exc.status_code, error=str(exc), values=values)
+        return back_to(data.day, schedule_id)
+
+    @post("/schedules/{schedule_id:int}/publish", opt={**LEAD, **FORM})
+    async def publish_form(request: Request[Any, Any, Any], schedule_id: FromPath[int]) -> Response[Any]:
+        await _form(request)
+        when = await day_of(schedule_id)
+        try:
+            await publish(ctx, current_staff(request), schedule_id)
+        except InputError as exc:
+            return await grid(
+                request, when, schedule_id=schedule_id, status_code=exc.status_code, error=str(exc)
+            )
+        return back_to(when, schedule_id)
+
+    @post("/schedules/{schedule_id:int}/breaks/{break_id:int}", opt={**LEAD, **FORM})
+    async def move_form(
+        request: Request[Any, Any, Any], schedule_id: FromPath[int], break_id: FromPath[int]
+    ) -> Response[Any]:
+        form = await _form(request)
+        when = await day_of(schedule_id)
+        revision = _text(form, "revision")
+        try:
+            await move_one(
+                ctx,
+                current_staff(request),
+                schedule_id,
+                break_id,
+                _text(form, "start"),
+                int(revision) if revision.isdigit() else None,
+            )
+        except InputError as exc:
+            return await grid(
+                request, when, schedule_id=schedule_id, status_code=exc.status_code, error=str(exc)
+            )
+        return back_to(when, schedule_id)
+
+    return [
+        PageSpec(handler=grid_page, nav_title="Breaks"),
+        PageSpec(handler=generate_form),
+        PageSpec(handler=publish_form),
+        PageSpec(handler=move_form),
+    ]

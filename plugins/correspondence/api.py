@@ -8,6 +8,8 @@ The work itself lives in :mod:`plugins.correspondence.service_api`, shared with 
 suffix in one segment, so one route takes ``{ref}`` and answers JSON for ``12`` and the document for
 ``12.docx``.
 
+The letters page generates a letter from a template and an account with the same checks as the JSON route
+(``LetterIn``), then offers its .docx at /ui/correspondence/letters/{id}.docx for the signed-in user.
 Page forms post back to /ui and opt out of the framework's CSRF middleware: they check the double-submit
 token themselves after the access guard, so an anonymous post goes to the login page instead of a 403.
 """
@@ -25,6 +27,7 @@ from litestar.exceptions import ClientException, PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
+from litestar.utils.scope.state import ScopeState
 
 from core.contract import PageSpec, PluginContext
 from core.security import current_staff
@@ -121,6 +124,18 @@ def template_views() -> list[TemplateView]:
     ]
 
 
+async def letter_response(ctx: PluginContext, ref: str, *, document_only: bool = False) -> Response[Any]:
+    """``12`` → the letter as JSON, ``12.docx`` → its Word document; anything else a 404 LetterError."""
+    match = re.fullmatch(r"([0-9]{1,12})(\.docx)?", ref)
+    if match is None or (document_only and not match.group(2)):
+        raise LetterError("letter_id", f"no letter {ref!r}", 404)
+    letter = await service_api.load_letter(ctx, int(match.group(1)))
+    record = service_api.record_of(letter)
+    if match.group(2):
+        return _docx_response(record, letter.document)
+    return Response(record)
+
+
 def _docx_response(record: LetterRecord, document: bytes) -> Response[bytes]:
     return Response(
         document,
@@ -173,18 +188,10 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @get("/letters/{ref:str}", opt=STAFF, summary="One letter (JSON), or its Word document with .docx")
     async def get_letter(ref: FromPath[str]) -> Response[Any]:
-        match = re.fullmatch(r"([0-9]{1,12})(\.docx)?", ref)
-        if match is None:
-            raise _http(LetterError("letter_id", f"no letter {ref!r}", 404))
-        letter_id = int(match.group(1))
         try:
-            letter = await service_api.load_letter(ctx, letter_id)
+            return await letter_response(ctx, ref)
         except LetterError as exc:
             raise _http(exc) from None
-        record = service_api.record_of(letter)
-        if match.group(2):
-            return _docx_response(record, letter.document)
-        return Response(record)
 
     @post("/letters/{letter_id:int}/status", opt=MAILER, status_code=200, summary="Mark printed or mailed")
     async def set_status(request: Request[Any, Any, Any], letter_id: FromPath[int]) -> LetterRecord:
@@ -220,6 +227,9 @@ async def verified_form(request: Request[Any, Any, Any]) -> Any:
     theirs = _signed_secret(cookie, config.secret) if cookie else None
     if ours is None or theirs is None or not hmac.compare_digest(ours, theirs):
         raise PermissionDeniedException("CSRF token verification failed")
+    assert isinstance(sent, str)  # a token that is not a string failed the check above
+    # The route skips the CSRF middleware, so a page re-rendered with an error gets its forms' token here.
+    ScopeState.from_scope(request.scope).csrf_token = sent
     return form
 
 
@@ -229,8 +239,16 @@ def _text(form: Any, name: str) -> str:
 
 
 def pages(ctx: PluginContext) -> list[PageSpec]:
+    """Letters: pick a template and an account, generate the letter, download its .docx; the mail room
+    marks letters printed and mailed."""
+
     async def letters_page(
-        request: Request[Any, Any, Any], *, status_code: int = 200, error: str | None = None
+        request: Request[Any, Any, Any],
+        *,
+        status_code: int = 200,
+        error: str | None = None,
+        values: dict[str, str] | None = None,
+        created: LetterRecord | None = None,
     ) -> Response[Any]:
         staff = current_staff(request)
         return render(
@@ -242,39 +260,69 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
             can_send=staff.role.value in WRITER["roles"],
             can_mail=staff.role.value in MAILER["roles"],
             error=error,
+            values=values or {},
+            created=created,
             # A fresh key per rendered form: submitting it twice makes one letter.
             form_key=f"form:{secrets.token_urlsafe(18)}",
         )
 
     @get("/", opt=STAFF)
-    async def index(request: Request[Any, Any, Any]) -> Response[Any]:
-        return await letters_page(request)
+    async def index(
+        request: Request[Any, Any, Any],
+        created: Annotated[str | None, QueryParameter()] = None,
+        account_id: Annotated[str | None, QueryParameter()] = None,
+    ) -> Response[Any]:
+        made = None
+        if created and created.isdigit():
+            try:
+                made = service_api.record_of(await service_api.load_letter(ctx, int(created)))
+            except LetterError:
+                made = None
+        return await letters_page(request, created=made, values={"account_id": account_id or ""})
 
     @post("/letters", opt={**WRITER, **FORM})
     async def create_form(request: Request[Any, Any, Any]) -> Response[Any]:
         form = await verified_form(request)
         template = _text(form, "template")
+        values = {"template": template, "account_id": _text(form, "account_id")}
         fields: dict[str, Any] = {}
         # Form values are strings; money and counts are typed as whole numbers on the form.
         for spec in next((t.fields for t in template_views() if t.id == template), []):
             value = _text(form, f"field.{spec.name}")
+            values[f"field.{spec.name}"] = value
             if value:
                 fields[spec.name] = (
                     int(value) if spec.kind in ("money", "count") and value.isdigit() else value
                 )
+        key = _text(form, "idempotency_key") or f"form:{secrets.token_urlsafe(18)}"
         try:
-            await service_api.create_letter(
+            # The same body the JSON route takes, so the account and template are checked the same way.
+            data = msgspec.convert(
+                {"account_id": values["account_id"], "template": template, "fields": fields}, LetterIn
+            )
+            record = await service_api.create_letter(
                 ctx,
-                _text(form, "account_id"),
-                template,
-                fields,
+                data.account_id,
+                data.template,
+                data.fields,
                 actor=current_staff(request).actor,
-                idempotency_key=_text(form, "idempotency_key") or f"form:{secrets.token_urlsafe(18)}",
+                idempotency_key=key,
                 source="page",
             )
+        except msgspec.ValidationError as exc:
+            error = f"{_field_in(exc)}: {str(exc).split(' - at ')[0]}"
+            return await letters_page(request, status_code=422, error=error, values=values)
+        except LetterError as exc:
+            return await letters_page(request, status_code=exc.status_code, error=str(exc), values=values)
+        return Redirect(f"/ui/correspondence/?created={record.id}", status_code=303)
+
+    @get("/letters/{ref:str}", opt=STAFF)
+    async def document(request: Request[Any, Any, Any], ref: FromPath[str]) -> Response[Any]:
+        """``/ui/correspondence/letters/12.docx``: the Word document, for staff signed in to the web UI."""
+        try:
+            return await letter_response(ctx, ref, document_only=True)
         except LetterError as exc:
             return await letters_page(request, status_code=exc.status_code, error=str(exc))
-        return Redirect("/ui/correspondence/", status_code=303)
 
     @post("/letters/{letter_id:int}/status", opt={**MAILER, **FORM})
     async def status_form(request: Request[Any, Any, Any], letter_id: FromPath[int]) -> Response[Any]:
@@ -290,5 +338,6 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
     return [
         PageSpec(handler=index, nav_title="Letters"),
         PageSpec(handler=create_form),
+        PageSpec(handler=document),
         PageSpec(handler=status_form),
     ]

@@ -6,6 +6,10 @@ so that a retry after a failure replays it instead of writing twice. Bodies are 
 malformed JSON answers 400, a well-formed body with a bad field 422 naming the field (``extra[0].key``),
 an unknown account or escalation 404, a decision by the wrong person 403, a wrong status 409.
 
+Pages: /ui/escalations (lead and supervisor queues) and /ui/escalations/cro, where a decider approves or
+denies with a reason, resolves, and the CRO keys in an escalation received by mail; each form calls the
+operation its JSON route calls and comes back with the same message and status when refused.
+
 Streams: ``GET /api/escalations/stream`` sends the reader's own escalations' decisions (and, to a lead,
 supervisor or the CRO, new escalations in their queue) as server-sent events; ``?limit=N`` ends it after
 N events, which bounded clients (tests, probes) use.
@@ -26,6 +30,7 @@ from litestar.exceptions import ClientException, PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -41,7 +46,7 @@ from core.security import current_staff, hub_of
 from core.staff import Staff
 from core.web.pages import render
 from plugins.escalations import events
-from plugins.escalations.models import Escalation, SectionMail, by_key, open_in_queues
+from plugins.escalations.models import Escalation, SectionMail, by_key, decided_in_queues, open_in_queues
 from plugins.escalations.service import (
     ACCOUNT_ID,
     Address,
@@ -875,62 +880,94 @@ async def checked_form(request: Request[Any, Any, Any]) -> Any:
     b = _token_secret(cookie, config.secret) if cookie else None
     if a is None or b is None or not hmac.compare_digest(a, b):
         raise PermissionDeniedException("CSRF token verification failed")
+    assert isinstance(sent, str)  # a token that is not a string failed the check above
+    # The route skips the CSRF middleware, so a page re-rendered with an error gets its forms' token here.
+    ScopeState.from_scope(request.scope).csrf_token = sent
     return form
 
 
+def _form_text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+LEAD_QUEUES = [Queue.LEAD, Queue.SUPERVISOR]
+
+
 def pages(ctx: PluginContext) -> list[PageSpec]:
+    """The queues: a lead (or supervisor) approves or denies with a reason; the CRO keys in mailed
+    escalations and resolves them. Every action is the same function the JSON routes call."""
+
     async def queue_page(
         request: Request[Any, Any, Any],
         queues: list[Queue],
-        title: str,
         *,
         status_code: int = 200,
         error: str | None = None,
+        values: dict[str, str] | None = None,
     ) -> Response[Any]:
         staff = current_staff(request)
         config: EscalationConfig = ctx.config
         now = ctx.clock.now()
+        cro = Queue.CRO in queues
         async with ctx.db.session() as session:
             rows = await open_in_queues(session, [q.value for q in queues])
+            decided = await decided_in_queues(session, [q.value for q in queues])
         return render(
             request,
             "escalations/queue.html",
             status_code=status_code,
-            title=title,
+            title="Customer Relations Office escalations" if cro else "Lead and supervisor escalations",
             items=[view(e, now) for e in rows],
+            decided=[view(e, now) for e in decided],
             can_decide={q.value: staff.role.value in config.queue_roles.get(q, []) for q in queues},
+            can_intake=cro and staff.role.value in INTAKE["roles"],
+            urgencies=[u.value for u in Urgency],
             me=staff.actor,
-            back="/ui/escalations/cro" if Queue.CRO in queues else "/ui/escalations/",
+            back="/ui/escalations/cro" if cro else "/ui/escalations/",
             error=error,
+            values=values or {},
+            # A fresh key per rendered intake form: submitting it twice files one escalation.
+            form_key=f"form:{uuid.uuid4()}",
         )
 
     @get("/", opt=STAFF)
     async def lead_queue(request: Request[Any, Any, Any]) -> Response[Any]:
-        return await queue_page(request, [Queue.LEAD, Queue.SUPERVISOR], "Lead and supervisor escalations")
+        return await queue_page(request, LEAD_QUEUES)
 
     @get("/cro", opt=STAFF)
     async def cro_queue(request: Request[Any, Any, Any]) -> Response[Any]:
-        return await queue_page(request, [Queue.CRO], "Customer Relations Office escalations")
+        return await queue_page(request, [Queue.CRO])
+
+    async def queues_of(escalation_id: int) -> list[Queue]:
+        """The page an escalation lives on (the lead page when it does not exist: the error says so)."""
+        async with ctx.db.session() as session:
+            found = await session.get(Escalation, escalation_id)
+        return [Queue.CRO] if found is not None and found.queue == Queue.CRO else LEAD_QUEUES
 
     async def form_action(request: Request[Any, Any, Any], escalation_id: int, action: str) -> Response[Any]:
         form = await checked_form(request)
-        text = form.get("reason")
-        text = text.strip() if isinstance(text, str) else ""
+        text = _form_text(form, "reason")
         staff = current_staff(request)
         try:
             if not text:
                 raise InputError("reason", "give a reason")
+            # The same bounds as the JSON body (DecideIn / ResolveIn): one place says what a reason is.
+            msgspec.convert({"reason": text}, DecideIn)
             if action == "resolve":
                 esc = await resolve(ctx, staff, escalation_id, text)
             else:
                 esc = await decide(ctx, staff, escalation_id, approve=action == "approve", reason=text)
-        except InputError as exc:
+        except msgspec.ValidationError as exc:
             return await queue_page(
                 request,
-                [Queue.LEAD, Queue.SUPERVISOR],
-                "Escalations",
-                status_code=exc.status_code,
-                error=str(exc),
+                await queues_of(escalation_id),
+                status_code=422,
+                error=f"reason: {str(exc).split(' - at ')[0]}",
+            )
+        except InputError as exc:
+            return await queue_page(
+                request, await queues_of(escalation_id), status_code=exc.status_code, error=str(exc)
             )
         return Redirect(
             "/ui/escalations/cro" if esc.queue == Queue.CRO else "/ui/escalations/", status_code=303
@@ -948,10 +985,29 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
     async def resolve_form(request: Request[Any, Any, Any], escalation_id: FromPath[int]) -> Response[Any]:
         return await form_action(request, escalation_id, "resolve")
 
+    @post("/cro-intake", opt={**INTAKE, **FORM})
+    async def intake_form(request: Request[Any, Any, Any]) -> Response[Any]:
+        """An escalation e-mailed to the CRO, keyed in from the mail (the JSON route's ``IntakeIn``)."""
+        form = await checked_form(request)
+        names = ("requester_email", "subject", "body", "urgency", "account_id", "idempotency_key")
+        values = {name: _form_text(form, name) for name in names}
+        try:
+            data = msgspec.convert({k: v for k, v in values.items() if v}, IntakeIn)
+            await cro_intake(ctx, request, data)
+        except msgspec.ValidationError as exc:
+            error = f"{_field_in(exc)}: {str(exc).split(' - at ')[0]}"
+            return await queue_page(request, [Queue.CRO], status_code=422, error=error, values=values)
+        except InputError as exc:
+            return await queue_page(
+                request, [Queue.CRO], status_code=exc.status_code, error=str(exc), values=values
+            )
+        return Redirect("/ui/escalations/cro", status_code=303)
+
     return [
         PageSpec(handler=lead_queue, nav_title="Escalations"),
         PageSpec(handler=cro_queue, nav_title="CRO queue"),
         PageSpec(handler=approve_form),
         PageSpec(handler=deny_form),
         PageSpec(handler=resolve_form),
+        PageSpec(handler=intake_form),
     ]

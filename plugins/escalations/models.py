@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -80,6 +80,17 @@ async def open_in_queues(session: AsyncSession, queues: list[str]) -> list[Escal
         select(Escalation)
         .where(Escalation.queue.in_(queues), Escalation.status == Status.OPEN)
         .order_by(Escalation.due_at, Escalation.id)
+    )
+    return list(rows)
+
+
+async def decided_in_queues(session: AsyncSession, queues: list[str], limit: int = 20) -> list[Escalation]:
+    """The queues' latest decisions and resolutions, newest first (what the lead's page shows below)."""
+    rows = await session.scalars(
+        select(Escalation)
+        .where(Escalation.queue.in_(queues), Escalation.status != Status.OPEN)
+        .order_by(func.coalesce(Escalation.resolved_at, Escalation.decided_at).desc(), Escalation.id.desc())
+        .limit(limit)
     )
     return list(rows)
 

@@ -7,6 +7,10 @@ recorded by click and a payment posted at the window take the same path into the
 Bad input answers 422 naming the field (``month``, ``day``, ``kind``, ``section``); a body that is not JSON
 answers 400. CSRs see their own rows in the daily view; leads, supervisors and admins see everyone's and get
 the monthly report.
+
+The page under /ui/metrics is the same work for staff signed in to the web UI: one button per counter
+request kind (posting to :func:`record_counter_request`), the daily view, and the monthly workbook at
+/ui/metrics/monthly.xlsx (:func:`monthly_workbook`); its forms re-render with the same 422 message.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException
 from litestar.params import QueryParameter
+from litestar.response import Redirect
 
 from core.contract import PageSpec, PluginContext
 from core.security import current_staff
@@ -145,6 +150,29 @@ def sees_everyone(staff: Staff) -> bool:
     return staff.role.value in LEAD["roles"]
 
 
+# -- writes -----------------------------------------------------------------------------------------------
+async def record_counter_request(
+    ctx: PluginContext, staff: Staff, data: CounterRequestIn
+) -> CounterRequestOut:
+    """Emit ``hub.metrics.counter_request.recorded`` (with its outbox row, in one transaction); the tally
+    handler counts it like any other event. Raises a 422 naming ``kind`` or ``section``."""
+    config: MetricsConfig = ctx.config
+    if data.kind not in config.counter_request_kinds:
+        raise unprocessable("kind", f"expected one of {', '.join(config.counter_request_kinds)}")
+    section = counter_section(staff, data.section, config)
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        env = ctx.events.emit(
+            session,
+            events.COUNTER_REQUEST_RECORDED,
+            events.CounterRequestRecorded(kind=data.kind, section=section, staff=staff.name, at=now),
+            actor=staff.actor,
+        )
+    return CounterRequestOut(
+        event_id=env.id, kind=data.kind, section=section, staff=staff.name, day=local_day(now)
+    )
+
+
 # -- reads ------------------------------------------------------------------------------------------------
 def _nested(rows: list[Row]) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
@@ -177,6 +205,14 @@ async def month_rows(ctx: Any, year: int, month: int) -> list[Row]:
         return await rows_between(session, days[0], days[-1])
 
 
+async def monthly_workbook(ctx: PluginContext, month: str | None) -> Response[bytes]:
+    """The month's workbook as a download (``metrics-YYYY-MM.xlsx``); a bad ``month`` is a 422 naming it."""
+    year, mon = month_of(month, local_day(ctx.clock.now()))
+    body = build_workbook(year, mon, await month_rows(ctx, year, mon), generated_at=ctx.clock.now())
+    name = f"metrics-{year}-{mon:02d}.xlsx"
+    return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def monthly_view(year: int, month: int, rows: list[Row]) -> MonthlyView:
     per_staff: dict[str, dict[str, dict[str, int]]] = {}
     for r in rows:
@@ -197,24 +233,9 @@ def routes(ctx: PluginContext) -> list[Any]:
         return [KindView(kind=k, label=label(f"counter.{k}")) for k in config.counter_request_kinds]
 
     @post("/counter-requests", opt=STAFF, status_code=201, summary="Record a counter request (one click)")
-    async def record_counter_request(request: Request[Any, Any, Any]) -> CounterRequestOut:
+    async def counter_request_route(request: Request[Any, Any, Any]) -> CounterRequestOut:
         """Body ``{"kind": …, "section"?: …}``; counted through the bus like every other metric."""
-        data = decode(await request.body())
-        if data.kind not in config.counter_request_kinds:
-            raise unprocessable("kind", f"expected one of {', '.join(config.counter_request_kinds)}")
-        staff = current_staff(request)
-        section = counter_section(staff, data.section, config)
-        now = ctx.clock.now()
-        async with ctx.db.session() as session:
-            env = ctx.events.emit(
-                session,
-                events.COUNTER_REQUEST_RECORDED,
-                events.CounterRequestRecorded(kind=data.kind, section=section, staff=staff.name, at=now),
-                actor=staff.actor,
-            )
-        return CounterRequestOut(
-            event_id=env.id, kind=data.kind, section=section, staff=staff.name, day=local_day(now)
-        )
+        return await record_counter_request(ctx, current_staff(request), decode(await request.body()))
 
     @get("/daily", opt=STAFF, summary="Counts of one local day by section, staff member and kind")
     async def daily_counts(
@@ -229,44 +250,101 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @get("/monthly.xlsx", opt=LEAD, summary="The monthly report as an Excel workbook")
     async def monthly_xlsx(month: Query = None) -> Response[bytes]:
-        year, mon = month_of(month, today())
-        body = build_workbook(year, mon, await month_rows(ctx, year, mon), generated_at=ctx.clock.now())
-        name = f"metrics-{year}-{mon:02d}.xlsx"
-        return Response(
-            body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-        )
+        return await monthly_workbook(ctx, month)
 
-    return [counter_kinds, record_counter_request, daily_counts, monthly, monthly_xlsx]
+    return [counter_kinds, counter_request_route, daily_counts, monthly, monthly_xlsx]
 
 
 # -- pages -------------------------------------------------------------------------------------------------
+FORM = {"exclude_from_csrf": True}
+
+
+async def _form(request: Request[Any, Any, Any]) -> Any:
+    """The posted form once its CSRF token matches (the same double-submit rule as the shell's forms)."""
+    from plugins.pci_inspection.api import form_of  # one implementation of the check for every plugin page
+
+    return await form_of(request)
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
 def pages(ctx: PluginContext) -> list[PageSpec]:
+    """The daily view with one-click counter requests, and the monthly workbook for leads (session auth)."""
     config: MetricsConfig = ctx.config
 
-    @get("/", opt=STAFF)
-    async def daily_page(request: Request[Any, Any, Any], day: Query = None) -> Any:
+    async def daily_page(
+        request: Request[Any, Any, Any],
+        chosen: dt.date | None = None,
+        *,
+        status_code: int = 200,
+        error: str | None = None,
+        recorded: str | None = None,
+    ) -> Response[Any]:
         staff = current_staff(request)
         today = local_day(ctx.clock.now())
-        try:
-            chosen = day_of(day, today)
-        except ClientException:
-            chosen = today
+        chosen = chosen or today
         view = await daily(ctx, staff, chosen, None, None)
         kinds = {s: list(k) for s, k in view.by_section.items()}
+        counter_kinds = [(k, label(f"counter.{k}")) for k in config.counter_request_kinds]
         return render(
             request,
             "metrics/daily.html",
+            status_code=status_code,
             view=view,
             kinds=kinds,
             label=label,
             rows=view.rows,
             previous=chosen - dt.timedelta(days=1),
             following=chosen + dt.timedelta(days=1),
+            today=today,
             everyone=sees_everyone(staff),
-            counter_kinds=[(k, label(f"counter.{k}")) for k in config.counter_request_kinds],
+            counter_kinds=counter_kinds,
+            recorded=dict(counter_kinds).get(recorded or ""),
+            # A CSR in several sections says where the request counts (the counter section first).
+            sections=sorted(staff.sections, key=lambda s: (s != config.counter_section, s)),
             month=chosen.strftime("%Y-%m"),
             zone=LOCAL_TZ.key,
             is_lead=staff.role in (Role.LEAD, Role.SUPERVISOR, Role.ADMIN),
+            error=error,
         )
 
-    return [PageSpec(handler=daily_page, nav_title="Metrics")]
+    @get("/", opt=STAFF)
+    async def daily_view(
+        request: Request[Any, Any, Any], day: Query = None, recorded: Query = None
+    ) -> Response[Any]:
+        try:
+            chosen = day_of(day, local_day(ctx.clock.now()))
+        except ClientException as exc:
+            return await daily_page(request, status_code=422, error=str(exc.detail))
+        return await daily_page(request, chosen, recorded=recorded)
+
+    @post("/counter-requests", opt={**STAFF, **FORM})
+    async def counter_form(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await _form(request)
+        raw = {"kind": _text(form, "kind"), "section": _text(form, "section") or None}
+        try:
+            data = msgspec.convert(raw, CounterRequestIn)
+            out = await record_counter_request(ctx, current_staff(request), data)
+        except msgspec.ValidationError as exc:
+            field = "kind" if "$.kind" in str(exc) else "section"
+            return await daily_page(request, status_code=422, error=f"{field}: {str(exc).split(' - at ')[0]}")
+        except ClientException as exc:
+            return await daily_page(request, status_code=exc.status_code, error=str(exc.detail))
+        return Redirect(f"/ui/metrics/?recorded={out.kind}", status_code=303)
+
+    @get("/monthly.xlsx", opt=LEAD)
+    async def monthly_download(request: Request[Any, Any, Any], month: Query = None) -> Response[Any]:
+        """The same workbook as ``GET /api/metrics/monthly.xlsx``, for a lead signed in to the web UI."""
+        try:
+            return await monthly_workbook(ctx, month)
+        except ClientException as exc:
+            return await daily_page(request, status_code=exc.status_code, error=str(exc.detail))
+
+    return [
+        PageSpec(handler=daily_view, nav_title="Metrics"),
+        PageSpec(handler=counter_form),
+        PageSpec(handler=monthly_download),
+    ]

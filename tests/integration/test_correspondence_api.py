@@ -357,8 +357,70 @@ async def test_the_letters_page_renders(
         },
     )
     assert sent.status_code == 303, sent.text
-    listed = await hub_client.get("/ui/correspondence")
-    assert "Returned mail follow-up" in listed.text
+    where = sent.headers["location"]
+    assert re.fullmatch(r"/ui/correspondence/\?created=[0-9]+", where)
+    letter_id = where.rsplit("=", 1)[1]
+    listed = await hub_client.get(where)
+    assert "Returned mail follow-up" in listed.text and 'id="created"' in listed.text
+    assert f'href="/ui/correspondence/letters/{letter_id}.docx"' in listed.text
+    # The document downloads with the web session (no API token).
+    doc = await hub_client.get(f"/ui/correspondence/letters/{letter_id}.docx")
+    assert doc.status_code == 200 and doc.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert "Mail we sent on February 14, 2026" in "\n".join(
+        p.text for p in Document(io.BytesIO(doc.content)).paragraphs
+    )
+    assert (await hub_client.get("/ui/correspondence/letters/999999.docx")).status_code == 404
+    assert (await hub_client.get(f"/ui/correspondence/letters/{letter_id}")).status_code == 404
+    # Bad input comes back 422 with the field named and the form filled in again.
+    for data, field in [
+        ({"template": "returned_mail_follow_up", "account_id": "12345"}, "account_id"),
+        ({"template": "returned_mail_follow_up", "account_id": account}, "fields.returned_item_date"),
+        (
+            {
+                "template": "deposit_refund_approved",
+                "account_id": account,
+                "field.refund_amount": "a lot",
+                "field.refund_method": "credited to your account",
+                "field.refund_date": "2026-03-20",
+            },
+            "fields.refund_amount",
+        ),
+        ({"template": "apology", "account_id": account}, "template"),
+    ]:
+        bad = await hub_client.post(
+            "/ui/correspondence/letters", data={"_csrf_token": form_token.group(1), **data}
+        )
+        assert bad.status_code == 422 and f"{field}: " in bad.text, (field, bad.text[-600:])
+        if data["template"] == "deposit_refund_approved":
+            assert (
+                'value="a lot"' in bad.text
+                and '<details data-template="deposit_refund_approved" open>' in bad.text
+            )
+    unknown = await hub_client.post(
+        "/ui/correspondence/letters",
+        data={
+            "_csrf_token": form_token.group(1),
+            "template": "returned_mail_follow_up",
+            "account_id": "9999999999",
+            "field.returned_item_date": "2026-02-14",
+        },
+    )
+    assert unknown.status_code == 404 and "account_id: no account 9999999999" in unknown.text
+    # The page that comes back with the error carries a token its forms can post with.
+    again = re.search(r'name="_csrf_token" value="([^"]+)"', unknown.text)
+    assert again
+    fixed = await hub_client.post(
+        "/ui/correspondence/letters",
+        data={
+            "_csrf_token": again.group(1),
+            "template": "returned_mail_follow_up",
+            "account_id": account,
+            "field.returned_item_date": "2026-02-15",
+        },
+    )
+    assert fixed.status_code == 303, fixed.text
     forged = await hub_client.post(
         "/ui/correspondence/letters", data={"template": "returned_mail_follow_up", "account_id": account}
     )

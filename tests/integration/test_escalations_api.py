@@ -361,3 +361,111 @@ async def test_the_queue_pages_render_for_a_lead(
     assert board.status_code == 200 and "Needs &lt;b&gt;help&lt;/b&gt;" in board.text
     assert 'action="/ui/escalations/' in board.text
     assert (await hub_client.get("/ui/escalations/cro")).status_code == 200
+
+
+async def web_session(hub_client: Any, staff_token: Any, role: str, name: str) -> str:
+    """Sign in to the web UI as a new staff member; returns the CSRF token of the queue page's forms."""
+    await staff_token(role, SECTION, name=name, password="page-user-password")
+    page = await hub_client.get("/ui/login")
+    token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+    await hub_client.post(
+        "/ui/login", data={"name": name, "password": "page-user-password", "_csrf_token": token}
+    )
+    board = await hub_client.get("/ui/escalations/")
+    return board.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+async def test_a_lead_approves_and_denies_from_the_page_with_reasons(
+    hub: Any,
+    hub_client: Any,
+    staff_token: Any,
+    staff: dict[str, dict[str, str]],
+    customers: list[SeedAccount],
+) -> None:
+    ann = await in_contact(hub_client, staff["ann"], customers[0])
+    first = (await hub_client.post(API, json=ask(customers[0].account_id), headers=ann)).json()
+    second = (
+        await hub_client.post(API, json=ask(customers[0].account_id, summary="Deposit waiver"), headers=ann)
+    ).json()
+    csrf = await web_session(hub_client, staff_token, "lead", "page.lead")
+    board = await hub_client.get("/ui/escalations/")
+    assert f'formaction="/ui/escalations/{first["id"]}/approve"' in board.text
+    # No reason: the page comes back 422 naming it, and nothing is decided.
+    r = await hub_client.post(f"/ui/escalations/{first['id']}/approve", data={"_csrf_token": csrf})
+    assert r.status_code == 422 and "reason: give a reason" in r.text
+    long = await hub_client.post(
+        f"/ui/escalations/{first['id']}/approve", data={"_csrf_token": csrf, "reason": "x" * 1001}
+    )
+    assert long.status_code == 422 and "reason: " in long.text
+    # The page that comes back with the error carries a token its forms can post with.
+    again = long.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+    r = await hub_client.post(
+        f"/ui/escalations/{first['id']}/approve", data={"_csrf_token": again, "reason": "Medical need"}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/ui/escalations/"
+    r = await hub_client.post(
+        f"/ui/escalations/{second['id']}/deny", data={"_csrf_token": csrf, "reason": "Policy: no waiver"}
+    )
+    assert r.status_code == 303
+    board = await hub_client.get("/ui/escalations/")
+    assert "Nothing waiting." in board.text
+    decided = board.text.split('id="decided"', 1)[1]
+    assert "Medical need" in decided and "Policy: no waiver" in decided and "denied" in decided
+    again = await hub_client.post(
+        f"/ui/escalations/{first['id']}/deny", data={"_csrf_token": csrf, "reason": "changed my mind"}
+    )
+    assert again.status_code == 409 and "status: escalation" in again.text
+    missing = await hub_client.post(
+        "/ui/escalations/424242/approve", data={"_csrf_token": csrf, "reason": "x"}
+    )
+    assert missing.status_code == 404
+    async with hub.db.session() as session:
+        row = await session.get(Escalation, first["id"])
+        assert row is not None and (row.status, row.decided_by) == ("approved", "staff:page.lead")
+    # The approved one is resolved from the "recently decided" list once the work is done.
+    r = await hub_client.post(
+        f"/ui/escalations/{first['id']}/resolve", data={"_csrf_token": csrf, "reason": "Crew sent today"}
+    )
+    assert r.status_code == 303
+    assert "resolved" in (await hub_client.get("/ui/escalations/")).text.split('id="decided"', 1)[1]
+
+
+async def test_the_cro_keys_in_a_mailed_escalation_and_resolves_it_from_the_page(
+    hub: Any, hub_client: Any, staff_token: Any, staff: dict[str, dict[str, str]]
+) -> None:
+    csrf = await web_session(hub_client, staff_token, "cro", "page.cro")
+    page = await hub_client.get("/ui/escalations/cro")
+    assert 'id="cro-intake"' in page.text
+    form = {
+        "_csrf_token": csrf,
+        "requester_email": "gm@example.org",
+        "subject": "Customer wrote to the board",
+        "body": "Please call Mrs. Lee back about her bill.",
+        "urgency": "high",
+        "idempotency_key": "form:intake-page-0001",
+    }
+    bad = await hub_client.post("/ui/escalations/cro-intake", data={**form, "requester_email": "not mail"})
+    assert (
+        bad.status_code == 422
+        and "requester_email: " in bad.text
+        and "Customer wrote to the board" in bad.text
+    )
+    unknown = await hub_client.post("/ui/escalations/cro-intake", data={**form, "account_id": "9999999999"})
+    assert unknown.status_code == 404 and "account_id: no account" in unknown.text
+    r = await hub_client.post("/ui/escalations/cro-intake", data=form)
+    assert r.status_code == 303 and r.headers["location"] == "/ui/escalations/cro"
+    assert (await hub_client.post("/ui/escalations/cro-intake", data=form)).status_code == 303  # a retry
+    assert await count(hub, Escalation) == 1
+    async with hub.db.session() as session:
+        (esc,) = list(await session.scalars(select(Escalation)))
+    page = await hub_client.get("/ui/escalations/cro")
+    assert f'action="/ui/escalations/{esc.id}/resolve"' in page.text
+    empty = await hub_client.post(f"/ui/escalations/{esc.id}/resolve", data={"_csrf_token": csrf})
+    assert empty.status_code == 422 and "Customer Relations Office escalations" in empty.text
+    r = await hub_client.post(
+        f"/ui/escalations/{esc.id}/resolve", data={"_csrf_token": csrf, "reason": "Called her back; fixed."}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/ui/escalations/cro"
+    async with hub.db.session() as session:
+        mails = await list_outbox(session, limit=10)
+    assert any(m.to == ["gm@example.org"] and "Resolved" in m.subject for m in mails)

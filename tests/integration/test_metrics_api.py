@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,58 @@ async def test_cli_exports_the_month(
         assert refused.exit_code == 2 and "--month" in refused.output, refused.output
     missing = await asyncio.to_thread(invoke, "metrics", "export")
     assert missing.exit_code == 2 and "--month" in missing.output
+
+
+async def web_session(hub_client: Any, staff_token: Any, role: str, name: str, *sections: str) -> str:
+    """Sign in to the web UI as a new staff member; returns the CSRF token the page's forms carry."""
+    await staff_token(role, *sections, name=name, password="pw-for-metrics-1")
+    page = await hub_client.get("/ui/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token
+    form = {"name": name, "password": "pw-for-metrics-1", "_csrf_token": token.group(1)}
+    await hub_client.post("/ui/login", data=form)
+    page = await hub_client.get("/ui/metrics/")
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def test_the_page_records_a_counter_request_in_one_click(
+    hub: Any, hub_client: Any, hub_clock: Any, lead: dict[str, str], staff_token: Any, drain: Any
+) -> None:
+    hub_clock.set(LATE)
+    csrf = await web_session(hub_client, staff_token, "csr", "cleo", COUNTER)
+    page = await hub_client.get("/ui/metrics/")
+    assert 'name="kind" value="bill_copy"' in page.text and 'name="section"' not in page.text
+    assert "monthly-report" not in page.text  # the workbook is the leads'
+    r = await hub_client.post("/ui/metrics/counter-requests", data={"_csrf_token": csrf, "kind": "bill_copy"})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/metrics/?recorded=bill_copy"
+    await drain()
+    page = await hub_client.get(r.headers["location"])
+    assert 'id="recorded"' in page.text and "Counter: bill copy" in page.text
+    assert '<td data-kind="counter.bill_copy">1</td>' in page.text
+    bad = await hub_client.post("/ui/metrics/counter-requests", data={"_csrf_token": csrf, "kind": "haircut"})
+    assert bad.status_code == 422 and "kind: expected one of" in bad.text
+    other = await hub_client.post(
+        "/ui/metrics/counter-requests", data={"_csrf_token": csrf, "kind": "bill_copy", "section": "solar"}
+    )
+    assert other.status_code == 422 and "section: " in other.text
+    assert (await hub_client.get("/ui/metrics/?day=31/01/2026")).status_code == 422
+    assert (await hub_client.get("/ui/metrics/monthly.xlsx?month=2026-01")).status_code == 403
+    forged = await hub_client.post("/ui/metrics/counter-requests", data={"kind": "bill_copy"})
+    assert forged.status_code == 403
+
+
+async def test_a_lead_downloads_the_monthly_workbook_from_the_page(
+    hub: Any, hub_client: Any, lead: dict[str, str], staff_token: Any, drain: Any
+) -> None:
+    await a_month_of_work(hub, drain)
+    await web_session(hub_client, staff_token, "lead", "lena2", "lead", COUNTER, CALLS)
+    page = await hub_client.get(f"/ui/metrics/?day={DAY}")
+    assert 'href="/ui/metrics/monthly.xlsx?month=2026-01"' in page.text
+    assert 'name="section"' in page.text  # in several sections: the page asks where a request counts
+    r = await hub_client.get("/ui/metrics/monthly.xlsx?month=2026-01")
+    assert r.status_code == 200 and 'filename="metrics-2026-01.xlsx"' in r.headers["content-disposition"]
+    check_january(read_back(r.content))
+    bad = await hub_client.get("/ui/metrics/monthly.xlsx?month=2026-13")
+    assert bad.status_code == 422 and "month: " in bad.text

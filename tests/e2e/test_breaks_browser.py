@@ -1,0 +1,154 @@
+"""End to end in Chromium: a lead generates the day's break draft from the phone simulator's forecast, sees
+the intervals it cannot staff, moves a meal past its legal window (a V4 violation blocks publishing), moves
+it back and publishes. A forecast from history with nothing recorded is refused on the page, naming the field.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from playwright.async_api import async_playwright, expect
+
+import plugins.breaks as breaks
+from core.hub import Hub
+from core.sections import set_enabled
+from core.settings import Settings
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+
+pytestmark = pytest.mark.browser
+
+SECRET = "e2e-secret"
+SECTION = "call-center"
+LEAD = "lou.lead"
+DAY = "2026-02-23"
+
+
+async def _seed(database_url: str) -> None:
+    """A lead of the call center, with the breaks plugin enabled there."""
+    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
+    hub = Hub(settings, extra_plugins=[breaks], entry_points=False)
+    await hub.start()
+    try:
+        async with hub.db.session() as session:
+            await hub.staff.add_user(
+                session, name=LEAD, role="lead", sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
+            )
+            await set_enabled(
+                session, hub.events, hub.audit, plugin_id="breaks", section=SECTION, enabled=True, actor="e2e"
+            )
+    finally:
+        await hub.stop()
+
+
+@pytest.fixture
+async def seeded(hub_database_url: str) -> str:
+    await _seed(hub_database_url)
+    return hub_database_url
+
+
+@pytest.fixture
+def served(seeded: str, tmp_path: Path) -> Iterator[str]:
+    """The seeded hub served by granian (``core.asgi:app``, every installed plugin)."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
+        "HUB_DATABASE_URL": seeded,
+        "HUB_SECRET_KEY": SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
+    granian = str(Path(sys.executable).parent / "granian")
+    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
+    with (tmp_path / "granian.log").open("w") as log:
+        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            # A busy machine (parallel test runs on two cores) can take well over 30 s to start a worker.
+            deadline, last = time.monotonic() + 60, "no answer"
+            while True:
+                try:
+                    ready = httpx.get(base + "/health/ready", timeout=1)
+                    if ready.status_code == 200:
+                        break
+                    last = f"{ready.status_code} {ready.text[:500]}"
+                except httpx.HTTPError as exc:
+                    last = repr(exc)
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_text = (tmp_path / "granian.log").read_text()
+                    raise RuntimeError(f"the hub did not start (ready: {last}):\n{log_text}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def test_a_lead_generates_fixes_and_publishes_the_days_breaks(served: str, chromium_path: str) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page: Any = await (await browser.new_context(viewport={"width": 1300, "height": 900})).new_page()
+            page.set_default_timeout(15_000)
+            await page.goto(f"{served}/ui/breaks/?day={DAY}")
+            await page.fill("input[name=name]", LEAD)
+            await page.fill("input[name=password]", E2E_PASSWORD)
+            await page.click("button[type=submit]")
+            await expect(page.locator("h1")).to_contain_text("Breaks — ")
+            # The day is picked on the page (sign-in returns to the path without its query).
+            await page.fill("form#pick-day input[name=day]", DAY)
+            await page.click("form#pick-day button")
+            await expect(page.locator("h1")).to_have_text(f"Breaks — {DAY}")
+            await expect(page.locator("#no-schedule")).to_be_visible()
+
+            generate = page.locator("form#generate")
+            await generate.locator("textarea[name=shifts]").fill(
+                "ana 08:00-16:30\nben 08:00-16:30\ncy 08:30-17:00\ndi 08:30-17:00"
+            )
+            # Nothing recorded on earlier Mondays: the page says so, names the field, keeps the shifts.
+            await generate.locator("input[name=source][value=history]").check()
+            await generate.locator("button[type=submit]").click()
+            await expect(page.locator("#error")).to_contain_text("forecast.source: no calls recorded")
+            await expect(page.locator("form#generate textarea[name=shifts]")).to_have_value(
+                "ana 08:00-16:30\nben 08:00-16:30\ncy 08:30-17:00\ndi 08:30-17:00"
+            )
+            await page.locator("form#generate input[name=source][value=simulator]").check()
+            await page.locator("form#generate button[type=submit]").click()
+
+            await expect(page.locator("#status")).to_have_text("draft")
+            await expect(page.locator("#forecast")).to_contain_text("phone simulator's daily profile")
+            await expect(page.locator("#grid tr[data-agent]")).to_have_count(4)
+            await expect(page.locator("#calls td").first).to_have_text("90")
+            # Four CSRs against the simulator's morning: short everywhere, for want of people, not breaks.
+            await expect(page.locator("#shortfalls li").first).to_contain_text("too few on shift")
+            await expect(page.locator("#violations")).to_contain_text("None.")
+
+            # Push ana's meal past the end of her fifth hour: V4, and publishing is refused.
+            meal = page.locator("#breaks tr[data-agent=ana][data-kind=meal]")
+            planned = await meal.locator("td.start").inner_text()
+            await meal.locator("input[name=start]").fill("13:45")
+            await meal.locator("button").click()
+            await expect(page.locator('#violations li[data-rule="V4"]')).to_contain_text("ana")
+            await page.locator("form#publish button").click()
+            await expect(page.locator("#error")).to_contain_text("violations: ")
+            await expect(page.locator("#status")).to_have_text("draft")
+
+            meal = page.locator("#breaks tr[data-agent=ana][data-kind=meal]")
+            await meal.locator("input[name=start]").fill(planned)
+            await meal.locator("button").click()
+            await expect(page.locator("#violations")).to_contain_text("None.")
+            await page.locator("form#publish button").click()
+            await expect(page.locator("#status")).to_have_text("published")
+            await expect(page.locator("form#publish")).to_have_count(0)
+        finally:
+            await browser.close()

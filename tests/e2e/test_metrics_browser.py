@@ -1,0 +1,162 @@
+"""End to end in Chromium: a CSR records counter requests with one click each and sees them counted in the
+daily view; a lead sees everyone's counts and downloads the month's Excel workbook from the page.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from openpyxl import load_workbook
+from playwright.async_api import async_playwright, expect
+
+import plugins.metrics as metrics
+from core.hub import Hub
+from core.sections import set_enabled
+from core.settings import Settings
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+
+pytestmark = pytest.mark.browser
+
+SECRET = "e2e-secret"
+COUNTER = "customer-service-center"
+CSR, LEAD = "cleo.csr", "lena.lead"
+
+
+async def _seed(database_url: str) -> None:
+    """A counter CSR and a lead, with the metrics plugin enabled for the counter and the leads."""
+    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
+    hub = Hub(settings, extra_plugins=[metrics], entry_points=False)
+    await hub.start()
+    try:
+        async with hub.db.session() as session:
+            for name, role, sections in ((CSR, "csr", [COUNTER]), (LEAD, "lead", ["lead", COUNTER])):
+                await hub.staff.add_user(
+                    session, name=name, role=role, sections=sections, password=E2E_PASSWORD, actor="e2e"
+                )
+            for section in (COUNTER, "lead"):
+                await set_enabled(
+                    session,
+                    hub.events,
+                    hub.audit,
+                    plugin_id="metrics",
+                    section=section,
+                    enabled=True,
+                    actor="e2e",
+                )
+    finally:
+        await hub.stop()
+
+
+@pytest.fixture
+async def seeded(hub_database_url: str) -> str:
+    await _seed(hub_database_url)
+    return hub_database_url
+
+
+@pytest.fixture
+def served(seeded: str, tmp_path: Path) -> Iterator[str]:
+    """The seeded hub served by granian (``core.asgi:app``, every installed plugin)."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
+        "HUB_DATABASE_URL": seeded,
+        "HUB_SECRET_KEY": SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
+    granian = str(Path(sys.executable).parent / "granian")
+    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
+    with (tmp_path / "granian.log").open("w") as log:
+        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            # A busy machine (parallel test runs on two cores) can take well over 30 s to start a worker.
+            deadline, last = time.monotonic() + 60, "no answer"
+            while True:
+                try:
+                    ready = httpx.get(base + "/health/ready", timeout=1)
+                    if ready.status_code == 200:
+                        break
+                    last = f"{ready.status_code} {ready.text[:500]}"
+                except httpx.HTTPError as exc:
+                    last = repr(exc)
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_text = (tmp_path / "granian.log").read_text()
+                    raise RuntimeError(f"the hub did not start (ready: {last}):\n{log_text}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def sign_in(browser: Any, base: str, name: str) -> Any:
+    page = await (await browser.new_context(accept_downloads=True)).new_page()
+    page.set_default_timeout(15_000)
+    await page.goto(f"{base}/ui/metrics/")
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=password]", E2E_PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.locator("h1")).to_contain_text("Metrics for ")
+    return page
+
+
+async def count_shown(page: Any, kind: str, expected: str) -> None:
+    """The tally follows the event through the bus: reload until the daily view shows it (or time out)."""
+    cell = page.locator(f'td[data-kind="{kind}"]')
+    deadline = time.monotonic() + 10
+    while True:
+        if await cell.count() and (await cell.first.inner_text()).strip() == expected:
+            return
+        if time.monotonic() > deadline:
+            await expect(cell.first).to_have_text(expected)
+        await page.wait_for_timeout(200)
+        await page.reload()
+
+
+async def test_a_csr_counts_requests_in_one_click_and_a_lead_downloads_the_month(
+    served: str, chromium_path: str, tmp_path: Path
+) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        try:
+            csr = await sign_in(browser, served, CSR)
+            await expect(csr.locator("#nothing")).to_be_visible()
+            await expect(csr.locator("#monthly")).to_have_count(0)  # the workbook is the leads'
+            await csr.get_by_role("button", name="Bill copy").click()
+            await expect(csr.locator("#recorded")).to_contain_text("Counter: bill copy")
+            await csr.get_by_role("button", name="Bill copy").click()
+            await csr.get_by_role("button", name="Assistance form").click()
+            await count_shown(csr, "counter.bill_copy", "2")
+            await count_shown(csr, "counter.assistance_form", "1")
+
+            lead = await sign_in(browser, served, LEAD)
+            await count_shown(lead, "counter.bill_copy", "2")
+            await expect(lead.locator(f'tr[data-staff="{CSR}"]')).to_be_visible()
+            async with lead.expect_download() as info:
+                await lead.locator("form#monthly-report button").click()
+            download = await info.value
+            assert download.suggested_filename.startswith(
+                "metrics-"
+            ) and download.suggested_filename.endswith(".xlsx")
+            saved = tmp_path / download.suggested_filename
+            await download.save_as(saved)
+            workbook = load_workbook(saved)
+            sheet = workbook[COUNTER]
+            header = [c.value for c in sheet[1]]
+            assert "Counter: bill copy" in header and "Counter: assistance form" in header
+            staff_rows = [[c.value for c in row] for row in sheet.iter_rows() if row[0].value == CSR]
+            assert staff_rows and staff_rows[0][header.index("Counter: bill copy")] == 2
+        finally:
+            await browser.close()
