@@ -23,6 +23,7 @@ from sqlalchemy import text
 from core.ccb.billing import local_date
 from core.ccb.codes import SA_STATUS_LABELS
 from core.ccb.local import SA_TYPE_ORDER
+from core.db import READ_ONLY
 from core.security import current_staff, hub_of
 
 __all__ = ["RAW_PREFIX", "build_app"]
@@ -225,7 +226,8 @@ async def raw_summary(request: Request[Any, Any, Any], account_id: FromPath[str]
     # The hub's clock, so "past due" and current alerts are judged on the same day on both sides.
     today = local_date(hub.clock.now()).isoformat()
     params = {"account": account_id, "contact": contact, "owner": staff.name, "today": today}
-    async with hub.db.engine.connect() as conn:
+    # A plain read, as a hand-written handler would do it: no write lock (the hub's reads take none either).
+    async with hub.db.engine.execution_options(**{READ_ONLY: True}).connect() as conn:
         account = (await conn.execute(_ACCOUNT_SQL, params)).first()
         if account is None:
             raise NotFoundException(f"account {account_id} not found")

@@ -122,11 +122,12 @@ class Database:
 
         Writing through it is a programming error; on SQLite the write would have to upgrade the lock
         and could fail with "database is locked" under load instead of queueing like ``session()``.
-        The transaction is rolled back at the end, so nothing written by mistake is ever kept.
+        Nothing is committed: closing the session hands the connection back to the pool, which rolls
+        its transaction back, so nothing written by mistake is kept. Closing (unlike an explicit
+        rollback) leaves the loaded objects' attributes readable after the block.
         """
-        async with self._readers() as session, session.begin() as tx:
+        async with self._readers() as session:
             yield session
-            await tx.rollback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post, put
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -20,6 +21,7 @@ from core.ccb import port as p
 from core.ccb.errors import NotFound
 from core.ccb.payplan import Cadence
 from core.contact.api import (
+    CONTACT_HEADER,
     ERROR_HANDLERS,
     WORKERS,
     Body,
@@ -150,8 +152,16 @@ def routes(service: ContactService) -> list[Any]:
     async def account_guard(
         request: Request[Any, Any, Any], account_id: str, purpose: str, topic: str, *, change: bool = False
     ) -> ContactAccess:
-        await service.account_exists(account_id)  # an unknown account is a 404, before the guard's 403
-        return await require_verified(request, account_id, purpose=purpose, topic=topic, change=change)
+        # An unknown account is a 404, never the guard's 403 and never an audited pass. A contact verified
+        # for the account proves it exists, so the common path skips the extra CCB read; a reason (no
+        # contact) or a refusal checks first.
+        if request.headers.get(CONTACT_HEADER) is None:
+            await service.account_exists(account_id)
+        try:
+            return await require_verified(request, account_id, purpose=purpose, topic=topic, change=change)
+        except PermissionDeniedException:
+            await service.account_exists(account_id)
+            raise
 
     async def sa_guard(
         request: Request[Any, Any, Any], sa_id: str, purpose: str

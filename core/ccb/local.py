@@ -719,7 +719,7 @@ class LocalCcb:
     # reads of the port
 
     async def get_account_summary(self, account_id: str) -> p.AccountSummary:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return await self._summary(s, account_id)
 
     async def _summary(self, s: AsyncSession, account_id: str) -> p.AccountSummary:
@@ -835,7 +835,7 @@ class LocalCcb:
 
     async def find_accounts_by_phone(self, phone: str) -> list[str]:
         digits = normalize_phone(phone)
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             rows = await s.scalars(
                 select(m.AccountPerson.account_id)
                 .join(m.Person, m.Person.id == m.AccountPerson.person_id)
@@ -848,7 +848,7 @@ class LocalCcb:
         needle = line1.strip().lower()
         if not needle:
             raise Invalid("line1", "must not be empty")
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             rows = await s.scalars(
                 select(m.ServiceAgreement.account_id)
                 .join(m.Premise, m.Premise.id == m.ServiceAgreement.premise_id)
@@ -861,19 +861,19 @@ class LocalCcb:
             return sorted(rows.all())
 
     async def get_person(self, person_id: str) -> p.PersonView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return await self._person_view(s, await self._get(s, m.Person, person_id, "person"))
 
     async def get_premise(self, premise_id: str) -> p.PremiseView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return await self._premise_view(s, await self._get(s, m.Premise, premise_id, "premise"))
 
     async def get_service_agreement(self, sa_id: str) -> p.ServiceAgreementView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return self._sa_view(await self._get(s, m.ServiceAgreement, sa_id, "service_agreement"))
 
     async def get_balance(self, account_id: str) -> p.Balance:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             await self._get(s, m.Account, account_id, "account")
             ledger = await self._ledger(s, account_id)
         today = self._today()
@@ -885,7 +885,7 @@ class LocalCcb:
         )
 
     async def list_financial_transactions(self, account_id: str) -> list[p.FinancialTransactionView]:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             await self._get(s, m.Account, account_id, "account")
             rows = (
                 await s.scalars(
@@ -911,13 +911,13 @@ class LocalCcb:
         ]
 
     async def get_bill(self, bill_id: str) -> p.BillView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return await self._bill_view(s, await self._get(s, m.Bill, bill_id, "bill"))
 
     async def list_bills(self, account_id: str, limit: int = 6) -> list[p.BillView]:
         if limit < 1 or limit > 100:
             raise Invalid("limit", "must be between 1 and 100")
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             await self._get(s, m.Account, account_id, "account")
             bills = (
                 await s.scalars(
@@ -930,7 +930,7 @@ class LocalCcb:
             return [await self._bill_view(s, b) for b in bills]
 
     async def bill_explanation(self, bill_id: str) -> p.BillExplanation:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             bill = await self._get(s, m.Bill, bill_id, "bill")
             view = await self._bill_view(s, bill)
             segs = {
@@ -986,7 +986,7 @@ class LocalCcb:
         seq = codes.REGISTER_FLOWS.get(register)
         if seq is None:
             raise Invalid("register", f"must be one of {sorted(codes.REGISTER_FLOWS)}")
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             await self._get(s, m.Meter, meter_id, "meter")
             if await s.get(m.Register, (meter_id, seq)) is None:
                 raise Invalid("register", f"meter {meter_id} has no {register} register")
@@ -996,7 +996,7 @@ class LocalCcb:
         """The account's net-metered SA (an open one first, else the latest) and its frozen segments."""
         if limit < 1 or limit > 24:
             raise Invalid("limit", "must be between 1 and 24")
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             await self._get(s, m.Account, account_id, "account")
             nem = [
                 sa for sa in await self._account_sas(s, account_id) if codes.SA_TYPES[sa.sa_type].net_metered
@@ -1090,24 +1090,24 @@ class LocalCcb:
         )
 
     async def get_adjustment(self, adjustment_id: str) -> p.AdjustmentView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return self._adjustment_view(await self._get(s, m.Adjustment, adjustment_id, "adjustment"))
 
     async def get_payment(self, payment_id: str) -> p.PaymentResult:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return await self._payment_result(s, await self._get(s, m.Payment, payment_id, "payment"))
 
     async def get_tender_control(self, tender_control_id: str) -> p.TenderControlView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             tc = await self._get(s, m.TenderControl, tender_control_id, "tender_control")
             return await self._tender_control_view(s, tc)
 
     async def get_pay_plan(self, pay_plan_id: str) -> p.PayPlanView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return await self._pay_plan_view(s, await self._get(s, m.PayPlan, pay_plan_id, "pay_plan"))
 
     async def list_customer_contacts(self, account_id: str) -> list[p.CustomerContactView]:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             await self._get(s, m.Account, account_id, "account")
             rows = (
                 await s.scalars(
@@ -1119,7 +1119,7 @@ class LocalCcb:
             return [self._contact_view(c) for c in rows]
 
     async def list_premise_notes(self, premise_id: str) -> list[p.PremiseNoteView]:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             await self._get(s, m.Premise, premise_id, "premise")
             rows = (
                 await s.scalars(
@@ -1140,11 +1140,11 @@ class LocalCcb:
         ]
 
     async def get_case(self, case_id: str) -> p.CaseView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return await self._case_view(s, await self._get(s, m.Case, case_id, "case"))
 
     async def get_field_activity(self, field_activity_id: str) -> p.FieldActivityView:
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             return self._fa_view(await self._get(s, m.FieldActivity, field_activity_id, "field_activity"))
 
     async def list_todos(self, role: str | None = None, status: str | None = None) -> list[p.ToDoView]:
@@ -1155,7 +1155,7 @@ class LocalCcb:
             query = query.where(m.ToDo.role == role)
         if status is not None:
             query = query.where(m.ToDo.status == status)
-        async with self._db.session() as s:
+        async with self._db.read() as s:
             rows = (await s.scalars(query.order_by(m.ToDo.priority, m.ToDo.created_at, m.ToDo.id))).all()
             return [self._todo_view(t) for t in rows]
 
