@@ -1,8 +1,8 @@
 """Events the cash window publishes (it subscribes to none).
 
-Payloads carry ids, amounts in cents and who acted, never the passer's description or the customer's
-contact details: those stay in the plugin's tables, since the bus fans out to every subscriber
-(ARCHITECTURE §4).
+Payloads carry ids, amounts in cents and who acted, never the passer's description, the customer's
+contact details or any card data (not even the last four digits): those stay in the plugin's tables,
+since the bus fans out to every subscriber (ARCHITECTURE §4).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ class PaymentPosted(msgspec.Struct, frozen=True, kw_only=True):
     source: str  # window | dropbox
     account_id: str
     amount_cents: int
+    # The CCB tender type: cash | check | card. A card payment names its type only, never the card.
+    tender_type: str = "cash"
     payment_id: str
     receipt_no: str | None
     drawer_id: int | None

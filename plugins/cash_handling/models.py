@@ -3,7 +3,8 @@
 The CCB keeps the money (tender controls, payment events, deposit controls: ccb-domain.md §1.9); these tables
 keep what the CCB does not: the counts by denomination, the counterfeit checks per note, receipts, the SSF
 1604 record and its custody log, and the drop-box collections with their slips. Idempotency keys are unique
-columns, so a double-submitted form can never create two rows. Times are stored in UTC.
+columns, so a double-submitted form can never create two rows. Times are stored in UTC. A card payment
+keeps only the last four digits and the approval code from the terminal's slip (rules.md §1.5).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime
@@ -40,7 +41,7 @@ class CashDrawer(Base):
 
 
 class CashPayment(Base):
-    """A window payment: the receipt, the notes with their checks, and the CCB payment it became."""
+    """A window payment: the receipt, the notes with their checks (or the card slip), and its CCB payment."""
 
     __tablename__ = "cash_payment"
 
@@ -49,6 +50,8 @@ class CashPayment(Base):
     drawer_id: Mapped[int] = mapped_column(ForeignKey("cash_drawer.id"), index=True)
     account_id: Mapped[str] = mapped_column(String(10), index=True)
     contact_id: Mapped[str] = mapped_column(String(64))
+    # cash | card. Only cash is counted in the drawer; a card settles with the processor.
+    tender_type: Mapped[str] = mapped_column(String(8), default="cash", server_default="cash")
     amount_cents: Mapped[int] = mapped_column(Integer)  # credited to the account
     received_cents: Mapped[int] = mapped_column(Integer)
     seized_cents: Mapped[int] = mapped_column(Integer)
@@ -63,6 +66,14 @@ class CashPayment(Base):
     taken_by: Mapped[str] = mapped_column(String(64))
     taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
+    # Card tenders only, copied from the terminal's slip: never the card number (rules.md §1.5).
+    card_type: Mapped[str | None] = mapped_column(String(8), nullable=True)  # credit | debit
+    card_brand: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    authorization_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # The card terminal's id in the pci_inspection inventory; no foreign key, since that plugin is optional
+    # and its tables are its own.
+    terminal_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CashSeizedNote(Base):
@@ -116,6 +127,8 @@ class CashDropboxCollection(Base):
     slips_cents: Mapped[int] = mapped_column(Integer)
     cash_slips_cents: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
+    # The lead opened the envelopes and checked each payment's type against its slip before handing out.
+    types_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CashDropboxSlip(Base):

@@ -1,4 +1,4 @@
-"""Pure rules of the cash window: denominations, counterfeit checks, change, balancing, deadlines, drop box.
+"""Pure rules of the cash window: notes and their checks, change, balancing, cards, deadlines, drop box.
 
 Nothing here touches the database, the CCB port or HTTP, so every rule is unit-tested on its own. Money is
 integer cents everywhere (ARCHITECTURE §7: drawers balance to the cent); a denomination is named by its
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
+
+from core.redact import redact
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]
 
@@ -76,6 +78,9 @@ class CashConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     police_agency: Annotated[str, msgspec.Meta(max_length=120)] = "LAPD"
     # A starting float larger than this is refused as a typing slip.
     max_float_cents: Annotated[int, msgspec.Meta(ge=0)] = 100_000
+    # The site code, in the card-terminal inventory (the pci_inspection plugin's ``sites``), of this
+    # office's windows: a card is taken only on a terminal deployed here (PCI DSS 9.5.1.1 location).
+    card_terminal_site: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9][A-Z0-9-]{0,15}$")] = "MAIN"
 
 
 # -- denomination arithmetic ---------------------------------------------------------------------------
@@ -260,6 +265,146 @@ def balance(starting_float_cents: int, tenders_cents: int, counted_cents: int) -
     return Balance(expected, counted_cents, counted_cents - expected)
 
 
+class TenderType(enum.StrEnum):
+    """The CCB tender types the window takes (ccb-domain.md §1.9: cash, check, card)."""
+
+    CASH = "cash"
+    CHECK = "check"
+    CARD = "card"
+
+
+# What is physically in the drawer at the count: cash and checks. A card tender links to the CSR's tender
+# control like any other, but the money settles with the card processor, never in the drawer
+# (ccb-domain.md §1.9; the CCB mock's expected amount leaves cards out the same way).
+IN_DRAWER: frozenset[TenderType] = frozenset({TenderType.CASH, TenderType.CHECK})
+
+
+@dataclass(frozen=True)
+class DrawerTotals:
+    """One drawer's tenders by type: what the count must find, and what settles elsewhere."""
+
+    starting_float_cents: int
+    cash_cents: int
+    check_cents: int
+    card_cents: int
+    payments: int
+    card_payments: int
+
+    @property
+    def expected_cents(self) -> int:
+        """The float plus the cash and checks taken: what a balanced drawer counts."""
+        return self.starting_float_cents + self.cash_cents + self.check_cents
+
+
+def drawer_totals(starting_float_cents: int, tenders: Iterable[tuple[str, int]]) -> DrawerTotals:
+    """Sum a drawer's ``(tender type, cents)`` lines; card tenders are kept apart from the cash expected."""
+    sums = dict.fromkeys(TenderType, 0)
+    payments = cards = 0
+    for kind, cents in tenders:
+        tender = TenderType(kind)  # an unknown type is a bug upstream, not input: let it raise
+        sums[tender] += cents
+        payments += 1
+        cards += tender is TenderType.CARD
+    return DrawerTotals(
+        starting_float_cents=starting_float_cents,
+        cash_cents=sums[TenderType.CASH],
+        check_cents=sums[TenderType.CHECK],
+        card_cents=sums[TenderType.CARD],
+        payments=payments,
+        card_payments=cards,
+    )
+
+
+# -- card tenders at the window (rules.md §1.5) ----------------------------------------------------------
+class CardType(enum.StrEnum):
+    CREDIT = "credit"
+    DEBIT = "debit"
+
+
+class CardBrand(enum.StrEnum):
+    """As printed on the terminal's slip; the CCB tender keeps it beside the last four digits."""
+
+    VISA = "visa"
+    MASTERCARD = "mastercard"
+    AMEX = "amex"
+    DISCOVER = "discover"
+    OTHER = "other"
+
+
+# The only card data the hub ever sees: the last four digits and the processor's approval code, both copied
+# from the terminal's slip. The terminal reads the card; the full number (PAN), the CVV and the PIN are
+# never typed, sent or kept (PCI DSS 3.3.1, 3.4.1, 3.5.1 as summarised in rules.md §1.5).
+CARD_LAST4 = r"^\d{4}$"
+# Approval codes are six characters on most slips (ISO 8583 field 38); four to eight letters or digits
+# covers every processor, and nothing that short can hold a card number.
+AUTHORIZATION_CODE = r"^[A-Za-z0-9]{4,8}$"
+# Field names that can only mean card data a hub must never receive; a body carrying one is refused with a
+# message saying why, rather than the generic "unknown field".
+CARD_DATA_FIELDS: frozenset[str] = frozenset(
+    {
+        "card_number",
+        "cardnumber",
+        "pan",
+        "primary_account_number",
+        "cvv",
+        "cvv2",
+        "cvc",
+        "cvc2",
+        "cid",
+        "security_code",
+        "track",
+        "track1",
+        "track2",
+        "track_data",
+        "pin",
+        "pin_block",
+        "expiry",
+        "expiration",
+        "exp_date",
+        "expiration_date",
+    }
+)
+NEVER_CARD_DATA = (
+    "card numbers, security codes and PINs are never entered here: the terminal reads the card; copy only "
+    "the last four digits and the approval code from its slip"
+)
+
+
+def looks_like_pan(text: str) -> bool:
+    """A Luhn-valid run of 13–19 digits (spaces or hyphens between groups allowed): a card number.
+
+    The core's redaction decides what a card number is, so the hub has one definition of it.
+    """
+    return "[card ****" in redact(text)
+
+
+def card_data_in(value: object, path: str = "") -> list[str]:
+    """The paths inside a decoded JSON value that carry card data: a card-data field name or a PAN.
+
+    Returned paths name the place, never the value, so an error message can never echo a card number.
+    """
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if str(key).lower() in CARD_DATA_FIELDS:
+                found.append(where)
+                continue
+            found.extend(card_data_in(item, where))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(card_data_in(item, f"{path}[{index}]"))
+    elif isinstance(value, str | int) and not isinstance(value, bool):
+        if looks_like_pan(str(value)):
+            found.append(path or "body")
+    return found
+
+
+def masked_pan(last4: str) -> str:
+    """How a card shows to agents: the last four digits only (rules.md §1.5, PCI DSS 3.4.1)."""
+    return "************" + last4
+
+
 # -- business days (counterfeit submission deadline) -----------------------------------------------------
 def business_days_between(start: dt.date, end: dt.date, holidays: Iterable[dt.date] = ()) -> int:
     """Business days after ``start`` up to and including ``end`` (Mon–Fri, not a holiday)."""
@@ -277,6 +422,22 @@ def submission_overdue(
     seized_on: dt.date, today: dt.date, limit: int, holidays: Iterable[dt.date] = ()
 ) -> bool:
     return business_days_between(seized_on, today, holidays) > limit
+
+
+def custody_time(
+    at: dt.datetime | None, now: dt.datetime, earliest: dt.datetime, field: str = "at"
+) -> dt.datetime:
+    """When a hand-over happened: now by default; a time given later may not be in the future or before
+    the note's last custody entry, so the chain of custody stays in order (rules.md §2.3 steps 5-7)."""
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise CashError([(field, "give the time with its zone (or leave it empty for now)")])
+    if at > now + dt.timedelta(minutes=1):
+        raise CashError([(field, "a hand-over cannot be recorded in the future")])
+    if at < earliest:
+        raise CashError([(field, "is before the note's last custody entry")])
+    return at
 
 
 def drawer_overdue(opened_on: dt.date, now_local: dt.datetime, end_of_business: str) -> bool:

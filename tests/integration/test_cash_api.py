@@ -347,3 +347,86 @@ async def test_checks_flag_open_drawer_and_unreported_note(
     results = {o.name: o for o in await hub.run_checks(plugin="cash_handling")}
     assert not results["drawers_closed"].passed
     assert results["counterfeit_submitted"].passed
+
+
+async def test_card_payment_refused_without_the_pci_inspection_plugin(
+    hub: Any, hub_client: Any, tokens: Any, accounts: Any, contact_of: dict[str, str]
+) -> None:
+    """pci_inspection is an optional companion: without it cash still works, and cards are refused clearly."""
+    await open_drawer(hub_client, tokens["csr"])
+    account = accounts[0].account_id
+    before = (await hub.ccb.get_balance(account)).balance_cents
+    r = await hub_client.post(
+        f"{API}/card-payments",
+        json={
+            "account_id": account,
+            "contact_id": contact_of[account],
+            "amount_cents": 1000,
+            "card_type": "debit",
+            "terminal_id": 1,
+            "card_last4": "4242",
+            "authorization_code": "123456",
+            "idempotency_key": "card-no-pci-01",
+        },
+        headers=tokens["csr"],
+    )
+    assert r.status_code == 409, r.text
+    assert [e["key"] for e in r.json()["extra"]] == ["terminal_id"] and "not installed" in r.json()["detail"]
+    assert (await hub.ccb.get_balance(account)).balance_cents == before
+    listed = (await hub_client.get(f"{API}/terminals", headers=tokens["csr"])).json()
+    assert listed == {"site": "MAIN", "available": False, "reason": listed["reason"], "terminals": []}
+    ok = await hub_client.post(
+        f"{API}/payments",
+        json=payment(account, contact_id=contact_of[account], idempotency_key="cash-no-pci-01"),
+        headers=tokens["csr"],
+    )
+    assert ok.status_code == 201 and ok.json()["tender_type"] == "cash"
+
+
+async def test_surrender_needs_an_identified_officer_and_keeps_time_order(
+    hub: Any, hub_client: Any, hub_clock: Any, tokens: Any, accounts: Any, contact_of: dict[str, str]
+) -> None:
+    import datetime as dt
+
+    await open_drawer(hub_client, tokens["csr"])
+    account = accounts[0].account_id
+    body = payment(
+        account,
+        contact_id=contact_of[account],
+        amount_cents=4000,
+        change_cents=0,
+        notes=[note(2000), note(2000), note(2000, watermark=False)],
+        passer={"other_description": "note 4111 1111 1111 1111 on his sleeve", "height": "6'"},
+        reporter={"police_report_no": "LAPD-26-0042"},
+        idempotency_key="pay-key-0101",
+    )
+    r = await hub_client.post(f"{API}/payments", json=body, headers=tokens["csr"])
+    assert r.status_code == 201, r.text
+    note_id = r.json()["seized_note_ids"][0]
+    rec = (await hub_client.get(f"{API}/seized/{note_id}", headers=tokens["csr"])).json()
+    assert "4111 1111 1111 1111" not in rec["passer"]["other_description"]  # free text is scanned
+    assert rec["reporter"]["police_report_no"] == "LAPD-26-0042"
+    hub_clock.advance(dt.timedelta(minutes=10))
+    url = f"{API}/seized/{note_id}/custody"
+    future = (hub_clock.now() + dt.timedelta(hours=1)).isoformat()
+    r = await hub_client.post(url, json={"to_holder": "sue.super", "at": future}, headers=tokens["csr"])
+    assert r.status_code == 422 and [e["key"] for e in r.json()["extra"]] == ["at"]
+    earlier = (hub_clock.now() - dt.timedelta(minutes=5)).isoformat()
+    r = await hub_client.post(url, json={"to_holder": "sue.super", "at": earlier}, headers=tokens["csr"])
+    assert r.status_code == 200, r.text
+    surrender = {"to_holder": "Officer Diaz", "action": "surrendered"}
+    r = await hub_client.post(url, json=surrender, headers=tokens["supervisor"])
+    assert r.status_code == 422 and {e["key"] for e in r.json()["extra"]} == {"badge", "case_no"}
+    r = await hub_client.post(
+        url, json={**surrender, "badge": "31337", "case_no": "26-0042"}, headers=tokens["supervisor"]
+    )
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert (
+        done["status"] == "surrendered" and done["reporter"]["surrendered_to"] == "Officer Diaz (badge 31337)"
+    )
+    assert done["reporter"]["date_surrendered"] and [c["action"] for c in done["custody"]] == [
+        "seized",
+        "handed_over",
+        "surrendered",
+    ]

@@ -1,4 +1,4 @@
-"""Pure rules of the cash window: denominations, change, the UV table, balancing, business days, drop box."""
+"""Pure rules of the cash window: denominations, change, the UV table, balancing, cards, custody, drop box."""
 
 from __future__ import annotations
 
@@ -8,18 +8,25 @@ import pytest
 
 from plugins.cash_handling.service import (
     NOTES,
+    CashConfig,
     CashError,
     NoteCheck,
     PenResult,
     SlipLine,
     SlipType,
+    TenderType,
     balance,
     business_days_between,
+    card_data_in,
     change_due,
     check_note,
     counts_match,
+    custody_time,
     drawer_overdue,
+    drawer_totals,
     expected_uv,
+    looks_like_pan,
+    masked_pan,
     money,
     parse_counts,
     receipt_number,
@@ -146,3 +153,61 @@ def test_dropbox_reconciliation() -> None:
     assert done.reconciled and done.posted_cents == 19500
     assert reconcile(7000, slips).counter_variance_cents == -500
     assert receipt_number(dt.date(2026, 12, 4), 7) == "CR261204-000007"
+
+
+def test_card_tenders_stay_out_of_the_drawer_count() -> None:
+    """Cards settle with the processor: the drawer expects float + cash + checks only (ccb-domain.md §1.9)."""
+    totals = drawer_totals(
+        20000, [("cash", 5321), ("card", 10000), ("check", 12345), ("card", 2500), ("cash", 79)]
+    )
+    assert (totals.cash_cents, totals.check_cents, totals.card_cents) == (5400, 12345, 12500)
+    assert totals.expected_cents == 20000 + 5400 + 12345
+    assert (totals.payments, totals.card_payments) == (5, 2)
+    # The count of a drawer that took only cards is its float, to the cent.
+    only_cards = drawer_totals(15000, [(TenderType.CARD, 9999)])
+    assert only_cards.expected_cents == 15000 and balance(15000, 0, 15000).balanced
+    assert drawer_totals(0, []).expected_cents == 0
+    with pytest.raises(ValueError):
+        drawer_totals(0, [("voucher", 1)])
+
+
+def test_card_numbers_are_recognised_wherever_they_are_and_never_echoed() -> None:
+    pan = "4111111111111111"
+    for written in (pan, "4111 1111 1111 1111", "5500-0000-0000-0004"):
+        assert looks_like_pan(written)
+    assert not looks_like_pan("4111111111111112")  # fails Luhn
+    assert not looks_like_pan("1111") and not looks_like_pan("AB12CD") and not looks_like_pan("0123456789")
+    body = {
+        "account_id": "0123456789",
+        "card_last4": pan,
+        "card_number": "whatever",
+        "nested": [{"note": f"card {pan} declined"}],
+        "cvv": "123",
+        "amount_cents": 4111111111111111,
+    }
+    found = card_data_in(body)
+    assert sorted(found) == ["amount_cents", "card_last4", "card_number", "cvv", "nested[0].note"]
+    assert all(pan not in where for where in found)
+    assert card_data_in({"card_last4": "1111", "authorization_code": "AB12CD", "terminal_id": 3}) == []
+    assert masked_pan("1111") == "************1111"
+
+
+def test_custody_time_keeps_the_chain_in_order() -> None:
+    now = dt.datetime(2026, 12, 4, 20, 0, tzinfo=dt.UTC)
+    seized = now - dt.timedelta(hours=2)
+    assert custody_time(None, now, seized) == now
+    earlier = now - dt.timedelta(minutes=30)
+    assert custody_time(earlier, now, seized) == earlier
+    for bad in (now + dt.timedelta(hours=1), seized - dt.timedelta(minutes=1), dt.datetime(2026, 12, 4, 19)):
+        with pytest.raises(CashError) as refused:
+            custody_time(bad, now, seized)
+        assert refused.value.problems[0][0] == "at"
+
+
+def test_card_terminal_site_is_a_site_code() -> None:
+    import msgspec
+
+    assert msgspec.convert({}, CashConfig).card_terminal_site == "MAIN"
+    assert msgspec.convert({"card_terminal_site": "EAST-2"}, CashConfig).card_terminal_site == "EAST-2"
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"card_terminal_site": "east lobby"}, CashConfig)
