@@ -12,4 +12,4 @@ settings = load_settings()
 logging.basicConfig(
     level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
 )
-app = create_app(Hub(settings))
+app = create_app(Hub(settings), freeze_gc=True)

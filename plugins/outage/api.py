@@ -443,8 +443,9 @@ async def event_stream(
     """The current state, then one message per outage event until ``limit`` events (or the client leaves)."""
     config: OutageConfig = ctx.config
     async with events.broadcaster_for(ctx).subscribe() as sub:
-        # Subscribed before reading the state, so nothing published in between is missed.
-        async with ctx.db.session() as session:
+        # Subscribed before reading the state, so nothing published in between is missed. A read
+        # session: a thousand screens reconnecting at once must not queue on the write lock.
+        async with ctx.db.read() as session:
             active = await active_outages(session)
         if banner:
             yield ServerSentEventMessage(event="banner", data=events.banner_html(active), retry=3000)
