@@ -93,7 +93,7 @@ async def _drive(
     bodies: list[bytes],
     gap_s: float,
 ) -> list[list[float]]:
-    """Open every stream, then post each body ``gap_s`` apart; per body, each stream's latency from its send."""
+    """Open every stream, then post each body ``gap_s`` apart; per body, each stream's latency."""
     loop = asyncio.get_running_loop()
     head = "".join(f"{k}: {v}\r\n" for k, v in stream_headers.items())
     request = (
