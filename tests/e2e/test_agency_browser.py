@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
@@ -18,7 +13,7 @@ import plugins.agency_lookup as agency_lookup
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -54,46 +49,9 @@ def agency_live_hub(hub_database_url: str, tmp_path: Path) -> Iterator[str]:
     import asyncio
 
     asyncio.run(_seed(hub_database_url))
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": hub_database_url,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "granian.log").open("w")
-    granian = str(Path(sys.executable).parent / "granian")
-    args = [
-        granian,
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "core.asgi:app",
-    ]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
-            time.sleep(0.2)
+    env = {"HUB_DATABASE_URL": hub_database_url, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 async def test_a_csr_finds_socalgas_for_a_gas_leak(agency_live_hub: str, chromium_path: str) -> None:
@@ -103,10 +61,7 @@ async def test_a_csr_finds_socalgas_for_a_gas_leak(agency_live_hub: str, chromiu
         try:
             page = await (await browser.new_context()).new_page()
             page.set_default_timeout(15_000)
-            await page.goto(base + "/ui/agency_lookup/")
-            await page.fill("input[name=name]", "cara.csr")
-            await page.fill("input[name=password]", E2E_PASSWORD)
-            await page.click("button[type=submit]")
+            await sign_in(page, base, "/ui/agency_lookup/", "cara.csr")
             await expect(page.locator("h1")).to_have_text("Agency directory")
             await page.fill("#search input[name=q]", "gas leak")
             await page.click("#search button[type=submit]")

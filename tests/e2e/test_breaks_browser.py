@@ -5,15 +5,10 @@ it back and publishes. A forecast from history with nothing recorded is refused 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
@@ -22,7 +17,7 @@ import plugins.breaks as breaks
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -58,40 +53,9 @@ async def seeded(hub_database_url: str) -> str:
 @pytest.fixture
 def served(seeded: str, tmp_path: Path) -> Iterator[str]:
     """The seeded hub served by granian (``core.asgi:app``, every installed plugin)."""
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": seeded,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    granian = str(Path(sys.executable).parent / "granian")
-    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
-    with (tmp_path / "granian.log").open("w") as log:
-        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            # A busy machine (parallel test runs on two cores) can take well over 30 s to start a worker.
-            deadline, last = time.monotonic() + 60, "no answer"
-            while True:
-                try:
-                    ready = httpx.get(base + "/health/ready", timeout=1)
-                    if ready.status_code == 200:
-                        break
-                    last = f"{ready.status_code} {ready.text[:500]}"
-                except httpx.HTTPError as exc:
-                    last = repr(exc)
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log_text = (tmp_path / "granian.log").read_text()
-                    raise RuntimeError(f"the hub did not start (ready: {last}):\n{log_text}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    env = {"HUB_DATABASE_URL": seeded, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
+        yield base
 
 
 async def test_a_lead_generates_fixes_and_publishes_the_days_breaks(served: str, chromium_path: str) -> None:
@@ -100,10 +64,7 @@ async def test_a_lead_generates_fixes_and_publishes_the_days_breaks(served: str,
         try:
             page: Any = await (await browser.new_context(viewport={"width": 1300, "height": 900})).new_page()
             page.set_default_timeout(15_000)
-            await page.goto(f"{served}/ui/breaks/?day={DAY}")
-            await page.fill("input[name=name]", LEAD)
-            await page.fill("input[name=password]", E2E_PASSWORD)
-            await page.click("button[type=submit]")
+            await sign_in(page, served, f"/ui/breaks/?day={DAY}", LEAD)
             await expect(page.locator("h1")).to_contain_text("Breaks — ")
             # The day is picked on the page (sign-in returns to the path without its query).
             await page.fill("form#pick-day input[name=day]", DAY)

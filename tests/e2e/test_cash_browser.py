@@ -8,11 +8,7 @@ granian and driven by Playwright.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +24,7 @@ from core.ccb.seed import identity_key, seed_customers
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -84,56 +80,16 @@ async def account(hub_database_url: str) -> tuple[str, str]:
 def cash_live_hub(
     hub_database_url: str, account: tuple[str, str], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": hub_database_url,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "granian.log").open("w")
-    granian = Path(sys.executable).parent / "granian"
-    args = [
-        str(granian),
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "core.asgi:app",
-    ]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
-            time.sleep(0.2)
+    env = {"HUB_DATABASE_URL": hub_database_url, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
         yield {"base": base, "account": account[0], "contact": account[1]}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 async def test_csr_takes_a_cash_payment_and_sees_the_receipt(
     cash_live_hub: dict[str, Any], browser_page: Any
 ) -> None:
     page, base = browser_page, cash_live_hub["base"]
-    await page.goto(base + "/ui/cash_handling/")
-    await page.fill("input[name=name]", CSR)
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, base, "/ui/cash_handling/", CSR)
     await page.wait_for_url(re.compile(r".*/ui/cash_handling/?$"))
     assert await page.locator("#open-drawer").count() == 1, await page.content()
     await page.fill("input[name=float_2000]", "5")
@@ -157,10 +113,7 @@ async def test_csr_takes_a_cash_payment_and_sees_the_receipt(
 
 
 async def _sign_in_and_open_drawer(page: Any, base: str) -> None:
-    await page.goto(base + "/ui/cash_handling/")
-    await page.fill("input[name=name]", CSR)
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, base, "/ui/cash_handling/", CSR)
     await page.wait_for_url(re.compile(r".*/ui/cash_handling/?$"))
     await page.fill("input[name=float_2000]", "5")
     await page.click("#open-drawer button[type=submit]")

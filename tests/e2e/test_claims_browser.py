@@ -8,10 +8,6 @@ customer), then served by granian from ``core.asgi`` and driven by Playwright.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +25,7 @@ from core.contact.pages import dollars
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -95,47 +91,16 @@ async def seeded(hub_database_url: str) -> dict[str, Any]:
 def claims_live_hub(
     hub_database_url: str, seeded: dict[str, Any], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": hub_database_url,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "granian.log").open("w")
-    granian = str(Path(sys.executable).parent / "granian")
-    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
-            time.sleep(0.2)
+    env = {"HUB_DATABASE_URL": hub_database_url, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
         yield {"base": base, **seeded}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 async def test_a_supervisor_files_a_claim_grants_part_of_it_and_sees_the_credit(
     claims_live_hub: dict[str, Any], browser_page: Any
 ) -> None:
     page, hub = browser_page, claims_live_hub
-    await page.goto(hub["base"] + "/ui/claims/")
-    await page.fill("input[name=name]", SUPERVISOR)
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, hub["base"], "/ui/claims/", SUPERVISOR)
     await expect(page.locator("h1")).to_have_text("Claims")
     await expect(page.locator("#claims tbody")).to_contain_text("No claim is waiting for a decision.")
 

@@ -6,16 +6,11 @@ The CSR and a seeded customer are written in-process first; the hub is then serv
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
 from playwright.async_api import expect
@@ -24,7 +19,7 @@ from core.ccb.seed import SeedAccount, identity_key, seed_customers
 from core.contact.pages import dollars
 from core.hub import Hub
 from core.settings import Settings
-from tests.e2e.conftest import E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -58,37 +53,9 @@ async def seeded(hub_database_url: str) -> tuple[SeedAccount, int]:
 def contact_hub(
     hub_database_url: str, seeded: tuple[SeedAccount, int], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": hub_database_url,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "granian.log").open("w")
-    granian = Path(sys.executable).parent / "granian"
-    args = [str(granian), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
-            time.sleep(0.2)
+    env = {"HUB_DATABASE_URL": hub_database_url, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
         yield {"base": base, "customer": seeded[0], "balance": seeded[1]}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 async def test_csr_opens_verifies_and_sees_the_summary(
@@ -96,10 +63,7 @@ async def test_csr_opens_verifies_and_sees_the_summary(
 ) -> None:
     page, base = browser_page, contact_hub["base"]
     customer: SeedAccount = contact_hub["customer"]
-    await page.goto(base + "/ui/contact/")
-    await page.fill("input[name=name]", CSR)  # sent to the login page first, then back here
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, base, "/ui/contact/", CSR)  # sent to the login page first, then back here
     await page.wait_for_url(re.compile(r".*/ui/contact/?$"))
 
     await page.select_option("#open-contact select[name=channel]", "phone")

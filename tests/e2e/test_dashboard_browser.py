@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 
-async def sign_in(page: Any, base: str, name: str, password: str) -> None:
+async def sign_in_to_dashboard(page: Any, base: str, name: str, password: str) -> None:
     await page.goto(base + "/ui/")
     assert "/ui/login" in page.url  # unauthenticated visitors are sent to the login page
     await page.fill("input[name=name]", name)
@@ -23,7 +25,7 @@ async def test_admin_enables_a_plugin_and_opens_its_page(
     live_hub: dict[str, Any], browser_page: Any, tmp_path: Any
 ) -> None:
     page, base = browser_page, live_hub["base"]
-    await sign_in(page, base, "admin", live_hub["password"])
+    await sign_in_to_dashboard(page, base, "admin", live_hub["password"])
     assert await page.locator("h1").first.inner_text() == "Dashboard"
     assert await page.locator('tr[data-plugin="example"] .badge').inner_text() == "active"
     assert await page.locator('tr[data-check="core.database"] .badge').inner_text() == "pass"
@@ -45,12 +47,9 @@ async def test_wrong_password_is_refused_and_security_user_sees_checks(
     live_hub: dict[str, Any], browser_page: Any
 ) -> None:
     page, base = browser_page, live_hub["base"]
-    await page.goto(base + "/ui/login")
-    await page.fill("input[name=name]", "sec.officer")
-    await page.fill("input[name=password]", "not the password")
-    await page.click("button[type=submit]")
+    await sign_in(page, base, "/ui/login", "sec.officer", "not the password")
     assert "Wrong name or password" in await page.locator(".error").inner_text()
-    await sign_in(page, base, "sec.officer", live_hub["password"])
+    await sign_in_to_dashboard(page, base, "sec.officer", live_hub["password"])
     before = await page.locator('tr[data-check="core.database"] td.muted').inner_text()
     await page.wait_for_timeout(1100)  # the checked-at column has one-second resolution
     await page.click("text=Run checks now")

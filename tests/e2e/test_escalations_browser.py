@@ -6,15 +6,10 @@ escalation mailed in by management.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
@@ -24,7 +19,7 @@ from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
 from plugins.escalations.models import Escalation
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -96,49 +91,15 @@ async def seeded(hub_database_url: str) -> str:
 @pytest.fixture
 def served(seeded: str, tmp_path: Path) -> Iterator[str]:
     """The seeded hub served by granian (``core.asgi:app``, every installed plugin)."""
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": seeded,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    granian = str(Path(sys.executable).parent / "granian")
-    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
-    with (tmp_path / "granian.log").open("w") as log:
-        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            # A busy machine (parallel test runs on two cores) can take well over 30 s to start a worker.
-            deadline, last = time.monotonic() + 60, "no answer"
-            while True:
-                try:
-                    ready = httpx.get(base + "/health/ready", timeout=1)
-                    if ready.status_code == 200:
-                        break
-                    last = f"{ready.status_code} {ready.text[:500]}"
-                except httpx.HTTPError as exc:
-                    last = repr(exc)
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log_text = (tmp_path / "granian.log").read_text()
-                    raise RuntimeError(f"the hub did not start (ready: {last}):\n{log_text}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    env = {"HUB_DATABASE_URL": seeded, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
+        yield base
 
 
-async def sign_in(browser: Any, url: str, name: str) -> Any:
+async def signed_in_page(browser: Any, base: str, path: str, name: str) -> Any:
     page = await (await browser.new_context()).new_page()
     page.set_default_timeout(15_000)
-    await page.goto(url)
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, base, path, name)
     return page
 
 
@@ -146,7 +107,7 @@ async def test_a_lead_decides_with_reasons_and_the_cro_resolves(served: str, chr
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
         try:
-            lead = await sign_in(browser, f"{served}/ui/escalations/", LEAD)
+            lead = await signed_in_page(browser, served, "/ui/escalations/", LEAD)
             await expect(lead.locator("h1")).to_have_text("Lead and supervisor escalations")
             rows = lead.locator("#escalations tbody tr[data-escalation]")
             await expect(rows).to_have_count(2)
@@ -176,7 +137,7 @@ async def test_a_lead_decides_with_reasons_and_the_cro_resolves(served: str, chr
             await expect(decided.filter(has_text="Waive the deposit")).to_contain_text("Two late payments")
             await expect(decided.filter(has_text="Medical equipment")).to_contain_text("staff:lee.lead")
 
-            cro = await sign_in(browser, f"{served}/ui/escalations/cro", CRO)
+            cro = await signed_in_page(browser, served, "/ui/escalations/cro", CRO)
             await expect(cro.locator("h1")).to_have_text("Customer Relations Office escalations")
             mailed = cro.locator("#escalations tbody tr[data-escalation]")
             await expect(mailed).to_have_count(1)

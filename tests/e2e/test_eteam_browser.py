@@ -28,7 +28,7 @@ from connectors.customer_connect import CustomerConnectClient
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import E2E_PASSWORD, ROOT, _free_port, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def _wait_until(ready: Any, proc: subprocess.Popen[bytes], log: Path, what: str)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    # Both servers run in their own session, so their granian workers go down with them.
+    # The simulator runs in its own session, so its granian workers go down with it.
     os.killpg(proc.pid, signal.SIGINT)
     try:
         proc.wait(timeout=10)
@@ -124,39 +124,16 @@ def eteam_live_hub(seeded: str, customer_connect: str, tmp_path: Path) -> Iterat
         f'base_url = "{customer_connect}"\nuser = "{CC_USER}"\npassword = "{CC_PASSWORD}"\n'
         "pull_interval_s = 0\n"
     )
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": seeded,
-        "HUB_SECRET_KEY": SECRET,
-        "HUB_CONFIG": str(config),
-        "PYTHONPATH": str(ROOT),
-    }
-    log = tmp_path / "granian.log"
-    granian = str(Path(sys.executable).parent / "granian")
-    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until(
-            lambda: httpx.get(base + "/health/ready", timeout=1).status_code == 200, proc, log, "the hub"
-        )
+    env = {"HUB_DATABASE_URL": seeded, "HUB_SECRET_KEY": SECRET, "HUB_CONFIG": str(config)}
+    with serve_hub(env, tmp_path) as base:
         yield base
-    finally:
-        _stop(proc)
 
 
 async def test_an_eteam_member_pulls_the_requests_and_answers_one_by_email(
     eteam_live_hub: str, customer_connect: str, browser_page: Any
 ) -> None:
     page = browser_page
-    await page.goto(eteam_live_hub + "/ui/eteam/")
-    await page.fill("input[name=name]", MEMBER)
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, eteam_live_hub, "/ui/eteam/", MEMBER)
     await expect(page.locator("h1")).to_have_text("E-team: Contact Us requests")
     await expect(page.locator("#eteam-incidents tbody")).to_contain_text("Nothing waiting.")
 

@@ -4,15 +4,11 @@ daily view; a lead sees everyone's counts and downloads the month's Excel workbo
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
 from openpyxl import load_workbook
@@ -22,7 +18,7 @@ import plugins.metrics as metrics
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -65,49 +61,15 @@ async def seeded(hub_database_url: str) -> str:
 @pytest.fixture
 def served(seeded: str, tmp_path: Path) -> Iterator[str]:
     """The seeded hub served by granian (``core.asgi:app``, every installed plugin)."""
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": seeded,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    granian = str(Path(sys.executable).parent / "granian")
-    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
-    with (tmp_path / "granian.log").open("w") as log:
-        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            # A busy machine (parallel test runs on two cores) can take well over 30 s to start a worker.
-            deadline, last = time.monotonic() + 60, "no answer"
-            while True:
-                try:
-                    ready = httpx.get(base + "/health/ready", timeout=1)
-                    if ready.status_code == 200:
-                        break
-                    last = f"{ready.status_code} {ready.text[:500]}"
-                except httpx.HTTPError as exc:
-                    last = repr(exc)
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log_text = (tmp_path / "granian.log").read_text()
-                    raise RuntimeError(f"the hub did not start (ready: {last}):\n{log_text}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    env = {"HUB_DATABASE_URL": seeded, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
+        yield base
 
 
-async def sign_in(browser: Any, base: str, name: str) -> Any:
+async def signed_in_page(browser: Any, base: str, name: str) -> Any:
     page = await (await browser.new_context(accept_downloads=True)).new_page()
     page.set_default_timeout(15_000)
-    await page.goto(f"{base}/ui/metrics/")
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, base, "/ui/metrics/", name)
     await expect(page.locator("h1")).to_contain_text("Metrics for ")
     return page
 
@@ -131,7 +93,7 @@ async def test_a_csr_counts_requests_in_one_click_and_a_lead_downloads_the_month
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
         try:
-            csr = await sign_in(browser, served, CSR)
+            csr = await signed_in_page(browser, served, CSR)
             await expect(csr.locator("#nothing")).to_be_visible()
             await expect(csr.locator("#monthly")).to_have_count(0)  # the workbook is the leads'
             await csr.get_by_role("button", name="Bill copy").click()
@@ -141,7 +103,7 @@ async def test_a_csr_counts_requests_in_one_click_and_a_lead_downloads_the_month
             await count_shown(csr, "counter.bill_copy", "2")
             await count_shown(csr, "counter.assistance_form", "1")
 
-            lead = await sign_in(browser, served, LEAD)
+            lead = await signed_in_page(browser, served, LEAD)
             await count_shown(lead, "counter.bill_copy", "2")
             await expect(lead.locator(f'tr[data-staff="{CSR}"]')).to_be_visible()
             async with lead.expect_download() as info:

@@ -6,15 +6,11 @@ declares an outage with the form; the CSR's banner fills from the server-sent-ev
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
@@ -23,7 +19,7 @@ import plugins.outage as outage
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -57,52 +53,13 @@ async def seeded(hub_database_url: str) -> str:
 
 @pytest.fixture
 def outage_live_hub(seeded: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": seeded,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "granian.log").open("w")
-    args = [
-        str(Path(sys.executable).parent / "granian"),
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "core.asgi:app",
-    ]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
-            time.sleep(0.2)
+    env = {"HUB_DATABASE_URL": seeded, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
-async def sign_in(page: Any, base: str, name: str) -> None:
-    await page.goto(base + "/ui/outage/")
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+async def open_outages(page: Any, base: str, name: str) -> None:
+    await sign_in(page, base, "/ui/outage/", name)
     await expect(page.locator("h1")).to_have_text("Outages")
 
 
@@ -117,10 +74,10 @@ async def test_a_csr_page_shows_the_banner_when_a_lead_declares(
             lead = await (await browser.new_context()).new_page()
             for page in (csr, lead):
                 page.set_default_timeout(15_000)
-            await sign_in(csr, base, "cara.csr")
+            await open_outages(csr, base, "cara.csr")
             await expect(csr.locator("#declare")).to_have_count(0)  # CSRs read, leads declare
             await expect(csr.locator("#outage-banner")).to_be_empty()
-            await sign_in(lead, base, "lena.lead")
+            await open_outages(lead, base, "lena.lead")
             form = lead.locator("#declare")
             await form.locator("select[name=utility]").select_option("water")
             await form.locator("input[name=cause]").fill("Main break on Sunset Blvd")

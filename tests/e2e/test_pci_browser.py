@@ -7,11 +7,7 @@ Playwright with a touch screen, as security staff use it at the windows.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +22,7 @@ from core.app import create_app
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub
 
 pytestmark = pytest.mark.browser
 
@@ -112,46 +108,9 @@ def pci_live_hub(
     hub_database_url: str, pci_devices: dict[str, int], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
     """The seeded hub served by granian on a free port (as the shell's own browser tests do)."""
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": hub_database_url,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "granian.log").open("w")
-    granian = Path(sys.executable).parent / "granian"
-    args = [
-        str(granian),
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "core.asgi:app",
-    ]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
-            time.sleep(0.2)
+    env = {"HUB_DATABASE_URL": hub_database_url, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
         yield {"base": base, "devices": pci_devices}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture

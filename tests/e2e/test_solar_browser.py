@@ -8,11 +8,7 @@ callback contact verified for that customer), then served by granian and driven 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +28,7 @@ from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
 from plugins.solar.service import kwh_text
-from tests.e2e.conftest import E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -93,37 +89,9 @@ async def seeded(hub_database_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 def solar_live_hub(hub_database_url: str, seeded: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": hub_database_url,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "granian.log").open("w")
-    granian = str(Path(sys.executable).parent / "granian")
-    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "core.asgi:app"]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
-            time.sleep(0.2)
+    env = {"HUB_DATABASE_URL": hub_database_url, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
         yield {"base": base, **seeded}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 async def test_the_solar_team_explains_a_net_metered_bill(
@@ -131,10 +99,7 @@ async def test_the_solar_team_explains_a_net_metered_bill(
 ) -> None:
     page, base = browser_page, solar_live_hub["base"]
     latest: NetMeteringPeriod = solar_live_hub["latest"]
-    await page.goto(base + "/ui/solar/")
-    await page.fill("input[name=name]", MEMBER)
-    await page.fill("input[name=password]", E2E_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, base, "/ui/solar/", MEMBER)
     await page.wait_for_url(re.compile(r".*/ui/solar/?$"))
     await expect(page.locator("h1")).to_have_text("Solar team")
 

@@ -3,15 +3,10 @@ number) and sends it to the Department of Aging, after which the queue is empty.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
@@ -22,7 +17,7 @@ from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
 from plugins.sos.models import Referral
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, ROOT, _free_port
+from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -69,46 +64,9 @@ async def seeded(hub_database_url: str) -> str:
 
 @pytest.fixture
 def sos_live_hub(seeded: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": seeded,
-        "HUB_SECRET_KEY": SECRET,
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "granian.log").open("w")
-    granian = str(Path(sys.executable).parent / "granian")
-    args = [
-        granian,
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "core.asgi:app",
-    ]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + (tmp_path / "granian.log").read_text())
-            time.sleep(0.2)
+    env = {"HUB_DATABASE_URL": seeded, "HUB_SECRET_KEY": SECRET}
+    with serve_hub(env, tmp_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 async def test_the_cro_accepts_and_sends_a_referral_from_the_queue(
@@ -120,10 +78,7 @@ async def test_the_cro_accepts_and_sends_a_referral_from_the_queue(
         try:
             page: Any = await (await browser.new_context()).new_page()
             page.set_default_timeout(15_000)
-            await page.goto(base + "/ui/sos/")
-            await page.fill("input[name=name]", "rita.cro")
-            await page.fill("input[name=password]", E2E_PASSWORD)
-            await page.click("button[type=submit]")
+            await sign_in(page, base, "/ui/sos/", "rita.cro")
             await expect(page.locator("h1")).to_have_text("SOS referrals")
             row = page.locator("#referrals tbody tr[data-referral]")
             await expect(row).to_have_count(1)
