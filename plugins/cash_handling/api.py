@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -975,6 +975,42 @@ async def _announce_payment(
         )
 
 
+async def _post_tender(
+    ctx: PluginContext, staff: Staff, account_id: str, tender: p.TenderInput, drawer: CashDrawer, key: str
+) -> p.PaymentResult:
+    """One tender posted to CCB on the CSR's tender control, under the window payment's key."""
+    try:
+        return await ctx.ccb.post_payment(
+            p.PostPayment(
+                account_id=account_id, tenders=(tender,), tender_control_id=drawer.tender_control_id
+            ),
+            idempotency_key=key,
+            actor=staff.actor,
+        )
+    except CcbError as exc:
+        raise _ccb_http(exc) from None
+
+
+async def _record_once(
+    ctx: PluginContext,
+    key: str,
+    account_id: str,
+    tender: TenderType,
+    write: Callable[[AsyncSession], Awaitable[CashPayment]],
+) -> tuple[CashPayment, bool]:
+    """Run ``write`` in one transaction; returns (payment, replayed)."""
+    try:
+        async with ctx.db.session() as session:
+            return await write(session), False
+    except IntegrityError:
+        # The same key committed first in a racing request: its record is the answer.
+        async with ctx.db.session() as session:
+            again = await _replay_payment(session, key, account_id, tender)
+        if again is None:
+            raise
+        return again, True
+
+
 async def take_payment(
     ctx: PluginContext, request: Request[Any, Any, Any], staff: Staff, req: PaymentRequest
 ) -> tuple[CashPayment, bool]:
@@ -1013,84 +1049,69 @@ async def take_payment(
         raise _conflict(f"{staff.name} has no open drawer: open one with the counted float first")
     posted: p.PaymentResult | None = None
     if data.amount_cents:
-        try:
-            posted = await ctx.ccb.post_payment(
-                p.PostPayment(
-                    account_id=data.account_id,
-                    tenders=(p.TenderInput(tender_type="cash", amount_cents=data.amount_cents),),
-                    tender_control_id=drawer.tender_control_id,
-                ),
-                idempotency_key=key,
-                actor=staff.actor,
-            )
-        except CcbError as exc:
-            raise _ccb_http(exc) from None
+        cash_tender = p.TenderInput(tender_type="cash", amount_cents=data.amount_cents)
+        posted = await _post_tender(ctx, staff, data.account_id, cash_tender, drawer, key)
     now = ctx.clock.now()
     email = summary.main_customer.email
-    try:
-        async with ctx.db.session() as session:
-            pay = CashPayment(
-                drawer_id=drawer.id,
-                account_id=data.account_id,
-                contact_id=contact,
-                tender_type=TenderType.CASH.value,
-                amount_cents=data.amount_cents,
-                received_cents=cash.received_cents,
-                seized_cents=cash.seized_cents,
-                change_cents=cash.change_cents,
-                coins_cents=data.coins_cents,
-                note_counts=_json_counts(counts),
-                notes=[
-                    {
-                        "denomination": n.denomination,
-                        "uv_expected": expected_uv(n.denomination),
-                        "uv_colour": n.uv_colour,
-                        "pen": n.pen.value,
-                        "feel": n.feel,
-                        "watermark": n.watermark,
-                        "colour_shift": n.colour_shift,
-                        "suspect": v.suspect,
-                        "reasons": list(v.reasons),
-                    }
-                    for n, v in zip(data.notes, cash.verdicts, strict=True)
-                ],
-                payment_id=posted.payment_id if posted else None,
-                payment_event_id=posted.payment_event_id if posted else None,
-                balance_after_cents=posted.balance_cents if posted else None,
-                mailed_to=email if (email and posted) else None,
-                taken_by=staff.name,
-                taken_at=now,
-                idempotency_key=key,
-            )
-            session.add(pay)
-            await session.flush()
-            if posted:
-                pay.receipt_no = receipt_number(local(now).date(), pay.id)
-            for index in suspects:
-                await _seize(ctx, session, staff, pay, data, index, cash.verdicts[index].reasons, now)
-            if posted:
-                await _announce_payment(ctx, session, staff, pay, posted, email, now)
-            await ctx.audit.append(
-                session,
-                actor=staff.actor,
-                action="cash.payment.taken",
-                target=f"account:{pay.account_id}",
-                detail={
-                    "receipt": pay.receipt_no,
-                    "amount_cents": pay.amount_cents,
-                    "seized_cents": pay.seized_cents,
-                    "contact": contact,
-                    "payment": pay.payment_id,
-                },
-            )
-    except IntegrityError:
-        # The same key committed first in a racing request: its record is the answer.
-        async with ctx.db.session() as session:
-            again = await _replay_payment(session, key, data.account_id)
-        if again is None:
-            raise
-        return again, True
-    return pay, False
+
+    async def write(session: AsyncSession) -> CashPayment:
+        pay = CashPayment(
+            drawer_id=drawer.id,
+            account_id=data.account_id,
+            contact_id=contact,
+            tender_type=TenderType.CASH.value,
+            amount_cents=data.amount_cents,
+            received_cents=cash.received_cents,
+            seized_cents=cash.seized_cents,
+            change_cents=cash.change_cents,
+            coins_cents=data.coins_cents,
+            note_counts=_json_counts(counts),
+            notes=[
+                {
+                    "denomination": n.denomination,
+                    "uv_expected": expected_uv(n.denomination),
+                    "uv_colour": n.uv_colour,
+                    "pen": n.pen.value,
+                    "feel": n.feel,
+                    "watermark": n.watermark,
+                    "colour_shift": n.colour_shift,
+                    "suspect": v.suspect,
+                    "reasons": list(v.reasons),
+                }
+                for n, v in zip(data.notes, cash.verdicts, strict=True)
+            ],
+            payment_id=posted.payment_id if posted else None,
+            payment_event_id=posted.payment_event_id if posted else None,
+            balance_after_cents=posted.balance_cents if posted else None,
+            mailed_to=email if (email and posted) else None,
+            taken_by=staff.name,
+            taken_at=now,
+            idempotency_key=key,
+        )
+        session.add(pay)
+        await session.flush()
+        if posted:
+            pay.receipt_no = receipt_number(local(now).date(), pay.id)
+        for index in suspects:
+            await _seize(ctx, session, staff, pay, data, index, cash.verdicts[index].reasons, now)
+        if posted:
+            await _announce_payment(ctx, session, staff, pay, posted, email, now)
+        await ctx.audit.append(
+            session,
+            actor=staff.actor,
+            action="cash.payment.taken",
+            target=f"account:{pay.account_id}",
+            detail={
+                "receipt": pay.receipt_no,
+                "amount_cents": pay.amount_cents,
+                "seized_cents": pay.seized_cents,
+                "contact": contact,
+                "payment": pay.payment_id,
+            },
+        )
+        return pay
+
+    return await _record_once(ctx, key, data.account_id, TenderType.CASH, write)
 
 
 async def take_card_payment(
@@ -1117,80 +1138,64 @@ async def take_card_payment(
         raise _ccb_http(exc) from None
     contact = await _require_verified_contact(request, data.account_id, data.contact_id, "card payment")
     brand = data.card_brand.value if data.card_brand else None
-    try:
-        posted = await ctx.ccb.post_payment(
-            p.PostPayment(
-                account_id=data.account_id,
-                tenders=(
-                    p.TenderInput(
-                        tender_type=TenderType.CARD.value,
-                        amount_cents=data.amount_cents,
-                        card_last4=data.card_last4,
-                        card_brand=brand,
-                    ),
-                ),
-                tender_control_id=drawer.tender_control_id,
-            ),
-            idempotency_key=key,
-            actor=staff.actor,
-        )
-    except CcbError as exc:
-        raise _ccb_http(exc) from None
+    card_tender = p.TenderInput(
+        tender_type=TenderType.CARD.value,
+        amount_cents=data.amount_cents,
+        card_last4=data.card_last4,
+        card_brand=brand,
+    )
+    posted = await _post_tender(ctx, staff, data.account_id, card_tender, drawer, key)
     now = ctx.clock.now()
     email = summary.main_customer.email
-    try:
-        async with ctx.db.session() as session:
-            pay = CashPayment(
-                drawer_id=drawer.id,
-                account_id=data.account_id,
-                contact_id=contact,
-                tender_type=TenderType.CARD.value,
-                amount_cents=data.amount_cents,
-                received_cents=data.amount_cents,
-                seized_cents=0,
-                change_cents=0,
-                coins_cents=0,
-                note_counts={},
-                notes=[],
-                payment_id=posted.payment_id,
-                payment_event_id=posted.payment_event_id,
-                balance_after_cents=posted.balance_cents,
-                mailed_to=email or None,
-                taken_by=staff.name,
-                taken_at=now,
-                idempotency_key=key,
-                card_type=data.card_type.value,
-                card_brand=brand,
-                card_last4=data.card_last4,
-                authorization_code=data.authorization_code.upper(),
-                terminal_id=terminal.id,
-            )
-            session.add(pay)
-            await session.flush()
-            pay.receipt_no = receipt_number(local(now).date(), pay.id)
-            await _announce_payment(ctx, session, staff, pay, posted, email, now)
-            await ctx.audit.append(
-                session,
-                actor=staff.actor,
-                action="cash.payment.taken",
-                target=f"account:{pay.account_id}",
-                detail={
-                    "receipt": pay.receipt_no,
-                    "tender": "card",
-                    "card_type": pay.card_type,
-                    "terminal": terminal.id,
-                    "amount_cents": pay.amount_cents,
-                    "contact": contact,
-                    "payment": pay.payment_id,
-                },
-            )
-    except IntegrityError:
-        async with ctx.db.session() as session:
-            again = await _replay_payment(session, key, data.account_id, TenderType.CARD)
-        if again is None:
-            raise
-        return again, True
-    return pay, False
+
+    async def write(session: AsyncSession) -> CashPayment:
+        pay = CashPayment(
+            drawer_id=drawer.id,
+            account_id=data.account_id,
+            contact_id=contact,
+            tender_type=TenderType.CARD.value,
+            amount_cents=data.amount_cents,
+            received_cents=data.amount_cents,
+            seized_cents=0,
+            change_cents=0,
+            coins_cents=0,
+            note_counts={},
+            notes=[],
+            payment_id=posted.payment_id,
+            payment_event_id=posted.payment_event_id,
+            balance_after_cents=posted.balance_cents,
+            mailed_to=email or None,
+            taken_by=staff.name,
+            taken_at=now,
+            idempotency_key=key,
+            card_type=data.card_type.value,
+            card_brand=brand,
+            card_last4=data.card_last4,
+            authorization_code=data.authorization_code.upper(),
+            terminal_id=terminal.id,
+        )
+        session.add(pay)
+        await session.flush()
+        pay.receipt_no = receipt_number(local(now).date(), pay.id)
+        await _announce_payment(ctx, session, staff, pay, posted, email, now)
+        await ctx.audit.append(
+            session,
+            actor=staff.actor,
+            action="cash.payment.taken",
+            target=f"account:{pay.account_id}",
+            detail={
+                "receipt": pay.receipt_no,
+                "tender": "card",
+                "card_type": pay.card_type,
+                "terminal": terminal.id,
+                "amount_cents": pay.amount_cents,
+                "contact": contact,
+                "payment": pay.payment_id,
+            },
+        )
+        return pay
+
+    return await _record_once(ctx, key, data.account_id, TenderType.CARD, write)
 
 
 async def _seize(
