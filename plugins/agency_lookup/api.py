@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.exceptions import ClientException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from core.contract import PageSpec, PluginContext
 from core.redact import redact
 from core.security import current_staff
 from core.staff import Staff
+from core.web.inputs import InputError, convert, decode_json
 from core.web.pages import render
 from plugins.agency_lookup import events
 from plugins.agency_lookup.models import Disclosure, DisclosureLogEntry, monthly_counts
@@ -191,48 +192,6 @@ def view(d: Disclosure) -> DisclosureView:
 
 
 # -- errors and decoding ---------------------------------------------------------------------------------
-class InputError(Exception):
-    """Bad input naming the field at fault; 422 unless a status says otherwise (404, 409)."""
-
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.status_code = status_code
-
-    def http(self) -> ClientException:
-        return ClientException(
-            status_code=self.status_code, detail=str(self), extra=[{"key": self.field, "message": str(self)}]
-        )
-
-
-def _field_of(error: msgspec.ValidationError) -> str:
-    """The field a msgspec message names, as ``elements[0]`` or ``requester_kind``."""
-    text = str(error)
-    if "at `$." in text:
-        return text.split("at `$.", 1)[1].split("`", 1)[0] or "body"
-    if "field `" in text:
-        return text.split("field `", 1)[1].split("`", 1)[0] or "body"
-    return "body"
-
-
-def convert(raw: Any, type_: type[Any]) -> Any:
-    try:
-        return msgspec.convert(raw, type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_of(exc), str(exc).split(" - at ")[0]) from None
-
-
-def decode(raw: bytes, type_: type[Any]) -> Any:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_of(exc), str(exc).split(" - at ")[0]).http() from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
-
-
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage (ARCHITECTURE §6); blank means none."""
     if text is None or not text.strip():
@@ -511,7 +470,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/disclosures", opt=CRO, summary="Record and decide a request from an outside agency")
     async def create(request: Request[Any, Any, Any]) -> Response[DisclosureView]:
-        data: DisclosureIn = decode(await request.body(), DisclosureIn)
+        data: DisclosureIn = decode_json(await request.body(), DisclosureIn)
         try:
             d = await request_disclosure(ctx, current_staff(request), data)
         except InputError as exc:

@@ -39,6 +39,7 @@ from core.contract import PageSpec, PluginContext
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Role, Staff
+from core.web.inputs import field_of
 from core.web.pages import render
 from plugins.cash_handling import events
 from plugins.cash_handling.models import (
@@ -247,8 +248,6 @@ class SlipPostIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 # -- errors ----------------------------------------------------------------------------------------------
-_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
-_NAMED = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
 def _unprocessable(problems: Sequence[tuple[str, str]], status_code: int = 422) -> ClientException:
@@ -259,16 +258,6 @@ def _unprocessable(problems: Sequence[tuple[str, str]], status_code: int = 422) 
     )
 
 
-def _field_of(error: msgspec.ValidationError) -> str:
-    message = str(error)
-    at = _AT_PATH.search(message)
-    path = at.group(1) if at else ""
-    named = _NAMED.search(message)
-    if named:
-        return f"{path}.{named.group(1)}" if path else named.group(1)
-    return path or "body"
-
-
 def decode(raw: bytes, type_: type[T]) -> T:
     """Malformed JSON → 400; a body that does not fit → 422 naming the field (a fractional cent included)."""
     if not raw.strip():
@@ -276,7 +265,7 @@ def decode(raw: bytes, type_: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError as exc:
-        raise _unprocessable([(_field_of(exc), str(exc).split(" - at ")[0])]) from None
+        raise _unprocessable([(field_of(exc), str(exc).split(" - at ")[0])]) from None
     except msgspec.DecodeError as exc:
         raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
 
@@ -299,7 +288,7 @@ def decode_card(raw: bytes) -> CardPaymentIn:
     try:
         return msgspec.convert(generic, CardPaymentIn)
     except msgspec.ValidationError as exc:
-        raise _unprocessable([(_field_of(exc), str(exc).split(" - at ")[0])]) from None
+        raise _unprocessable([(field_of(exc), str(exc).split(" - at ")[0])]) from None
 
 
 def _ccb_http(exc: CcbError) -> ClientException:
@@ -1905,7 +1894,7 @@ def _form_key(form: Any, kind: str) -> str:
 def _problems(exc: Exception) -> tuple[int, Problems]:
     """A refusal as (status, [(field, message)]); a form never turns one into a 500."""
     if isinstance(exc, msgspec.ValidationError):
-        return 422, [(_field_of(exc), str(exc).split(" - at ")[0])]
+        return 422, [(field_of(exc), str(exc).split(" - at ")[0])]
     if isinstance(exc, CashError):
         return 422, list(exc.problems)
     if isinstance(exc, ClientException):
@@ -2234,7 +2223,7 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
                 try:
                     converted.append(msgspec.convert(raw, kind))
                 except msgspec.ValidationError as exc:
-                    problems.append((prefix + _field_of(exc), str(exc).split(" - at ")[0]))
+                    problems.append((prefix + field_of(exc), str(exc).split(" - at ")[0]))
             if problems:
                 return await refused(422, problems)
             data = msgspec.structs.replace(

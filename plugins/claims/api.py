@@ -38,7 +38,6 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import (
-    ClientException,
     NotFoundException,
     PermissionDeniedException,
     ServiceUnavailableException,
@@ -64,6 +63,7 @@ from core.mail import MailError
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Staff
+from core.web.inputs import InputError, convert, decode_json
 from core.web.pages import render
 from plugins.claims import events
 from plugins.claims.models import (
@@ -274,41 +274,6 @@ def view(
 
 
 # -- errors and decoding ---------------------------------------------------------------------------------
-class InputError(Exception):
-    """Bad input naming the field at fault; 422 unless a status says otherwise (403, 404, 409, 413)."""
-
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.status_code = status_code
-
-    def http(self) -> ClientException:
-        detail = str(self)
-        return ClientException(
-            status_code=self.status_code, detail=detail, extra=[{"key": self.field, "message": detail}]
-        )
-
-
-def _field_in(error: msgspec.ValidationError) -> str:
-    """The field a msgspec error names: ``… - at `$.claimed_cents` `` or ``missing required field `x` ``."""
-    text = str(error)
-    for marker in ("field `", "at `$."):
-        if marker in text:
-            return text.split(marker, 1)[1].split("`", 1)[0] or "body"
-    return "body"
-
-
-def decode(raw: bytes, type_: type[Any]) -> Any:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_in(exc), str(exc).split(" - at ")[0]).http() from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
-
-
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage (card or identity numbers a caller read out stay out)."""
     if text is None or not text.strip():
@@ -917,7 +882,7 @@ def routes(ctx: PluginContext) -> list[Any]:
         """Body ``IntakeIn``; header ``X-Contact-Id`` (or ``X-Access-Reason`` for a lead, supervisor or
         the CRO). Idempotent on ``idempotency_key`` (or the ``Idempotency-Key`` header): a repeat answers
         200 with the first claim and ``replayed: true``."""
-        data: IntakeIn = decode(await request.body(), IntakeIn)
+        data: IntakeIn = decode_json(await request.body(), IntakeIn)
         try:
             claim, replayed = await file_claim(ctx, request, data)
             out = await one(claim.id, replayed=replayed)
@@ -976,7 +941,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/{claim_id:int}/need-info", opt=DECIDERS, status_code=200, summary="Ask the customer for more")
     async def info_route(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> ClaimView:
-        data: InfoIn = decode(await request.body(), InfoIn)
+        data: InfoIn = decode_json(await request.body(), InfoIn)
         try:
             claim = await request_info(ctx, current_staff(request), claim_id, data.message)
             return await one(claim.id)
@@ -986,7 +951,7 @@ def routes(ctx: PluginContext) -> list[Any]:
     @post("/{claim_id:int}/info-received", opt=WORKERS, status_code=200, summary="Resume the review")
     async def resume_route(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> ClaimView:
         raw = await request.body()
-        data: ResumeIn = decode(raw, ResumeIn) if raw.strip() else ResumeIn()
+        data: ResumeIn = decode_json(raw, ResumeIn) if raw.strip() else ResumeIn()
         try:
             claim = await info_received(ctx, current_staff(request), claim_id, data.note)
             return await one(claim.id)
@@ -995,7 +960,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/{claim_id:int}/grant", opt=DECIDERS, status_code=200, summary="Grant a credit (CCB adjustment)")
     async def grant_route(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> ClaimView:
-        data: GrantIn = decode(await request.body(), GrantIn)
+        data: GrantIn = decode_json(await request.body(), GrantIn)
         try:
             claim = await grant(ctx, current_staff(request), claim_id, data)
             return await one(claim.id)
@@ -1006,7 +971,7 @@ def routes(ctx: PluginContext) -> list[Any]:
         "/{claim_id:int}/deny", opt=DECIDERS, status_code=200, summary="Deny, with a letter giving the reason"
     )
     async def deny_route(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> ClaimView:
-        data: DenyIn = decode(await request.body(), DenyIn)
+        data: DenyIn = decode_json(await request.body(), DenyIn)
         try:
             claim = await deny(ctx, current_staff(request), claim_id, data.reason)
             return await one(claim.id)
@@ -1015,7 +980,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/{claim_id:int}/fraud", opt=WORKERS, status_code=200, summary="Report suspected fraud to security")
     async def fraud_route(request: Request[Any, Any, Any], claim_id: FromPath[int]) -> ClaimView:
-        data: FraudIn = decode(await request.body(), FraudIn)
+        data: FraudIn = decode_json(await request.body(), FraudIn)
         staff = current_staff(request)
         try:
             claim, _report = await report_fraud(ctx, staff, claim_id, data.reason)
@@ -1068,14 +1033,6 @@ async def posted_form(request: Request[Any, Any, Any]) -> Any:
 def _text(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def convert(raw: dict[str, Any], type_: type[Any]) -> Any:
-    """Form fields into the request Struct the JSON route decodes; a bad field is an :class:`InputError`."""
-    try:
-        return msgspec.convert(raw, type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_in(exc), str(exc).split(" - at ")[0]) from None
 
 
 def _uploads(form: Any, name: str) -> list[UploadFile]:

@@ -31,6 +31,7 @@ from litestar.utils.scope.state import ScopeState
 
 from core.contract import PageSpec, PluginContext
 from core.security import current_staff
+from core.web.inputs import decode_json, field_of
 from core.web.pages import render
 from plugins.correspondence import service_api
 from plugins.correspondence.render import DOCX_MEDIA_TYPE
@@ -83,30 +84,6 @@ def _http(exc: LetterError) -> ClientException:
     )
 
 
-def _field_in(error: msgspec.ValidationError) -> str:
-    """The field a msgspec error names (``at `$.account_id` ``, ``missing required field `template` ``)."""
-    text = str(error)
-    for marker in ("field `", "at `$."):
-        if marker in text:
-            return text.split(marker, 1)[1].split("`", 1)[0] or "body"
-    return "body"
-
-
-def _decode(raw: bytes, type_: type[Any]) -> Any:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        field = _field_in(exc)
-        detail = f"{field}: {str(exc).split(' - at ')[0]}"
-        raise ClientException(
-            status_code=422, detail=detail, extra=[{"key": field, "message": detail}]
-        ) from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
-
-
 def template_views() -> list[TemplateView]:
     return [
         TemplateView(
@@ -157,7 +134,7 @@ def routes(ctx: PluginContext) -> list[Any]:
     async def create_letter(request: Request[Any, Any, Any]) -> Response[LetterRecord]:
         """Body: ``LetterIn``. Idempotent on ``idempotency_key`` (or the ``Idempotency-Key`` header): a repeat
         answers 200 with the first letter and ``replayed: true``."""
-        data: LetterIn = _decode(await request.body(), LetterIn)
+        data: LetterIn = decode_json(await request.body(), LetterIn)
         header = request.headers.get("idempotency-key")
         if header is not None and data.idempotency_key not in (None, header):
             raise _http(LetterError("idempotency_key", "differs from the Idempotency-Key header"))
@@ -195,7 +172,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/letters/{letter_id:int}/status", opt=MAILER, status_code=200, summary="Mark printed or mailed")
     async def set_status(request: Request[Any, Any, Any], letter_id: FromPath[int]) -> LetterRecord:
-        data: StatusIn = _decode(await request.body(), StatusIn)
+        data: StatusIn = decode_json(await request.body(), StatusIn)
         try:
             return await service_api.move_letter(
                 ctx, letter_id, data.status.value, actor=current_staff(request).actor
@@ -310,7 +287,7 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
                 source="page",
             )
         except msgspec.ValidationError as exc:
-            error = f"{_field_in(exc)}: {str(exc).split(' - at ')[0]}"
+            error = f"{field_of(exc)}: {str(exc).split(' - at ')[0]}"
             return await letters_page(request, status_code=422, error=error, values=values)
         except LetterError as exc:
             return await letters_page(request, status_code=exc.status_code, error=str(exc), values=values)

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.exceptions import ClientException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
@@ -44,6 +44,7 @@ from core.mail import MailError
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Staff
+from core.web.inputs import InputError, decode_json, field_of
 from core.web.pages import render
 from plugins.escalations import events
 from plugins.escalations.models import Escalation, SectionMail, by_key, decided_in_queues, open_in_queues
@@ -238,41 +239,6 @@ def mail_view(m: SectionMail, *, replayed: bool = False) -> SectionMailView:
 
 
 # -- errors and decoding ---------------------------------------------------------------------------------
-class InputError(Exception):
-    """Bad input naming the field at fault; 422 unless a status says otherwise (403, 404, 409)."""
-
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.status_code = status_code
-
-    def http(self) -> ClientException:
-        detail = str(self)
-        return ClientException(
-            status_code=self.status_code, detail=detail, extra=[{"key": self.field, "message": detail}]
-        )
-
-
-def _field_in(error: msgspec.ValidationError) -> str:
-    """The field a msgspec error names: ``… - at `$.terms.installments` `` or ``missing required field``."""
-    text = str(error)
-    for marker in ("field `", "at `$."):
-        if marker in text:
-            return text.split(marker, 1)[1].split("`", 1)[0] or "body"
-    return "body"
-
-
-def decode(raw: bytes, type_: type[Any]) -> Any:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_in(exc), str(exc).split(" - at ")[0]).http() from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
-
-
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage (ARCHITECTURE §6); blank means none."""
     if text is None or not text.strip():
@@ -746,7 +712,7 @@ def routes(ctx: PluginContext) -> list[Any]:
     async def raise_route(request: Request[Any, Any, Any]) -> Response[EscalationView]:
         """Body ``RaiseIn``; header ``X-Contact-Id``. Idempotent on ``idempotency_key`` (or the
         ``Idempotency-Key`` header): a repeat answers 200 with the first record and ``replayed: true``."""
-        data: RaiseIn = decode(await request.body(), RaiseIn)
+        data: RaiseIn = decode_json(await request.body(), RaiseIn)
         try:
             esc, replayed = await raise_escalation(ctx, request, data)
         except InputError as exc:
@@ -755,7 +721,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/cro-intake", opt=INTAKE, summary="An escalation e-mailed to the Customer Relations Office")
     async def intake_route(request: Request[Any, Any, Any]) -> Response[EscalationView]:
-        data: IntakeIn = decode(await request.body(), IntakeIn)
+        data: IntakeIn = decode_json(await request.body(), IntakeIn)
         try:
             esc, replayed = await cro_intake(ctx, request, data)
         except InputError as exc:
@@ -785,7 +751,7 @@ def routes(ctx: PluginContext) -> list[Any]:
         return view(found, ctx.clock.now())
 
     async def _decide(request: Request[Any, Any, Any], escalation_id: int, approve: bool) -> EscalationView:
-        data: DecideIn = decode(await request.body(), DecideIn)
+        data: DecideIn = decode_json(await request.body(), DecideIn)
         try:
             esc = await decide(
                 ctx, current_staff(request), escalation_id, approve=approve, reason=data.reason
@@ -809,7 +775,7 @@ def routes(ctx: PluginContext) -> list[Any]:
         summary="Resolve (mails a CRO requester)",
     )
     async def resolve_route(request: Request[Any, Any, Any], escalation_id: FromPath[int]) -> EscalationView:
-        data: ResolveIn = decode(await request.body(), ResolveIn)
+        data: ResolveIn = decode_json(await request.body(), ResolveIn)
         try:
             esc = await resolve(ctx, current_staff(request), escalation_id, data.resolution)
         except InputError as exc:
@@ -830,7 +796,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/section-mail", opt=WORKERS, summary="Mail another section about an account (recorded in the CCB)")
     async def section_mail_route(request: Request[Any, Any, Any]) -> Response[SectionMailView]:
-        data: SectionMailIn = decode(await request.body(), SectionMailIn)
+        data: SectionMailIn = decode_json(await request.body(), SectionMailIn)
         try:
             row, replayed = await section_mail(ctx, request, data)
         except InputError as exc:
@@ -995,7 +961,7 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
             data = msgspec.convert({k: v for k, v in values.items() if v}, IntakeIn)
             await cro_intake(ctx, request, data)
         except msgspec.ValidationError as exc:
-            error = f"{_field_in(exc)}: {str(exc).split(' - at ')[0]}"
+            error = f"{field_of(exc)}: {str(exc).split(' - at ')[0]}"
             return await queue_page(request, [Queue.CRO], status_code=422, error=error, values=values)
         except InputError as exc:
             return await queue_page(

@@ -34,8 +34,6 @@ import httpx
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import (
-    ClientException,
-    HTTPException,
     NotFoundException,
     PermissionDeniedException,
     ServiceUnavailableException,
@@ -64,6 +62,7 @@ from core.contract import PageSpec, PluginContext
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Staff
+from core.web.inputs import InputError, convert, decode_json
 from core.web.pages import render
 from plugins.eteam import events
 from plugins.eteam.models import (
@@ -205,42 +204,6 @@ def view(
 
 
 # -- errors and decoding ---------------------------------------------------------------------------------
-class InputError(Exception):
-    """Bad input naming the field at fault; 422 unless a status says otherwise (403, 404, 409, 502)."""
-
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.status_code = status_code
-
-    def http(self) -> HTTPException:
-        detail = str(self)
-        kind = ClientException if self.status_code < 500 else HTTPException
-        return kind(
-            status_code=self.status_code, detail=detail, extra=[{"key": self.field, "message": detail}]
-        )
-
-
-def _field_in(error: msgspec.ValidationError) -> str:
-    """The field a msgspec error names: ``… - at `$.text` `` or ``missing required field `text` ``."""
-    text = str(error)
-    for marker in ("field `", "at `$."):
-        if marker in text:
-            return text.split(marker, 1)[1].split("`", 1)[0] or "body"
-    return "body"
-
-
-def decode(raw: bytes, type_: type[Any]) -> Any:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_in(exc), str(exc).split(" - at ")[0]).http() from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
-
-
 def _reference(ref: str) -> str:
     if not REFERENCE_RE.match(ref):
         raise InputError("reference_number", "must be YYMMDD-NNNNNN")
@@ -631,7 +594,7 @@ def routes(ctx: PluginContext) -> list[Any]:
         """Body ``RespondIn``; with ``action_taken`` a verified contact (``X-Contact-Id``) for the account."""
         try:
             reference_number = _reference(ref)
-            data: RespondIn = decode(await request.body(), RespondIn)
+            data: RespondIn = decode_json(await request.body(), RespondIn)
             row, rows = await respond(ctx, request, reference_number, data)
         except InputError as exc:
             raise exc.http() from None
@@ -648,7 +611,7 @@ def routes(ctx: PluginContext) -> list[Any]:
         already carries a CCB note or the incident is not answered yet."""
         try:
             reference_number = _reference(ref)
-            data: NoteIn = decode(await request.body(), NoteIn)
+            data: NoteIn = decode_json(await request.body(), NoteIn)
             row, rows = await add_note(ctx, request, reference_number, data)
         except InputError as exc:
             raise exc.http() from None
@@ -688,14 +651,6 @@ async def posted_form(request: Request[Any, Any, Any]) -> Any:
 def _text(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def convert(raw: dict[str, Any], type_: type[Any]) -> Any:
-    """Form fields into the request Struct the JSON route decodes; a bad field is an :class:`InputError`."""
-    try:
-        return msgspec.convert(raw, type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_in(exc), str(exc).split(" - at ")[0]) from None
 
 
 def _contacts(request: Request[Any, Any, Any]) -> ContactService:

@@ -27,6 +27,7 @@ from litestar.response import Redirect
 from core.contract import PageSpec, PluginContext
 from core.security import current_staff
 from core.staff import Role, Staff
+from core.web.inputs import decode_json
 from core.web.pages import render
 from plugins.metrics import events
 from plugins.metrics.models import rows_between
@@ -113,23 +114,6 @@ def day_of(text: str | None, today: dt.date) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise unprocessable("day", f"expected YYYY-MM-DD, got {text!r}") from None
-
-
-def decode(raw: bytes) -> CounterRequestIn:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=CounterRequestIn)
-    except msgspec.ValidationError as exc:
-        text = str(exc)
-        field = "body"
-        for marker in ("field `", "at `$."):
-            if marker in text:
-                field = text.split(marker, 1)[1].split("`", 1)[0] or "body"
-                break
-        raise unprocessable(field, text.split(" - at ")[0]) from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
 
 
 def counter_section(staff: Staff, asked: str | None, config: MetricsConfig) -> str:
@@ -235,7 +219,9 @@ def routes(ctx: PluginContext) -> list[Any]:
     @post("/counter-requests", opt=STAFF, status_code=201, summary="Record a counter request (one click)")
     async def counter_request_route(request: Request[Any, Any, Any]) -> CounterRequestOut:
         """Body ``{"kind": …, "section"?: …}``; counted through the bus like every other metric."""
-        return await record_counter_request(ctx, current_staff(request), decode(await request.body()))
+        return await record_counter_request(
+            ctx, current_staff(request), decode_json(await request.body(), CounterRequestIn)
+        )
 
     @get("/daily", opt=STAFF, summary="Counts of one local day by section, staff member and kind")
     async def daily_counts(

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, patch, post
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
@@ -37,6 +37,7 @@ from core.contract import ContactHint, PageSpec, PluginContext
 from core.redact import redact
 from core.security import current_staff
 from core.staff import Staff
+from core.web.inputs import InputError, decode_json, field_of
 from core.web.pages import render
 from plugins.outage import events
 from plugins.outage.models import Outage, OutageSuggestion, OutageTicket, active_outages
@@ -193,41 +194,6 @@ def suggestion_view(s: OutageSuggestion) -> SuggestionView:
 
 
 # -- errors and decoding ---------------------------------------------------------------------------------
-class InputError(Exception):
-    """Bad input naming the field at fault; 422 unless a status says otherwise (404, 409)."""
-
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.status_code = status_code
-
-    def http(self) -> ClientException:
-        detail = str(self)
-        return ClientException(
-            status_code=self.status_code, detail=detail, extra=[{"key": self.field, "message": detail}]
-        )
-
-
-def _field_in(error: msgspec.ValidationError) -> str:
-    """The field a msgspec error names: ``… - at `$.zips[0]` `` or ``missing required field `cause` ``."""
-    text = str(error)
-    for marker in ("field `", "at `$."):
-        if marker in text:
-            return text.split(marker, 1)[1].split("`", 1)[0] or "body"
-    return "body"
-
-
-def decode(raw: bytes, type_: type[Any]) -> Any:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_in(exc), str(exc).split(" - at ")[0]).http() from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
-
-
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage (ARCHITECTURE §6) and blank means none."""
     if text is None or not text.strip():
@@ -512,7 +478,7 @@ async def contact_hints(ctx: PluginContext, contact: Any) -> list[ContactHint]:
 
 # -- JSON routes -----------------------------------------------------------------------------------------
 def routes(ctx: PluginContext) -> list[Any]:
-    def body_error(exc: InputError) -> ClientException:
+    def body_error(exc: InputError) -> HTTPException:
         return exc.http()
 
     @get("/outages", opt=STAFF, summary="Outages (active by default)")
@@ -529,7 +495,7 @@ def routes(ctx: PluginContext) -> list[Any]:
     async def declare_outage(request: Request[Any, Any, Any]) -> Response[OutageView]:
         """Body: ``DeclareIn``. Idempotent on ``idempotency_key`` (or the ``Idempotency-Key`` header): a
         repeat answers 200 with the first record and ``replayed: true``."""
-        data: DeclareIn = decode(await request.body(), DeclareIn)
+        data: DeclareIn = decode_json(await request.body(), DeclareIn)
         header = request.headers.get("idempotency-key")
         if header is not None:
             if data.idempotency_key not in (None, header):
@@ -554,7 +520,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @patch("/outages/{outage_id:int}", opt=LEAD, summary="Update an active outage")
     async def update_outage(request: Request[Any, Any, Any], outage_id: FromPath[int]) -> OutageView:
-        data: UpdateIn = decode(await request.body(), UpdateIn)
+        data: UpdateIn = decode_json(await request.body(), UpdateIn)
         try:
             return outage_view(await update(ctx, current_staff(request), outage_id, data))
         except InputError as exc:
@@ -563,7 +529,7 @@ def routes(ctx: PluginContext) -> list[Any]:
     @post("/outages/{outage_id:int}/restore", opt=LEAD, status_code=200, summary="Restore an outage")
     async def restore_outage(request: Request[Any, Any, Any], outage_id: FromPath[int]) -> OutageView:
         raw = await request.body()
-        data: RestoreIn = decode(raw, RestoreIn) if raw.strip() else RestoreIn()
+        data: RestoreIn = decode_json(raw, RestoreIn) if raw.strip() else RestoreIn()
         try:
             return outage_view(await restore(ctx, current_staff(request), outage_id, data))
         except InputError as exc:
@@ -611,7 +577,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/suggestions/{suggestion_id:int}/confirm", opt=LEAD, status_code=201, summary="Declare it")
     async def confirm_suggestion(request: Request[Any, Any, Any], suggestion_id: FromPath[int]) -> OutageView:
-        data: ConfirmIn = decode(await request.body(), ConfirmIn)
+        data: ConfirmIn = decode_json(await request.body(), ConfirmIn)
         try:
             return outage_view(await confirm(ctx, current_staff(request), suggestion_id, data))
         except InputError as exc:
@@ -758,7 +724,7 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
             try:
                 data = msgspec.convert(raw, DeclareIn)
             except msgspec.ValidationError as exc:
-                raise InputError(_field_in(exc), str(exc).split(" - at ")[0]) from None
+                raise InputError(field_of(exc), str(exc).split(" - at ")[0]) from None
             await declare(ctx, current_staff(request), data)
         except InputError as exc:
             return await board(request, status_code=exc.status_code, error=str(exc), values=values)
@@ -795,7 +761,7 @@ def pages(ctx: PluginContext) -> list[PageSpec]:
             try:
                 data = msgspec.convert(raw, ConfirmIn)
             except msgspec.ValidationError as exc:
-                raise InputError(_field_in(exc), str(exc).split(" - at ")[0]) from None
+                raise InputError(field_of(exc), str(exc).split(" - at ")[0]) from None
             await confirm(ctx, current_staff(request), suggestion_id, data)
         except InputError as exc:
             return await board(request, status_code=exc.status_code, error=str(exc))

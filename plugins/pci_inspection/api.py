@@ -39,6 +39,7 @@ from core.contract import PageSpec, PluginContext
 from core.redact import redact
 from core.security import current_staff
 from core.staff import Staff
+from core.web.inputs import field_of
 from core.web.pages import render
 from plugins.pci_inspection import events
 from plugins.pci_inspection.models import (
@@ -296,21 +297,6 @@ class InputError(Exception):
             detail=str(self),
             extra=[{"key": k, "message": m} for k, m in self.problems],
         )
-
-
-_MISSING_OR_UNKNOWN = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
-_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
-
-
-def field_of(error: msgspec.ValidationError) -> str:
-    """The field a msgspec error is about, as a path such as ``status`` or ``items[2].result``."""
-    message = str(error)
-    at = _AT_PATH.search(message)
-    path = at.group(1) if at else ""
-    named = _MISSING_OR_UNKNOWN.search(message)
-    if named:
-        return f"{path}.{named.group(1)}" if path else named.group(1)
-    return path or "body"
 
 
 def decode_body(raw: bytes, type_: type[T]) -> T:

@@ -31,6 +31,7 @@ from core.contact import require_verified
 from core.contract import PageSpec, PluginContext
 from core.redact import redact
 from core.security import current_staff
+from core.web.inputs import decode_json
 from core.web.pages import render
 from plugins.solar import events
 from plugins.solar.models import Voicemail, open_voicemails
@@ -166,23 +167,6 @@ def fail(field: str, message: str, status_code: int = 422) -> ClientException:
     return ClientException(status_code=status_code, detail=detail, extra=[{"key": field, "message": detail}])
 
 
-def decode(raw: bytes, type_: type[Any]) -> Any:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        text = str(exc)
-        field = "body"
-        for marker in ("field `", "at `$."):
-            if marker in text:
-                field = text.split(marker, 1)[1].split("`", 1)[0] or "body"
-                break
-        raise fail(field, text.split(" - at ")[0]) from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
-
-
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage; blank means none."""
     if text is None or not text.strip():
@@ -283,7 +267,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/voicemails", opt=LEAVERS, summary="A voicemail left for the Solar team (from the phone system)")
     async def leave_route(request: Request[Any, Any, Any]) -> Response[VoicemailView]:
-        data: VoicemailIn = decode(await request.body(), VoicemailIn)
+        data: VoicemailIn = decode_json(await request.body(), VoicemailIn)
         cfg = config()
         now = ctx.clock.now()
         left_at = data.left_at or now
@@ -357,7 +341,7 @@ def routes(ctx: PluginContext) -> list[Any]:
         "/voicemails/{voicemail_id:int}/return", opt=RETURNERS, status_code=200, summary="Record a callback"
     )
     async def return_route(request: Request[Any, Any, Any], voicemail_id: FromPath[int]) -> VoicemailView:
-        data: ReturnIn = decode(await request.body(), ReturnIn)
+        data: ReturnIn = decode_json(await request.body(), ReturnIn)
         staff = current_staff(request)
         cfg = config()
         now = ctx.clock.now()

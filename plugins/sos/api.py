@@ -24,8 +24,6 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import (
-    ClientException,
-    HTTPException,
     NotFoundException,
     PermissionDeniedException,
     ServiceUnavailableException,
@@ -45,6 +43,7 @@ from core.contract import ContactHint, PageSpec, PluginContext
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Staff
+from core.web.inputs import InputError, convert, decode_json
 from core.web.pages import render
 from plugins.sos import events
 from plugins.sos.models import ContactFlag, ExtraContact, Referral, Routing, open_referrals
@@ -177,49 +176,6 @@ class FlagsView(msgspec.Struct, kw_only=True):
 
 
 # -- errors and decoding ---------------------------------------------------------------------------------
-class InputError(Exception):
-    """Bad input naming the field at fault; 422 unless a status says otherwise (404, 409, 502)."""
-
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.status_code = status_code
-
-    def http(self) -> HTTPException:
-        detail = str(self)
-        return HTTPException(
-            status_code=self.status_code, detail=detail, extra=[{"key": self.field, "message": detail}]
-        )
-
-
-def _field_of(error: msgspec.ValidationError) -> str:
-    """The field msgspec names: "Expected … - at `$.reasons[0]`" or "Object missing required field `x`"."""
-    text = str(error)
-    if "at `$." in text:
-        return text.split("at `$.", 1)[1].split("`", 1)[0] or "body"
-    if "field `" in text:
-        return text.split("field `", 1)[1].split("`", 1)[0] or "body"
-    return "body"
-
-
-def convert(raw: Any, type_: type[Any]) -> Any:
-    try:
-        return msgspec.convert(raw, type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_of(exc), str(exc).split(" - at ")[0]) from None
-
-
-def decode(raw: bytes, type_: type[Any]) -> Any:
-    if not raw.strip():
-        raise ClientException(status_code=400, detail="body: a JSON object is required")
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        raise InputError(_field_of(exc), str(exc).split(" - at ")[0]).http() from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(status_code=400, detail=f"body: malformed JSON ({exc})") from None
-
-
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage (ARCHITECTURE §6); blank means none."""
     if text is None or not text.strip():
@@ -792,7 +748,7 @@ def routes(ctx: PluginContext) -> list[Any]:
     async def file_endpoint(request: Request[Any, Any, Any]) -> Response[ReferralView]:
         """Body: ``FileIn``. Idempotent on ``idempotency_key`` (or the ``Idempotency-Key`` header): a repeat
         answers 200 with the first record and ``replayed: true``."""
-        data: FileIn = _with_header_key(request, decode(await request.body(), FileIn))
+        data: FileIn = _with_header_key(request, decode_json(await request.body(), FileIn))
         try:
             referral, replayed = await file_checked(ctx, request, data)
             view = await view_of(ctx, referral.id, replayed=replayed)
@@ -831,7 +787,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/referrals/{referral_id:int}/contacts", opt=CRO, status_code=201, summary="Add a contact")
     async def contact_endpoint(request: Request[Any, Any, Any], referral_id: FromPath[int]) -> ReferralView:
-        data: ExtraContactIn = decode(await request.body(), ExtraContactIn)
+        data: ExtraContactIn = decode_json(await request.body(), ExtraContactIn)
         try:
             await add_contact(ctx, current_staff(request), referral_id, data)
             return await view_of(ctx, referral_id)
@@ -840,7 +796,7 @@ def routes(ctx: PluginContext) -> list[Any]:
 
     @post("/referrals/{referral_id:int}/routes", opt=CRO, status_code=200, summary="Route a need elsewhere")
     async def route_endpoint(request: Request[Any, Any, Any], referral_id: FromPath[int]) -> ReferralView:
-        data: RouteIn = decode(await request.body(), RouteIn)
+        data: RouteIn = decode_json(await request.body(), RouteIn)
         try:
             await route(ctx, current_staff(request), referral_id, data)
             return await view_of(ctx, referral_id)
@@ -858,7 +814,7 @@ def routes(ctx: PluginContext) -> list[Any]:
     @post("/contacts/{contact_id:str}/flags", opt=FILERS, status_code=200, summary="Flag a contact")
     async def flags_endpoint(request: Request[Any, Any, Any], contact_id: FromPath[str]) -> FlagsView:
         """Body: ``FlagsIn`` (``senior``, ``mentions``: cannot_pay, isolation). Replaces earlier flags."""
-        data: FlagsIn = decode(await request.body(), FlagsIn)
+        data: FlagsIn = decode_json(await request.body(), FlagsIn)
         await _require_contact(request, contact_id)
         row = await set_flags(ctx, current_staff(request), contact_id, data)
         hints = await hints_for(ctx, contact_id)
