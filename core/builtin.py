@@ -23,7 +23,7 @@ from core.contract import (
     PluginManifest,
     Severity,
 )
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from core.models import OutboxEvent
 from core.sections import EnablementChanged, SectionAdded
 

@@ -26,15 +26,18 @@ from typing import Any
 import msgspec
 import pluggy
 
-from core import hookspecs
 from core.contract import (
     PLUGIN_ID_PATTERN,
     CheckSpec,
     EventHandler,
     EventType,
+    JobSpec,
     PageSpec,
     PluginContext,
     PluginManifest,
+    ServiceDirectory,
+    ServiceOffer,
+    hookspecs,
 )
 
 log = logging.getLogger("ccbhub.plugins")
@@ -82,6 +85,8 @@ class PluginRecord:
     event_types: list[EventType] = field(default_factory=list)
     handlers: list[EventHandler] = field(default_factory=list)
     checks: list[CheckSpec] = field(default_factory=list)
+    jobs: list[JobSpec] = field(default_factory=list)
+    services: list[ServiceOffer] = field(default_factory=list)
     handler_failures: int = 0
     consecutive_failures: int = 0
     lifespan: AbstractAsyncContextManager[Any] | None = None
@@ -128,6 +133,8 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self.order: list[str] = []
+        # protocol -> (offering plugin id, implementation); filled in dependency order by collect().
+        self.offers: dict[type, tuple[str, object]] = {}
 
     # -- discovery --------------------------------------------------------------------------------------
     def discover(
@@ -255,7 +262,12 @@ class PluginManager:
             if changed:
                 continue
             sorter = graphlib.TopologicalSorter(
-                {i: set(r.manifest.depends_on if r.manifest else ()) for i, r in active.items()}
+                {
+                    i: set(r.manifest.depends_on if r.manifest else ())
+                    # A soft dependency orders the start when it is there, and is ignored when it is not.
+                    | {d for d in (r.manifest.after_depends_on if r.manifest else ()) if d in active}
+                    for i, r in active.items()
+                }
             )
             try:
                 self.order = list(sorter.static_order())
@@ -286,15 +298,30 @@ class PluginManager:
             if rec.status is not PluginStatus.ACTIVE:
                 continue
             rec.ctx = make_ctx(rec)
+            manifest = rec.manifest
+            rec.ctx.services = ServiceDirectory(
+                self.offers,
+                manifest.depends_on if manifest else (),
+                manifest.after_depends_on if manifest else (),
+            )
             try:
                 rec.routes = list(self.call_one(rec, "hub_register_routes", ctx=rec.ctx) or [])
                 rec.pages = list(self.call_one(rec, "hub_register_pages", ctx=rec.ctx) or [])
                 rec.event_types = list(self.call_one(rec, "hub_register_event_types", ctx=rec.ctx) or [])
                 rec.handlers = list(self.call_one(rec, "hub_register_event_handlers", ctx=rec.ctx) or [])
                 rec.checks = list(self.call_one(rec, "hub_register_checks", ctx=rec.ctx) or [])
+                rec.jobs = list(self.call_one(rec, "hub_register_jobs", ctx=rec.ctx) or [])
+                rec.services = list(self.call_one(rec, "hub_provide_services", ctx=rec.ctx) or [])
                 _validate_descriptors(rec)
+                for offer in rec.services:
+                    if offer.protocol in self.offers:
+                        owner = self.offers[offer.protocol][0]
+                        raise ValueError(f"{offer.protocol.__name__} is already offered by {owner}")
+                for offer in rec.services:
+                    self.offers[offer.protocol] = (rec.id, offer.implementation)
             except Exception as exc:
                 rec.routes, rec.pages, rec.event_types, rec.handlers, rec.checks = [], [], [], [], []
+                rec.jobs, rec.services = [], []
                 rec.mark(PluginStatus.FAILED, exc)
                 if rec.manifest and rec.manifest.critical:
                     raise PluginStartupError(f"critical plugin {pid} failed to register: {exc}") from exc
@@ -378,6 +405,17 @@ def _validate_descriptors(rec: PluginRecord) -> None:
     for p in rec.pages:
         if not isinstance(p, PageSpec):
             raise TypeError("hub_register_pages must return PageSpec descriptors")
+    for j in rec.jobs:
+        if not isinstance(j, JobSpec):
+            raise TypeError("hub_register_jobs must return JobSpec descriptors")
+        if j.every_s <= 0:
+            raise ValueError(f"job {j.name}: every_s must be positive")
+    for o in rec.services:
+        if not isinstance(o, ServiceOffer):
+            raise TypeError("hub_provide_services must return ServiceOffer descriptors")
+        checkable = getattr(o.protocol, "_is_runtime_protocol", False)
+        if checkable and not isinstance(o.implementation, o.protocol):
+            raise TypeError(f"{type(o.implementation).__name__} does not satisfy {o.protocol.__name__}")
 
 
 def names(records: Sequence[PluginRecord]) -> list[str]:

@@ -26,7 +26,7 @@ from core.contact.service import (
     gather_hints,
 )
 from core.contract import CheckSpec, EventHandler, EventType, PageSpec, PluginContext, PluginManifest
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from core.staff import Staff
 from core.telephony.plugin import telephony_service
 

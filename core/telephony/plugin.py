@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from core.contract import CheckSpec, EventType, PluginContext, PluginManifest
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from core.telephony import api, checks, events
 from core.telephony.service import TelephonyConfig, TelephonyService
 

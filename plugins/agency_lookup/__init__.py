@@ -20,7 +20,7 @@ from core.contract import (
     PluginManifest,
     Severity,
 )
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.agency_lookup import api, checks, events
 from plugins.agency_lookup.service import AgencyConfig
 

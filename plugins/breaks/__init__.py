@@ -22,7 +22,7 @@ from core.contract import (
     PluginManifest,
     Severity,
 )
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.breaks import api, checks, events
 from plugins.breaks.service import BreaksConfig
 

@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.correspondence import api, checks, events, service_api
 from plugins.correspondence.service import CorrespondenceConfig
 

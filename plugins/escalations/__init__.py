@@ -18,7 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.escalations import api, checks, events
 from plugins.escalations.service import EscalationConfig
 

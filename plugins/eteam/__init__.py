@@ -17,7 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.eteam import api, checks, events
 from plugins.eteam.service import EteamConfig
 

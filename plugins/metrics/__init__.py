@@ -23,7 +23,7 @@ from core.contract import (
     PluginManifest,
     Severity,
 )
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.metrics import api, checks, cli, events
 from plugins.metrics.service import MetricsConfig
 

@@ -24,7 +24,7 @@ from core.contract import (
     PluginManifest,
     Severity,
 )
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.outage import api, checks, events
 from plugins.outage.service import OutageConfig
 

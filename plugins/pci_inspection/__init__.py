@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.pci_inspection import api, checks, events
 from plugins.pci_inspection.service import PciConfig
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.solar import api, checks, events
 from plugins.solar.service import SolarConfig
 

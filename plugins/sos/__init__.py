@@ -22,7 +22,7 @@ from core.contract import (
     PluginManifest,
     Severity,
 )
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 from plugins.sos import api, checks, events
 from plugins.sos.service import SosConfig
 

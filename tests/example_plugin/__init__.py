@@ -21,12 +21,15 @@ from core.contract import (
     ContactHint,
     EventHandler,
     EventType,
+    JobSpec,
     PageSpec,
     PluginContext,
     PluginManifest,
+    ServiceOffer,
+    hookimpl,
 )
-from core.hookspecs import hookimpl
 from tests.example_plugin import api, checks, events
+from tests.example_plugin.public import PingBoardReader
 from tests.example_plugin.service import ExampleConfig
 
 PLUGIN_ID = "example"
@@ -111,3 +114,18 @@ def hub_register_cli(group: click.Group) -> None:
     def greeting(name: str) -> None:
         """Print the example plugin's greeting."""
         click.echo(f"{ExampleConfig().greeting}, {name}!")
+
+
+@hookimpl
+def hub_register_jobs(ctx: PluginContext) -> Sequence[JobSpec]:
+    board = events.board_of(ctx)
+
+    async def count_open() -> None:
+        board.last_open_count = len(board.urgent_open())
+
+    return [JobSpec(name="count_open", run=count_open, every_s=60.0, description="Counts open urgent pings.")]
+
+
+@hookimpl
+def hub_provide_services(ctx: PluginContext) -> Sequence[ServiceOffer]:
+    return [ServiceOffer(protocol=PingBoardReader, implementation=events.board_of(ctx))]

@@ -33,6 +33,7 @@ class Board:
 
     pings: list[Ping] = field(default_factory=list)
     heartbeats: int = 0
+    last_open_count: int = 0
     limit: int = 50
 
     def add(self, ping: Ping) -> None:

@@ -14,7 +14,7 @@ from core.ccb.billing import local_time
 from core.ccb.seed import DEFAULT_AS_OF, SeedAccount, identity_key, seed_customers
 from core.clock import ManualClock
 from core.contract import ContactHint, PluginContext, PluginManifest
-from core.hookspecs import hookimpl
+from core.contract import hookimpl
 
 TODAY = DEFAULT_AS_OF + dt.timedelta(days=3)
 SECTION = "call-center"

@@ -11,7 +11,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import msgspec
 
@@ -41,6 +41,9 @@ class PluginManifest(msgspec.Struct, frozen=True, kw_only=True):
     description: str = ""
     sections_hint: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    # Soft dependencies (Home Assistant's after_dependencies): started first when present, never required.
+    # A plugin may import the ``public`` module of a plugin named in either tuple, and nothing else of it.
+    after_depends_on: tuple[str, ...] = ()
     config_type: type[msgspec.Struct] | None = None
     critical: bool = False
 
@@ -124,6 +127,36 @@ class PageSpec:
     nav_title: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class JobSpec:
+    """Periodic work run by the core's job runner: once across every hub process sharing the database.
+
+    ``every_s`` is the period; ``run`` gets nothing and must be idempotent (a job interrupted by a crash is
+    run again on the next tick). A run longer than ``timeout_s`` is cancelled; a failing run is retried up
+    to ``retries`` times with backoff before waiting for the next period.
+    """
+
+    name: str
+    run: Callable[[], Awaitable[None]]
+    every_s: float
+    timeout_s: float = 60.0
+    retries: int = 2
+    run_at_start: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceOffer:
+    """A typed service a plugin offers to the plugins that name it in their manifest's dependencies.
+
+    ``protocol`` is a ``typing.Protocol`` from the offering plugin's ``public`` module; ``implementation``
+    satisfies it. Other plugins reach it with ``ctx.services.get(protocol)`` — never through the hub.
+    """
+
+    protocol: type
+    implementation: object
+
+
 class ContactHint(msgspec.Struct, frozen=True, kw_only=True):
     """A hint shown on the CSR's screen during a contact, e.g. "known outage in this area"."""
 
@@ -137,9 +170,52 @@ class ClockLike(Protocol):
     def now(self) -> dt.datetime: ...
 
 
+T = TypeVar("T")
+
+
+class ServiceDirectory:
+    """The typed services other plugins offer, as one plugin may see them (no service locator).
+
+    A plugin reaches only the services of the plugins named in its manifest's ``depends_on`` (a missing
+    one is an error: the plugin manager would have blocked the plugin) or ``after_depends_on`` (a missing
+    one is ``None``: the feature it backs is simply off).
+    """
+
+    def __init__(
+        self,
+        offers: dict[type, tuple[str, object]],
+        depends_on: Sequence[str],
+        after_depends_on: Sequence[str],
+    ) -> None:
+        self._offers = offers
+        self._hard = frozenset(depends_on)
+        self._soft = frozenset(after_depends_on)
+
+    def get(self, protocol: type[T]) -> T | None:
+        found = self._offers.get(protocol)
+        if found is None:
+            return None
+        provider, implementation = found
+        if provider not in self._hard | self._soft:
+            raise LookupError(
+                f"{protocol.__name__} is offered by {provider}: name it in depends_on or after_depends_on"
+            )
+        return implementation  # type: ignore[return-value]
+
+    def require(self, protocol: type[T]) -> T:
+        found = self.get(protocol)
+        if found is None:
+            raise LookupError(f"no running plugin offers {protocol.__name__}")
+        return found
+
+
 @dataclass(kw_only=True)
 class PluginContext:
-    """A plugin's whole window on the hub (ARCHITECTURE §3): nothing else is handed to plugin code."""
+    """A plugin's whole window on the hub (ARCHITECTURE §3): nothing else is handed to plugin code.
+
+    ``runtime`` is the plugin's own typed runtime data (Home Assistant's ``runtime_data``): whatever one
+    object the plugin builds at registration and its handlers share — set it once, type it in the plugin.
+    """
 
     plugin_id: str
     config: Any
@@ -151,6 +227,8 @@ class PluginContext:
     clock: Clock
     ccb: CcbPort
     log: logging.Logger
+    services: ServiceDirectory = field(default_factory=lambda: ServiceDirectory({}, (), ()))
+    runtime: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -37,9 +37,11 @@ if TYPE_CHECKING:
         ContactHint,
         EventHandler,
         EventType,
+        JobSpec,
         PageSpec,
         PluginContext,
         PluginManifest,
+        ServiceOffer,
     )
 
 PROJECT = "ccbhub"
@@ -118,3 +120,21 @@ def hub_lifespan(ctx: PluginContext) -> AbstractAsyncContextManager[None] | None
 @hookspec
 def hub_register_cli(group: click.Group) -> None:
     """Add subcommands to the ``ccbhub`` command group."""
+
+
+@hookspec
+def hub_provide_services(ctx: PluginContext) -> Sequence[ServiceOffer]:  # type: ignore[empty-body]
+    """Return the typed services (a Protocol from the plugin's ``public`` module) other plugins may use.
+
+    Called after registration, in dependency order; a plugin that names this one in ``depends_on`` or
+    ``after_depends_on`` reaches them through ``ctx.services.get(Protocol)``.
+    """
+
+
+@hookspec
+def hub_register_jobs(ctx: PluginContext) -> Sequence[JobSpec]:  # type: ignore[empty-body]
+    """Return the plugin's periodic jobs.
+
+    The core's job runner runs each one on its schedule under its timeout, with retries, and exactly once
+    across all hub processes sharing the database (a database lock on PostgreSQL).
+    """
