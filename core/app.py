@@ -15,7 +15,13 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, se
 from litestar import Litestar, Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -26,8 +32,12 @@ from litestar.template.config import TemplateConfig
 
 from core import api
 from core.ccb.offline_api import OFFLINE_EXCEPTION_HANDLERS
+from core.contract.contact import ContactGuardFactory, provide_guard
+from core.contract.idempotency import provide_idempotency
+from core.contract.inputs import InputError
+from core.contract.web import Provide, constant, provide_staff
 from core.hub import Hub
-from core.security import access_guard
+from core.security import SESSION_COOKIE, access_guard
 from core.web import pages
 
 log = logging.getLogger("ccbhub.app")
@@ -66,7 +76,13 @@ def _plugin_routers(hub: Hub) -> list[Router]:
             if rec.routes:
                 prefix = getattr(rec.obj, "ROUTE_PREFIX", "/")
                 routers.append(
-                    Router(path=prefix, route_handlers=rec.routes, opt={"core_part": rec.id}, guards=GUARDS)
+                    Router(
+                        path=prefix,
+                        route_handlers=rec.routes,
+                        opt={"core_part": rec.id},
+                        guards=GUARDS,
+                        dependencies={"ctx": constant(rec.ctx)},
+                    )
                 )
             if rec.pages:
                 # Core parts' pages declare their full /ui/<part> paths, like the core's own pages.
@@ -77,6 +93,7 @@ def _plugin_routers(hub: Hub) -> list[Router]:
                         opt={"core_part": rec.id, "page": True},
                         include_in_schema=False,
                         guards=GUARDS,
+                        dependencies={"ctx": constant(rec.ctx)},
                     )
                 )
             continue
@@ -88,6 +105,7 @@ def _plugin_routers(hub: Hub) -> list[Router]:
                     opt={"plugin": rec.id},
                     tags=[rec.id],
                     guards=GUARDS,
+                    dependencies={"ctx": constant(rec.ctx)},
                 )
             )
         if rec.pages:
@@ -98,13 +116,24 @@ def _plugin_routers(hub: Hub) -> list[Router]:
                     opt={"plugin": rec.id, "page": True},
                     include_in_schema=False,
                     guards=GUARDS,
+                    dependencies={"ctx": constant(rec.ctx)},
                 )
             )
     return routers
 
 
+CSRF_FAILED = "CSRF token verification failed"
+
+
 def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    if request.scope["path"].startswith("/ui") and isinstance(exc, NotAuthorizedException):
+    on_ui = request.scope["path"].startswith("/ui")
+    if on_ui and isinstance(exc, NotAuthorizedException):
+        return Redirect("/ui/login?" + urlencode({"next": request.scope["path"]}))
+    anonymous = not request.cookies.get(SESSION_COOKIE) and request.scope["path"] != "/ui/login"
+    if on_ui and exc.detail == CSRF_FAILED and anonymous:
+        # One CSRF policy for every form (Litestar's middleware, before any guard): a form posted by someone
+        # not signed in goes to the login page like any other anonymous request; nothing was read or written.
+        # The login form itself keeps the refusal (a forged login would sign the victim in as the attacker).
         return Redirect("/ui/login?" + urlencode({"next": request.scope["path"]}))
     if request.scope["path"].startswith("/ui") and isinstance(exc, PermissionDeniedException):
         return pages.error_page(request, exc.status_code, exc.detail)
@@ -129,6 +158,35 @@ def _name_field(item: Any) -> Any:
     if found and item.get("key") in (None, "data"):
         return {**item, "key": found.group(1)}
     return item
+
+
+def _on_input_error(request: Request[Any, Any, Any], exc: InputError) -> Response[Any]:
+    """A handler's own rule check failed: the 4xx naming the field (a page shows it as an error page)."""
+    return _on_http_error(request, exc.http())
+
+
+def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Litestar could not decode ``data``: malformed or empty → 400, a misfit → 422 naming the field path.
+
+    This keeps the contract the hand-written decoders had (``core.contract.inputs``), for every handler
+    that declares its body the Litestar way.
+    """
+    items = exc.extra if isinstance(exc.extra, list) else []
+    body_items = [i for i in items if isinstance(i, dict) and i.get("source") == "body"]
+    if not body_items:
+        return _on_http_error(request, exc)
+    first = _name_field(body_items[0])
+    message = str(first.get("message", ""))
+    if message == "'data'":  # Litestar's way of saying the body was empty
+        return _on_http_error(
+            request, ClientException(status_code=400, detail="body: a JSON object is required")
+        )
+    key = str(first.get("key") or "body")
+    detail = f"{key}: {message}"
+    return _on_http_error(
+        request,
+        ClientException(status_code=422, detail=detail, extra=[{"key": key, "message": detail}]),
+    )
 
 
 def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -170,6 +228,8 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
     core_handlers = [*api.ROUTES, *pages.ROUTES]
     exception_handlers: dict[Any, Any] = {
         **OFFLINE_EXCEPTION_HANDLERS,  # CCB offline: 202 {"offline_form": N} for writes, 503 for the outage
+        InputError: _on_input_error,
+        ValidationException: _on_validation,
         HTTPException: _on_http_error,
         Exception: _on_crash,
     }
@@ -200,7 +260,19 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
             title="ccbhub", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),
         exception_handlers=exception_handlers,
-        state=State({"hub": hub}),
+        # The web kit's dependencies, by parameter name, on every route (core.contract.web).
+        dependencies={
+            "staff": Provide(provide_staff),
+            "idempotency": Provide(provide_idempotency),
+            "guard": Provide(provide_guard),
+        },
+        state=State(
+            {
+                "hub": hub,
+                "nav": pages.nav_entries,
+                "contact_guard": hub.plugins.offers.get(ContactGuardFactory, (None, None))[1],
+            }
+        ),
         debug=False,
     )
     for router in plugin_routers:

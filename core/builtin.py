@@ -22,8 +22,8 @@ from core.contract import (
     PluginContext,
     PluginManifest,
     Severity,
+    hookimpl,
 )
-from core.contract import hookimpl
 from core.models import OutboxEvent
 from core.sections import EnablementChanged, SectionAdded
 

@@ -25,6 +25,7 @@ from core.checks import CheckOutcome, run_checks
 from core.clock import Clock, SystemClock, local
 from core.contact import plugin as contact_part
 from core.contract import CheckContext, PluginContext
+from core.contract.streams import Streams
 from core.db import Database
 from core.mail import Mailer
 from core.outbox import EventCatalogue, EventWriter, OutboxRelay
@@ -58,6 +59,7 @@ class Hub:
         self.db = Database(settings.database_url)
         self.bus: Bus = bus or bus_from_url(settings.bus_url)
         self.catalogue = EventCatalogue()
+        self.streams = Streams()
         self.relay = OutboxRelay(self.db, self.bus)
         # With HUB_SMTP_URL a sender delivers the mail outbox; without it mail stays readable in the outbox.
         self.mail_sender: Any = None
@@ -118,6 +120,7 @@ class Hub:
             mail=Mailer(self.clock, rec.id, kick=self._kick_mail),
             ccb=self.ccb,
             clock=self.clock,
+            streams=self.streams,
             log=logging.getLogger(f"ccbhub.plugin.{rec.id}"),
             extras={"hub": self} if rec.source == "core" else {},
         )
@@ -135,6 +138,7 @@ class Hub:
     # -- life --------------------------------------------------------------------------------------------
     async def start(self) -> None:
         await self._check_schema()
+        await self.streams.__aenter__()
         await self.bus.start()
         async with self.db.session() as session:
             wanted = {slug: cfg.title for slug, cfg in self.settings.sections.items()}
@@ -177,6 +181,7 @@ class Hub:
         if close is not None:
             await close()
         await self.db.dispose()
+        await self.streams.__aexit__(None, None, None)
         self.started = False
 
     async def run_ccb_batches(self) -> None:

@@ -22,7 +22,10 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.handlers.base import BaseRouteHandler
 
-from core.staff import Role, Staff
+from core.contract.staff import Role, Staff
+from core.contract.web import current_staff
+
+__all__ = ["access_guard", "authenticate", "current_staff", "hub_of"]
 
 if TYPE_CHECKING:
     from core.hub import Hub
@@ -80,11 +83,3 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
             raise ServiceUnavailableException(f"plugin {plugin_id} is {status}")
         if not hub.enablement.allows(plugin_id, staff.sections):
             raise PermissionDeniedException(f"plugin {plugin_id} is not enabled for any of your sections")
-
-
-def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff:
-    """The caller the guard authenticated (only valid on non-public routes)."""
-    user = connection.scope.get("user")
-    if not isinstance(user, Staff):
-        raise NotAuthorizedException("authentication required")
-    return user

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 import secrets
 import time
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditLog
 from core.clock import Clock
+from core.contract.staff import Role, Staff
 from core.db import Database
 from core.models import ApiToken, Section, StaffSection, StaffUser, WebSession
 from core.passwords import hash_password, new_token, token_hash, verify_password
@@ -26,30 +26,6 @@ USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 # Resolved credentials are cached briefly: every API request needs them, and a token lookup is a DB read.
 CACHE_SECONDS = 10.0
-
-
-class Role(enum.StrEnum):
-    CSR = "csr"
-    LEAD = "lead"
-    SUPERVISOR = "supervisor"
-    SECURITY = "security"
-    ETEAM = "eteam"
-    SOLAR = "solar"
-    CRO = "cro"
-    ADMIN = "admin"
-
-
-class Staff(msgspec.Struct, frozen=True, kw_only=True):
-    """The authenticated caller, as guards and handlers see it."""
-
-    id: int
-    name: str
-    role: Role
-    sections: frozenset[str]
-
-    @property
-    def actor(self) -> str:
-        return f"staff:{self.name}"
 
 
 class StaffError(ValueError):

@@ -25,8 +25,15 @@ from core.contact.service import (
     HintView,
     gather_hints,
 )
-from core.contract import CheckSpec, EventHandler, EventType, PageSpec, PluginContext, PluginManifest
-from core.contract import hookimpl
+from core.contract import (
+    CheckSpec,
+    EventHandler,
+    EventType,
+    PageSpec,
+    PluginContext,
+    PluginManifest,
+    hookimpl,
+)
 from core.staff import Staff
 from core.telephony.plugin import telephony_service
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from core.bus import Bus, Envelope
     from core.ccb.port import CcbPort
     from core.clock import Clock
+    from core.contract.streams import Streams
     from core.db import Database
     from core.mail import Mailer
     from core.outbox import EventWriter
@@ -226,6 +227,7 @@ class PluginContext:
     mail: Mailer
     clock: Clock
     ccb: CcbPort
+    streams: Streams
     log: logging.Logger
     services: ServiceDirectory = field(default_factory=lambda: ServiceDirectory({}, (), ()))
     runtime: Any = None

@@ -10,6 +10,7 @@ from alembic import context
 import core.ccb.models
 import core.ccb.offline_models
 import core.contact.models
+import core.contract.idempotency
 import core.mail
 import core.models
 import core.telephony.models  # noqa: F401

@@ -13,8 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from core.contract import CheckSpec, EventType, PluginContext, PluginManifest
-from core.contract import hookimpl
+from core.contract import CheckSpec, EventType, PluginContext, PluginManifest, hookimpl
 from core.telephony import api, checks, events
 from core.telephony.service import TelephonyConfig, TelephonyService
 

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from core.api import all_plugin_info, change_enablement
 from core.clock import local
+from core.contract.web import render
 from core.mail import list_outbox
 from core.security import SESSION_COOKIE, current_staff, hub_of
 from core.staff import SESSION_LIFETIME, Role, Staff
@@ -39,17 +40,6 @@ def nav_entries(request: Request[Any, Any, Any], staff: Staff) -> list[dict[str,
                 href = path if core else f"/ui/{rec.id}{path.rstrip('/') or ''}"
                 entries.append({"title": page.nav_title, "href": href})
     return entries
-
-
-def render(
-    request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
-) -> Template:
-    """Render a page inside the shell; plugin pages call this too (``{% extends "base.html" %}``)."""
-    staff = request.scope.get("user")
-    context.setdefault("staff", staff)
-    context.setdefault("nav", nav_entries(request, staff) if isinstance(staff, Staff) else [])
-    context.setdefault("local", local)
-    return Template(template_name=template, context=context, status_code=status_code)
 
 
 def error_page(request: Request[Any, Any, Any], status_code: int, detail: str) -> Response[Any]:

@@ -19,8 +19,8 @@ from core.contract import (
     PluginContext,
     PluginManifest,
     Severity,
+    hookimpl,
 )
-from core.contract import hookimpl
 from plugins.agency_lookup import api, checks, events
 from plugins.agency_lookup.service import AgencyConfig
 

@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.ccb.errors import CcbError, NotFound
 from core.clock import LOCAL_TZ, local
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import InputError, convert, decode_json
 from core.redact import redact
 from core.security import current_staff
 from core.staff import Staff
-from core.web.inputs import InputError, convert, decode_json
 from core.web.pages import render
 from plugins.agency_lookup import events
 from plugins.agency_lookup.models import Disclosure, DisclosureLogEntry, monthly_counts

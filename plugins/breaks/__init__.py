@@ -21,8 +21,8 @@ from core.contract import (
     PluginContext,
     PluginManifest,
     Severity,
+    hookimpl,
 )
-from core.contract import hookimpl
 from plugins.breaks import api, checks, events
 from plugins.breaks.service import BreaksConfig
 

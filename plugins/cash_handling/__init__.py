@@ -12,8 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
-from core.contract import hookimpl
+from core.contract import (
+    CheckKind,
+    CheckSpec,
+    EventType,
+    PageSpec,
+    PluginContext,
+    PluginManifest,
+    Severity,
+    hookimpl,
+)
 from plugins.cash_handling import api, checks, events
 from plugins.cash_handling.service import CashConfig
 

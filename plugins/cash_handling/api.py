@@ -36,10 +36,10 @@ from core.ccb.errors import CcbError, IllegalTransition, Invalid, NotFound
 from core.clock import LOCAL_TZ, local
 from core.contact import require_verified
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import field_of
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Role, Staff
-from core.web.inputs import field_of
 from core.web.pages import render
 from plugins.cash_handling import events
 from plugins.cash_handling.models import (

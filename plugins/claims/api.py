@@ -59,11 +59,11 @@ from core.contact.api import CONTACT_HEADER, REASON_HEADER
 from core.contact.pages import dollars
 from core.contact.service import CONTACT_ROLES, REASON_ROLES, AccessDenied, service_for
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import InputError, convert, decode_json
 from core.mail import MailError
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Staff
-from core.web.inputs import InputError, convert, decode_json
 from core.web.pages import render
 from plugins.claims import events
 from plugins.claims.models import (

@@ -14,8 +14,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
-from core.contract import hookimpl
+from core.contract import (
+    CheckKind,
+    CheckSpec,
+    EventType,
+    PageSpec,
+    PluginContext,
+    PluginManifest,
+    Severity,
+    hookimpl,
+)
 from plugins.correspondence import api, checks, events, service_api
 from plugins.correspondence.service import CorrespondenceConfig
 

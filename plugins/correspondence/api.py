@@ -30,8 +30,8 @@ from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import decode_json, field_of
 from core.security import current_staff
-from core.web.inputs import decode_json, field_of
 from core.web.pages import render
 from plugins.correspondence import service_api
 from plugins.correspondence.render import DOCX_MEDIA_TYPE

@@ -40,11 +40,11 @@ from core.ccb.payplan import Cadence, PayPlanError
 from core.contact import ContactAccess, require_verified
 from core.contact.service import CONTACT_ROLES, service_for
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import InputError, decode_json, field_of
 from core.mail import MailError
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Staff
-from core.web.inputs import InputError, decode_json, field_of
 from core.web.pages import render
 from plugins.escalations import events
 from plugins.escalations.models import Escalation, SectionMail, by_key, decided_in_queues, open_in_queues

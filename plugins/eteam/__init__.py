@@ -16,8 +16,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from core.contract import CheckKind, CheckSpec, EventType, PageSpec, PluginContext, PluginManifest, Severity
-from core.contract import hookimpl
+from core.contract import (
+    CheckKind,
+    CheckSpec,
+    EventType,
+    PageSpec,
+    PluginContext,
+    PluginManifest,
+    Severity,
+    hookimpl,
+)
 from plugins.eteam import api, checks, events
 from plugins.eteam.service import EteamConfig
 

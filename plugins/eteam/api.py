@@ -59,10 +59,10 @@ from core.ccb.offline import RecordedOffline
 from core.contact import ContactAccess, require_verified
 from core.contact.service import AccessDenied, ContactService, ContactView, Locked, service_for
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import InputError, convert, decode_json
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Staff
-from core.web.inputs import InputError, convert, decode_json
 from core.web.pages import render
 from plugins.eteam import events
 from plugins.eteam.models import (

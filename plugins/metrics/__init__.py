@@ -22,8 +22,8 @@ from core.contract import (
     PluginContext,
     PluginManifest,
     Severity,
+    hookimpl,
 )
-from core.contract import hookimpl
 from plugins.metrics import api, checks, cli, events
 from plugins.metrics.service import MetricsConfig
 

@@ -25,9 +25,9 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import decode_json
 from core.security import current_staff
 from core.staff import Role, Staff
-from core.web.inputs import decode_json
 from core.web.pages import render
 from plugins.metrics import events
 from plugins.metrics.models import rows_between

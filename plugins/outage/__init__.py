@@ -23,8 +23,8 @@ from core.contract import (
     PluginContext,
     PluginManifest,
     Severity,
+    hookimpl,
 )
-from core.contract import hookimpl
 from plugins.outage import api, checks, events
 from plugins.outage.service import OutageConfig
 

@@ -34,10 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ccb.errors import CcbError
 from core.contract import ContactHint, PageSpec, PluginContext
+from core.contract.inputs import InputError, decode_json, field_of
 from core.redact import redact
 from core.security import current_staff
 from core.staff import Staff
-from core.web.inputs import InputError, decode_json, field_of
 from core.web.pages import render
 from plugins.outage import events
 from plugins.outage.models import Outage, OutageSuggestion, OutageTicket, active_outages

@@ -36,10 +36,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import field_of
 from core.redact import redact
 from core.security import current_staff
 from core.staff import Staff
-from core.web.inputs import field_of
 from core.web.pages import render
 from plugins.pci_inspection import events
 from plugins.pci_inspection.models import (

@@ -29,9 +29,9 @@ from core.ccb.port import NetMeteringCharge, NetMeteringTierLine
 from core.ccb.rates import format_cents
 from core.contact import require_verified
 from core.contract import PageSpec, PluginContext
+from core.contract.inputs import decode_json
 from core.redact import redact
 from core.security import current_staff
-from core.web.inputs import decode_json
 from core.web.pages import render
 from plugins.solar import events
 from plugins.solar.models import Voicemail, open_voicemails

@@ -21,8 +21,8 @@ from core.contract import (
     PluginContext,
     PluginManifest,
     Severity,
+    hookimpl,
 )
-from core.contract import hookimpl
 from plugins.sos import api, checks, events
 from plugins.sos.service import SosConfig
 

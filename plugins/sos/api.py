@@ -40,10 +40,10 @@ from core.ccb.errors import CcbError, Invalid, NotFound
 from core.contact.api import CONTACT_HEADER, REASON_HEADER
 from core.contact.service import AccessDenied, ContactAccess, service_for
 from core.contract import ContactHint, PageSpec, PluginContext
+from core.contract.inputs import InputError, convert, decode_json
 from core.redact import redact
 from core.security import current_staff, hub_of
 from core.staff import Staff
-from core.web.inputs import InputError, convert, decode_json
 from core.web.pages import render
 from plugins.sos import events
 from plugins.sos.models import ContactFlag, ExtraContact, Referral, Routing, open_referrals

@@ -13,8 +13,7 @@ import tests.example_plugin as example
 from core.ccb.billing import local_time
 from core.ccb.seed import DEFAULT_AS_OF, SeedAccount, identity_key, seed_customers
 from core.clock import ManualClock
-from core.contract import ContactHint, PluginContext, PluginManifest
-from core.contract import hookimpl
+from core.contract import ContactHint, PluginContext, PluginManifest, hookimpl
 
 TODAY = DEFAULT_AS_OF + dt.timedelta(days=3)
 SECTION = "call-center"

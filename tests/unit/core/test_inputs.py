@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from litestar.exceptions import ClientException, HTTPException
 
-from core.web.inputs import InputError, convert, decode_json, field_of
+from core.contract.inputs import InputError, convert, decode_json, field_of
 
 
 class Terms(msgspec.Struct, forbid_unknown_fields=True):

@@ -14,8 +14,15 @@ import pluggy
 import pytest
 
 from core import builtin
-from core.contract import CheckContext, CheckResult, CheckSpec, EventHandler, PluginContext, PluginManifest
-from core.contract import hookimpl
+from core.contract import (
+    CheckContext,
+    CheckResult,
+    CheckSpec,
+    EventHandler,
+    PluginContext,
+    PluginManifest,
+    hookimpl,
+)
 from core.plugins import PluginManager, PluginStartupError, PluginStatus
 
 
@@ -83,6 +90,7 @@ def fake_ctx(rec: Any) -> PluginContext:
         mail=None,
         ccb=None,
         clock=None,  # type: ignore[arg-type]
+        streams=None,  # type: ignore[arg-type]
         log=None,  # type: ignore[arg-type]
     )
 

@@ -1,0 +1,114 @@
+"""The web kit: what every plugin's and core part's HTTP code uses, so each rule exists once.
+
+A plugin writes thin Litestar ``Controller`` classes (litestar-fullstack style). Their methods receive,
+by parameter name, the dependencies the core provides on every route:
+
+* ``ctx: PluginContext`` — the plugin's context (the core binds it on the plugin's router);
+* ``staff: Staff`` — the member of staff the access guard authenticated;
+* ``form`` — see :func:`form_body`: a posted HTML form already decoded into a Struct (422 naming the
+  field when it does not fit);
+* ``idempotency: IdempotencyKey | None`` — the checked ``Idempotency-Key`` header
+  (``core.contract.idempotency``);
+* ``guard: ContactGuard`` — the verified-contact guard (``core.contract.contact``).
+
+JSON bodies are declared the Litestar way, ``data: SomeStruct``; the app's one validation handler keeps
+the project's contract (malformed → 400, misfit → 422 whose ``extra[0].key`` is the full field path).
+
+CSRF is one app-wide policy (Litestar's double-submit middleware on every ``/ui`` form post); no handler
+opts out and none checks a token itself. Pages render inside the shell with :func:`render`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from litestar import Controller, Request
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Template
+
+from core.clock import local
+from core.contract.inputs import InputError, decode_form
+from core.contract.staff import Role, Staff
+
+__all__ = [
+    "Controller",
+    "Provide",
+    "Role",
+    "Staff",
+    "constant",
+    "current_staff",
+    "fail",
+    "form_body",
+    "provide_staff",
+    "render",
+]
+
+T = TypeVar("T")
+
+# Access policies a handler declares in ``opt`` (read by the core's access guard; deny by default).
+PUBLIC = {"access": "public"}
+STAFF = {"access": "staff"}
+
+
+def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff:
+    """The caller the access guard authenticated (only valid on non-public routes)."""
+    user = connection.scope.get("user")
+    if not isinstance(user, Staff):
+        raise NotAuthorizedException("authentication required")
+    return user
+
+
+async def provide_staff(request: Request[Any, Any, Any]) -> Staff:
+    """Dependency ``staff``: the authenticated member of staff."""
+    return current_staff(request)
+
+
+def constant(value: Any) -> Provide:
+    """A dependency that always provides ``value`` (the core binds ``ctx`` on a plugin's router with it)."""
+
+    async def provide() -> Any:
+        return value
+
+    return Provide(provide, use_cache=True)
+
+
+def form_body(type_: type[T]) -> Provide:
+    """Dependency for a posted HTML form decoded into ``type_`` (see ``core.contract.inputs.decode_form``).
+
+    Declare it on the handler: ``@post(..., dependencies={"form": form_body(NoteForm)})`` and take
+    ``form: NoteForm``. A page that re-renders itself with the error inline reads the raw form with
+    ``await request.form()`` and calls ``decode_form`` itself, catching :class:`InputError`.
+    """
+
+    async def provide(request: Request[Any, Any, Any]) -> T:
+        return decode_form(await request.form(), type_)
+
+    return Provide(provide)
+
+
+def fail(field: str, message: str, status_code: int = 422) -> HTTPException:
+    """A 4xx naming ``field``: ``raise fail("account_id", "no such account", 404)``."""
+    return InputError(field, message, status_code).http()
+
+
+PageContext = Callable[[Request[Any, Any, Any], Staff], list[dict[str, str]]]
+
+
+def render(
+    request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
+) -> Template:
+    """Render a page inside the web shell (templates ``{% extends "base.html" %}``).
+
+    The shell's navigation comes from the app (``app.state["nav"]``, set by the core), so a plugin never
+    reaches into the hub to build it.
+    """
+    staff = request.scope.get("user")
+    context.setdefault("staff", staff)
+    if "nav" not in context:
+        nav: PageContext | None = request.app.state.get("nav")
+        context["nav"] = nav(request, staff) if nav is not None and isinstance(staff, Staff) else []
+    context.setdefault("local", local)
+    return Template(template_name=template, context=context, status_code=status_code)
