@@ -121,6 +121,7 @@ class Hub:
             ccb=self.ccb,
             clock=self.clock,
             streams=self.streams,
+            sections=lambda: frozenset(self.enablement.sections_for(rec.id)),
             log=logging.getLogger(f"ccbhub.plugin.{rec.id}"),
             extras={"hub": self} if rec.source == "core" else {},
         )

@@ -8,7 +8,6 @@ through the redaction helper, so no card number or SSN is ever stored in a mail.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from typing import Annotated
 
@@ -18,10 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import Clock
+from core.contract.mail import ADDRESS, MailError
 from core.db import Base, UTCDateTime
 from core.redact import redact
-
-ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 class MailMessage(Base):
@@ -55,13 +53,6 @@ class MailView(msgspec.Struct, kw_only=True):
     attempts: int
     last_error: str | None
     sent_at: dt.datetime | None
-
-
-class MailError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 Address = Annotated[str, msgspec.Meta(pattern=ADDRESS.pattern)]

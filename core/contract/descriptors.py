@@ -229,6 +229,8 @@ class PluginContext:
     ccb: CcbPort
     streams: Streams
     log: logging.Logger
+    # The sections this plugin is enabled for right now (changes at run time, so it is asked, not held).
+    sections: Callable[[], frozenset[str]] = frozenset
     services: ServiceDirectory = field(default_factory=lambda: ServiceDirectory({}, (), ()))
     runtime: Any = None
     extras: dict[str, Any] = field(default_factory=dict)

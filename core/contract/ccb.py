@@ -1,0 +1,44 @@
+"""The CCB port as plugins see it: request and answer Structs, errors, codes and the pure billing rules.
+
+``ctx.ccb`` is the port (the embedded mock, a remote CCB, or the offline journal in front of it); this
+module is where a plugin finds its types — never in ``core.ccb``'s implementation modules.
+"""
+
+from __future__ import annotations
+
+from core.ccb import codes, payplan, port, rates
+from core.ccb.codes import BILLABLE_SA_STATUSES, NET_METERED_SA_TYPE, OPEN_SA_STATUSES, RegisterFlow, SaStatus
+from core.ccb.errors import CcbError, CcbUnavailable, IllegalTransition, Invalid, NotFound, VerificationLocked
+from core.ccb.identity import IdentityMethod, normalize_phone
+from core.ccb.payplan import MAX_RESIDENTIAL_TERM_MONTHS, Cadence, PayPlanError, add_months, quote
+from core.ccb.port import CcbPort
+from core.ccb.rates import format_cents, format_price, format_quantity
+
+__all__ = [
+    "BILLABLE_SA_STATUSES",
+    "MAX_RESIDENTIAL_TERM_MONTHS",
+    "NET_METERED_SA_TYPE",
+    "OPEN_SA_STATUSES",
+    "Cadence",
+    "CcbError",
+    "CcbPort",
+    "CcbUnavailable",
+    "IdentityMethod",
+    "IllegalTransition",
+    "Invalid",
+    "NotFound",
+    "PayPlanError",
+    "RegisterFlow",
+    "SaStatus",
+    "VerificationLocked",
+    "add_months",
+    "codes",
+    "format_cents",
+    "format_price",
+    "format_quantity",
+    "normalize_phone",
+    "payplan",
+    "port",
+    "quote",
+    "rates",
+]
