@@ -15,7 +15,7 @@ from core.ccb import models as m
 from core.ccb import port as p
 from core.ccb.errors import IllegalTransition, Invalid
 from core.ccb.local.base import (
-    _text,
+    clean_text,
 )
 from core.ccb.local.views import LocalViews
 from core.ccb.rates import format_cents
@@ -84,7 +84,7 @@ class AdjustmentsMixin(LocalViews):
                 raise Invalid("adjustment_type", f"must be one of {', '.join(allowed)}")
             if request.amount_cents <= 0:
                 raise Invalid("amount_cents", "must be a positive amount; the type decides charge or credit")
-            reason = _text(request.reason, "reason", limit=200)
+            reason = clean_text(request.reason, "reason", limit=200)
             sa = await self._get(s, m.ServiceAgreement, request.sa_id, "service_agreement", lock=True)
             if sa.status == codes.SaStatus.CANCELED:
                 raise IllegalTransition(
@@ -138,7 +138,7 @@ class AdjustmentsMixin(LocalViews):
     ) -> p.AdjustmentView:
         async def work(s: AsyncSession) -> p.AdjustmentView:
             adj = await self._get(s, m.Adjustment, request.adjustment_id, "adjustment", lock=True)
-            reason = _text(request.reason, "reason", limit=200)
+            reason = clean_text(request.reason, "reason", limit=200)
             if codes.ADJUSTMENT_TYPES[adj.adjustment_type].system:
                 raise Invalid(
                     "adjustment_id", "adjustments posted by the system are canceled with their owner"

@@ -49,6 +49,8 @@ __all__ = [
     "VERIFY_MAX_FAILURES",
     "VERIFY_WINDOW",
     "LocalBase",
+    "clean_text",
+    "utc_aware",
 ]
 
 T = TypeVar("T")
@@ -70,7 +72,7 @@ MAX_ARRANGEMENT_INSTALLMENTS = 6
 MAX_TEXT = 4000
 
 
-def _text(value: str, field: str, *, limit: int = MAX_TEXT, required: bool = True) -> str:
+def clean_text(value: str, field: str, *, limit: int = MAX_TEXT, required: bool = True) -> str:
     """Free text as stored: trimmed, length-checked and with card numbers / SSNs masked (ARCHITECTURE §6)."""
     cleaned = value.strip()
     if required and not cleaned:
@@ -80,7 +82,8 @@ def _text(value: str, field: str, *, limit: int = MAX_TEXT, required: bool = Tru
     return redact(cleaned)
 
 
-def _aware(value: dt.datetime, field: str) -> dt.datetime:
+def utc_aware(value: dt.datetime, field: str) -> dt.datetime:
+    """A time as stored: it must carry a zone (a naive one is ambiguous) and is kept in UTC."""
     if value.tzinfo is None:
         raise Invalid(field, "must include a time zone")
     return value.astimezone(dt.UTC)

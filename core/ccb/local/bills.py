@@ -28,7 +28,7 @@ from core.ccb.billing import (
 from core.ccb.errors import IllegalTransition, Invalid
 from core.ccb.local.base import (
     DELIVERED,
-    _text,
+    clean_text,
 )
 from core.ccb.local.reads import ReadsMixin
 from core.ccb.reads import ReadType
@@ -450,7 +450,7 @@ class BillsMixin(ReadsMixin):
     ) -> p.BillSegmentView:
         async def work(s: AsyncSession) -> p.BillSegmentView:
             seg = await self._get(s, m.BillSegment, request.bill_segment_id, "bill_segment", lock=True)
-            await self._cancel_segment(s, seg, _text(request.reason, "reason", limit=200), actor)
+            await self._cancel_segment(s, seg, clean_text(request.reason, "reason", limit=200), actor)
             await s.flush()
             return await self._segment_view(s, seg)
 
@@ -464,7 +464,7 @@ class BillsMixin(ReadsMixin):
 
         async def work(s: AsyncSession) -> p.RebillResult:
             seg = await self._get(s, m.BillSegment, request.bill_segment_id, "bill_segment", lock=True)
-            reason = _text(request.reason, "reason", limit=200)
+            reason = clean_text(request.reason, "reason", limit=200)
             if seg.status != codes.BsegStatus.FROZEN:
                 raise IllegalTransition("bill_segment", seg.id, seg.status, "rebill")
             sa = await self._get(s, m.ServiceAgreement, seg.sa_id, "service_agreement")

@@ -30,7 +30,7 @@ from core.ccb.local.base import (
     SERVICE_UNIT,
     VERIFY_MAX_FAILURES,
     VERIFY_WINDOW,
-    _text,
+    clean_text,
 )
 from core.ccb.local.queries import QueriesMixin
 from core.redact import redact
@@ -441,9 +441,11 @@ class CustomersMixin(QueriesMixin):
             if request.has_dog is not None:
                 premise.has_dog = request.has_dog
             if request.hazards is not None:
-                premise.hazards = _text(request.hazards, "hazards", required=False) or None
+                premise.hazards = clean_text(request.hazards, "hazards", required=False) or None
             if request.reader_notes is not None:
-                premise.reader_notes = _text(request.reader_notes, "reader_notes", required=False) or None
+                premise.reader_notes = (
+                    clean_text(request.reader_notes, "reader_notes", required=False) or None
+                )
             premise.access_updated_at = self._now()
             return await self._premise_view(s, premise)
 

@@ -23,7 +23,7 @@ from core.ccb.billing import (
 from core.ccb.errors import IllegalTransition, Invalid
 from core.ccb.keys import ten_digit_id, twelve_digit_id
 from core.ccb.local.base import (
-    _text,
+    clean_text,
 )
 from core.ccb.local.views import LocalViews
 
@@ -279,7 +279,7 @@ class PaymentsMixin(LocalViews):
 
         async def work(s: AsyncSession) -> p.PaymentResult:
             payment = await self._get(s, m.Payment, request.payment_id, "payment", lock=True)
-            reason = _text(request.reason, "reason", limit=200)
+            reason = clean_text(request.reason, "reason", limit=200)
             if payment.status != codes.PaymentStatus.FROZEN:
                 raise IllegalTransition("payment", payment.id, payment.status, "cancel")
             await self._reverse_payment(s, payment, reason, actor)
@@ -295,7 +295,7 @@ class PaymentsMixin(LocalViews):
 
         async def work(s: AsyncSession) -> p.TenderCanceled:
             tender = await self._get(s, m.Tender, request.tender_id, "tender", lock=True)
-            reason = _text(request.reason, "reason", limit=200)
+            reason = clean_text(request.reason, "reason", limit=200)
             if tender.status != codes.TenderStatus.VALID:
                 raise IllegalTransition("tender", tender.id, tender.status, "cancel")
             tender.status = codes.TenderStatus.CANCELED

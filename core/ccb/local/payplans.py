@@ -24,7 +24,7 @@ from core.ccb.local.adjustments import AdjustmentsMixin
 from core.ccb.local.base import (
     MAX_ARRANGEMENT_INSTALLMENTS,
     PAY_PLAN_BREACH_DAYS,
-    _text,
+    clean_text,
 )
 from core.ccb.payplan import PayPlanError, quote, split_cents
 
@@ -77,7 +77,7 @@ class PayPlansMixin(AdjustmentsMixin):
                 total_cents=total,
                 cadence=request.cadence,
                 third_party_payor_account_id=request.third_party_payor_account_id,
-                hardship_reason=_text(request.hardship_reason, "hardship_reason", limit=200)
+                hardship_reason=clean_text(request.hardship_reason, "hardship_reason", limit=200)
                 if request.hardship_reason
                 else None,
                 missed_installments=0,
@@ -118,7 +118,7 @@ class PayPlansMixin(AdjustmentsMixin):
             if plan.status != codes.PayPlanStatus.ACTIVE:
                 raise IllegalTransition("pay_plan", plan.id, plan.status, "cancel")
             plan.status = codes.PayPlanStatus.CANCELED
-            plan.cancel_reason = _text(request.reason, "reason", limit=200)
+            plan.cancel_reason = clean_text(request.reason, "reason", limit=200)
             plan.updated_at = self._now()
             self._emit(
                 s,

@@ -25,8 +25,8 @@ from core.ccb.errors import IllegalTransition, Invalid
 from core.ccb.local.base import (
     DELIVERED,
     RECEIVED,
-    _aware,
-    _text,
+    clean_text,
+    utc_aware,
 )
 from core.ccb.local.work import WorkMixin
 from core.ccb.reads import HighLowStatus, MeterRead, ReadError, ReadType, Register, high_low_check
@@ -96,7 +96,7 @@ class ReadsMixin(WorkMixin):
                 read_type = ReadType.from_code(request.read_type)
             except ReadError as exc:
                 raise Invalid("read_type", str(exc)) from None
-            read_at = _aware(request.read_at, "read_at")
+            read_at = utc_aware(request.read_at, "read_at")
             if read_at > self._now() + dt.timedelta(minutes=5):
                 raise Invalid("read_at", "is in the future")
             sp = await self._meter_sp(s, meter.id)
@@ -111,7 +111,7 @@ class ReadsMixin(WorkMixin):
                     "service_agreement", sa.id, sa.status, "add_meter_read", codes.SA_STATUS_LABELS[sa.status]
                 )
             remarks = (
-                _text(request.remarks, "remarks", limit=500, required=False) if request.remarks else None
+                clean_text(request.remarks, "remarks", limit=500, required=False) if request.remarks else None
             )
             history = await self._meter_reads(s, meter.id)
             read = self._new_read(
@@ -382,7 +382,7 @@ class ReadsMixin(WorkMixin):
             fa.status = codes.FaStatus.COMPLETE
             fa.completed_at = now
             if request.remarks:
-                fa.remarks = _text(request.remarks, "remarks", limit=1000)
+                fa.remarks = clean_text(request.remarks, "remarks", limit=1000)
             return self._fa_view(fa)
 
         return await self._write(

@@ -23,7 +23,7 @@ from core.ccb.errors import Invalid
 from core.ccb.local.base import (
     DELIVERED,
     SERVICE_SA_TYPE,
-    _text,
+    clean_text,
 )
 from core.ccb.local.bills import BillsMixin
 from core.ccb.reads import ReadError, ReadType, Register
@@ -174,7 +174,7 @@ class ServiceMixin(BillsMixin):
     ) -> p.ServiceAgreementView:
         async def work(s: AsyncSession) -> p.ServiceAgreementView:
             sa = await self._get(s, m.ServiceAgreement, request.sa_id, "service_agreement", lock=True)
-            reason = _text(request.reason, "reason", limit=200)
+            reason = clean_text(request.reason, "reason", limit=200)
             self._transition(sa, "restore")
             if sa.end_date is not None and request.restore_date < sa.end_date:
                 raise Invalid("restore_date", "must not be before the stop date")

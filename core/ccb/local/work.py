@@ -22,7 +22,7 @@ from core.ccb.errors import IllegalTransition, Invalid
 from core.ccb.keys import ten_digit_id, twelve_digit_id
 from core.ccb.local.base import (
     MAX_TEXT,
-    _text,
+    clean_text,
 )
 from core.ccb.local.views import LocalViews
 
@@ -124,7 +124,7 @@ class WorkMixin(LocalViews):
                 premise_id=request.premise_id,
                 method=request.method,
                 status=codes.ContactStatus.OPEN if request.open else codes.ContactStatus.CLOSED,
-                log_text=_text(request.log_text, "log_text"),
+                log_text=clean_text(request.log_text, "log_text"),
                 created_by=actor,
                 created_at=self._now(),
             )
@@ -142,7 +142,7 @@ class WorkMixin(LocalViews):
             contact = await self._get(s, m.CustomerContact, request.contact_id, "customer_contact", lock=True)
             if contact.status != codes.ContactStatus.OPEN:
                 raise IllegalTransition("customer_contact", contact.id, contact.status, "resolve")
-            note = _text(request.note, "note")
+            note = clean_text(request.note, "note")
             stamp = self._now().isoformat(timespec="seconds")
             contact.log_text = f"{contact.log_text}\n[{stamp} {actor}] {note}"[: MAX_TEXT * 4]
             contact.status = codes.ContactStatus.CLOSED
@@ -160,7 +160,7 @@ class WorkMixin(LocalViews):
             note = m.PremiseNote(
                 id=ten_digit_id(self._ids),
                 premise_id=request.premise_id,
-                text=_text(request.text, "text"),
+                text=clean_text(request.text, "text"),
                 created_by=actor,
                 created_at=self._now(),
             )
@@ -190,7 +190,7 @@ class WorkMixin(LocalViews):
                 id=ten_digit_id(self._ids),
                 account_id=request.account_id,
                 alert_type=alert_type,
-                text=_text(request.text, "text", limit=500),
+                text=clean_text(request.text, "text", limit=500),
                 starts_on=today,
                 expires_on=request.expires_on,
                 created_by=actor,
@@ -265,7 +265,7 @@ class WorkMixin(LocalViews):
             case = await self._open_case(
                 s,
                 request.case_type,
-                _text(request.summary, "summary", limit=1000),
+                clean_text(request.summary, "summary", limit=1000),
                 actor,
                 account_id=request.account_id,
                 person_id=request.person_id,
@@ -292,7 +292,7 @@ class WorkMixin(LocalViews):
             if request.to_status in ctype.final:
                 case.closed_at = now
             last = await s.scalar(select(func.max(m.CaseLog.seq)).where(m.CaseLog.case_id == case.id))
-            note = _text(request.note, "note", limit=2000, required=False)
+            note = clean_text(request.note, "note", limit=2000, required=False)
             s.add(
                 m.CaseLog(
                     case_id=case.id,
@@ -370,7 +370,9 @@ class WorkMixin(LocalViews):
             if request.case_id is not None:
                 await self._get(s, m.Case, request.case_id, "case")
             instructions = (
-                _text(request.instructions, "instructions", required=False) if request.instructions else None
+                clean_text(request.instructions, "instructions", required=False)
+                if request.instructions
+                else None
             )
             fa = self._new_fa(
                 request.fa_type,
@@ -396,7 +398,7 @@ class WorkMixin(LocalViews):
             if codes.FaStatus.CANCELED not in codes.FA_TRANSITIONS.get(fa.status, frozenset()):
                 raise IllegalTransition("field_activity", fa.id, fa.status, "cancel")
             fa.status = codes.FaStatus.CANCELED
-            fa.remarks = _text(request.reason, "reason", limit=1000)
+            fa.remarks = clean_text(request.reason, "reason", limit=1000)
             return self._fa_view(fa)
 
         return await self._write("cancel_field_activity", request, idempotency_key, p.FieldActivityView, work)
@@ -449,7 +451,7 @@ class WorkMixin(LocalViews):
                 s,
                 role=role,
                 todo_type=todo_type,
-                message=_text(request.message, "message", limit=1000),
+                message=clean_text(request.message, "message", limit=1000),
                 related_kind=request.related_kind,
                 related_id=request.related_id,
                 priority=request.priority,
