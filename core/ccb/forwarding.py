@@ -49,6 +49,8 @@ class ForwardingCcb(abc.ABC):
     ) -> bool:
         """Check an identity factor; never retried, journaled or answered from a snapshot (rules §4.2)."""
 
+    # For type checkers only: the methods generated below, typed as the protocol declares them. A missing
+    # line fails the ``_conforms`` checks of the subclasses; at run time the table alone decides.
     if TYPE_CHECKING:
         get_account_summary = CcbPort.get_account_summary
         find_accounts_by_phone = CcbPort.find_accounts_by_phone
