@@ -53,42 +53,42 @@ class ReadRoute:
         return re.findall(r"{(\w+)}", self.path)
 
 
-READ_ROUTES: dict[str, ReadRoute] = {
-    "get_account_summary": ReadRoute("/ccb/accounts/{account_id}", p.AccountSummary),
-    "find_accounts_by_phone": ReadRoute("/ccb/account-search/phone", list[str], ("phone",)),
-    "find_accounts_by_address": ReadRoute("/ccb/account-search/address", list[str], ("line1", "zip")),
-    "get_person": ReadRoute("/ccb/persons/{person_id}", p.PersonView),
-    "get_premise": ReadRoute("/ccb/premises/{premise_id}", p.PremiseView),
-    "get_service_agreement": ReadRoute("/ccb/service-agreements/{sa_id}", p.ServiceAgreementView),
-    "get_balance": ReadRoute("/ccb/accounts/{account_id}/balance", p.Balance),
-    "list_financial_transactions": ReadRoute(
-        "/ccb/accounts/{account_id}/financial-transactions", list[p.FinancialTransactionView]
-    ),
-    "get_bill": ReadRoute("/ccb/bills/{bill_id}", p.BillView),
-    "list_bills": ReadRoute(
-        "/ccb/accounts/{account_id}/bills", list[p.BillView], ("limit",), frozenset({"limit"})
-    ),
-    "bill_explanation": ReadRoute("/ccb/bills/{bill_id}/explanation", p.BillExplanation),
-    "list_reads": ReadRoute("/ccb/meters/{meter_id}/reads", list[p.ReadView], ("register",)),
-    # ``null`` when the account has no net-metered service agreement (an unknown account is a 404).
-    "get_net_metering": ReadRoute(
-        "/ccb/accounts/{account_id}/net-metering",
-        p.NetMeteringView | None,
-        ("limit",),
-        frozenset({"limit"}),
-    ),
-    "get_adjustment": ReadRoute("/ccb/adjustments/{adjustment_id}", p.AdjustmentView),
-    "get_payment": ReadRoute("/ccb/payments/{payment_id}", p.PaymentResult),
-    "get_tender_control": ReadRoute("/ccb/tender-controls/{tender_control_id}", p.TenderControlView),
-    "get_pay_plan": ReadRoute("/ccb/pay-plans/{pay_plan_id}", p.PayPlanView),
-    "list_customer_contacts": ReadRoute(
-        "/ccb/accounts/{account_id}/customer-contacts", list[p.CustomerContactView]
-    ),
-    "list_premise_notes": ReadRoute("/ccb/premises/{premise_id}/notes", list[p.PremiseNoteView]),
-    "get_case": ReadRoute("/ccb/cases/{case_id}", p.CaseView),
-    "get_field_activity": ReadRoute("/ccb/field-activities/{field_activity_id}", p.FieldActivityView),
-    "list_todos": ReadRoute("/ccb/todos", list[p.ToDoView], ("role", "status")),
-}
+def _route(
+    name: str, path: str, query: tuple[str, ...] = (), int_query: frozenset[str] = frozenset()
+) -> tuple[str, ReadRoute]:
+    # The result type is the one the port's operation table declares for the read, not a second copy.
+    return name, ReadRoute(path, p.READ_OPERATIONS[name].result, query, int_query)
+
+
+READ_ROUTES: dict[str, ReadRoute] = dict(
+    [
+        _route("get_account_summary", "/ccb/accounts/{account_id}"),
+        _route("find_accounts_by_phone", "/ccb/account-search/phone", ("phone",)),
+        _route("find_accounts_by_address", "/ccb/account-search/address", ("line1", "zip")),
+        _route("get_person", "/ccb/persons/{person_id}"),
+        _route("get_premise", "/ccb/premises/{premise_id}"),
+        _route("get_service_agreement", "/ccb/service-agreements/{sa_id}"),
+        _route("get_balance", "/ccb/accounts/{account_id}/balance"),
+        _route("list_financial_transactions", "/ccb/accounts/{account_id}/financial-transactions"),
+        _route("get_bill", "/ccb/bills/{bill_id}"),
+        _route("list_bills", "/ccb/accounts/{account_id}/bills", ("limit",), frozenset({"limit"})),
+        _route("bill_explanation", "/ccb/bills/{bill_id}/explanation"),
+        _route("list_reads", "/ccb/meters/{meter_id}/reads", ("register",)),
+        # ``null`` when the account has no net-metered service agreement (an unknown account is a 404).
+        _route(
+            "get_net_metering", "/ccb/accounts/{account_id}/net-metering", ("limit",), frozenset({"limit"})
+        ),
+        _route("get_adjustment", "/ccb/adjustments/{adjustment_id}"),
+        _route("get_payment", "/ccb/payments/{payment_id}"),
+        _route("get_tender_control", "/ccb/tender-controls/{tender_control_id}"),
+        _route("get_pay_plan", "/ccb/pay-plans/{pay_plan_id}"),
+        _route("list_customer_contacts", "/ccb/accounts/{account_id}/customer-contacts"),
+        _route("list_premise_notes", "/ccb/premises/{premise_id}/notes"),
+        _route("get_case", "/ccb/cases/{case_id}"),
+        _route("get_field_activity", "/ccb/field-activities/{field_activity_id}"),
+        _route("list_todos", "/ccb/todos", ("role", "status")),
+    ]
+)
 
 
 class WriteBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

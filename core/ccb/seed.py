@@ -568,7 +568,7 @@ class _Generator:
     def _investigation(
         self, rows: _Rows, meter: _Meter, premise_id: str, account_id: str, streak: int
     ) -> None:
-        """The case and FA the mock opens at the third estimate in a row (local.py does the same live)."""
+        """The case and FA the mock opens at the third estimate in a row (``core.ccb.local`` does it live)."""
         day = meter.reads[-1][1]
         when = local_time(day, 17)
         badge = f"{meter.service[0].upper()}{meter.meter_id}"
