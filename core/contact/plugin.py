@@ -32,8 +32,10 @@ from core.contract import (
     PageSpec,
     PluginContext,
     PluginManifest,
+    ServiceOffer,
     hookimpl,
 )
+from core.contract.contact import ContactAccess, ContactGuard, ContactGuardFactory
 from core.staff import Staff
 from core.telephony.plugin import telephony_service
 
@@ -111,6 +113,49 @@ def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
 
     # Declared with full ``/ui/contact`` paths: mounted as they are, not under a per-plugin prefix.
     return pages.pages()
+
+
+class _RequestGuard:
+    """The verified-contact guard bound to one request (what ``guard: ContactGuard`` gives a handler)."""
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+
+    async def account(
+        self,
+        account_id: str,
+        *,
+        purpose: str = "customer data",
+        topic: str = "account",
+        change: bool = False,
+        contact_id: str | None = None,
+    ) -> ContactAccess:
+        return await api.require_verified(
+            self._request, account_id, purpose=purpose, topic=topic, change=change, contact_id=contact_id
+        )
+
+    async def premise(
+        self,
+        premise_id: str,
+        *,
+        purpose: str,
+        verified: bool = True,
+        topic: str = "premise",
+        change: bool = False,
+    ) -> ContactAccess:
+        return await api.require_verified_premise(
+            self._request, premise_id, purpose=purpose, verified=verified, topic=topic, change=change
+        )
+
+
+def _guard_for(request: Any) -> ContactGuard:
+    return _RequestGuard(request)
+
+
+@hookimpl
+def hub_provide_services(ctx: PluginContext) -> Sequence[ServiceOffer]:
+    # The one verified-contact guard; the app hands it to every handler that takes ``guard``.
+    return [ServiceOffer(protocol=ContactGuardFactory, implementation=_guard_for)]
 
 
 @hookimpl

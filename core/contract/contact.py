@@ -31,13 +31,26 @@ REASON_HEADER = "X-Access-Reason"
 class ContactAccess(Protocol):
     """Why a request may reach an account's (or premise's) data: a verified contact, or a recorded reason."""
 
-    staff_name: str
-    actor: str
-    role: str
-    account_id: str | None
-    premise_id: str | None
-    contact_id: str | None
-    reason: str | None
+    @property
+    def staff_name(self) -> str: ...
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def account_id(self) -> str | None: ...
+
+    @property
+    def premise_id(self) -> str | None: ...
+
+    @property
+    def contact_id(self) -> str | None: ...
+
+    @property
+    def reason(self) -> str | None: ...
 
 
 class ContactGuard(Protocol):
