@@ -119,13 +119,30 @@ class CheckContext:
 
 @dataclass(frozen=True, kw_only=True)
 class PageSpec:
-    """A web page of a plugin: ``handler`` is a Litestar route handler serving HTML under /ui/<plugin-id>/.
+    """Web pages of a plugin: ``handler`` is a ``Controller`` class (or one route handler) serving HTML
+    under /ui/<plugin-id>/.
 
-    ``nav_title`` puts it in the navigation (None keeps it out, e.g. for detail pages).
+    ``nav_title`` puts an entry in the navigation (None keeps it out, e.g. for detail pages) linking to
+    ``nav_path`` (relative to /ui/<plugin-id>; default: the handler's own path) for the ``nav_roles``
+    (default: the roles the handler's ``opt`` names, or all staff).
     """
 
     handler: Any
     nav_title: str | None = None
+    nav_path: str | None = None
+    nav_roles: tuple[str, ...] | None = None
+
+    def nav_target(self) -> tuple[str, tuple[str, ...] | None]:
+        """The nav entry's path (relative to the plugin's /ui prefix) and the roles that see it."""
+        path = self.nav_path
+        if path is None:
+            paths = getattr(self.handler, "paths", None)
+            path = sorted(paths)[0] if paths else getattr(self.handler, "path", "/")
+        roles = self.nav_roles
+        if roles is None:
+            found = (getattr(self.handler, "opt", None) or {}).get("roles")
+            roles = tuple(found) if found is not None else None
+        return path, roles
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,9 +34,8 @@ def nav_entries(request: Request[Any, Any, Any], staff: Staff) -> list[dict[str,
         if not rec.pages or (not core and not hub.enablement.allows(rec.id, staff.sections)):
             continue
         for page in rec.pages:
-            roles = page.handler.opt.get("roles")
+            path, roles = page.nav_target()
             if page.nav_title and (roles is None or staff.role.value in roles):
-                path = sorted(page.handler.paths)[0]
                 href = path if core else f"/ui/{rec.id}{path.rstrip('/') or ''}"
                 entries.append({"title": page.nav_title, "href": href})
     return entries
