@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import func, select
 
+from core.contact.common import ACTIVE, WRAP_UP_DUE, ContactConfig
 from core.contact.models import Contact
-from core.contact.service import ACTIVE, WRAP_UP_DUE, ContactConfig
 from core.contract import CheckContext, CheckKind, CheckResult, CheckSpec, Severity
 
 Run = Callable[[CheckContext], Awaitable[CheckResult]]

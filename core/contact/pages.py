@@ -1,8 +1,8 @@
 """The CSR's web page for working a customer contact: open, verify, see the account, note, wrap up.
 
-Every handler here declares its full path under ``/ui/contact`` so the pages mount as they are, next to
-the core's own pages. They call the contact service directly (not the JSON API) and go through the same
-verified-contact guard, passing the contact the form carries since a browser form cannot send headers.
+The pages are one controller at ``/ui/contact``, mounted as it is next to the core's own pages. They
+call the contact service directly (not the JSON API) and go through the same verified-contact guard,
+passing the contact the form carries since a browser form cannot send headers.
 
 CCB offline mode shows on the page rather than as an error: a write journaled for later replay
 (``RecordedOffline``) says which offline form holds it, and a read answered from the last stored copy
@@ -15,44 +15,31 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get, post
-from litestar.exceptions import ServiceUnavailableException
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from core.ccb import port as p
 from core.ccb.errors import CcbUnavailable, IllegalTransition, Invalid, NotFound
 from core.ccb.offline import RecordedOffline, StaleRead
-from core.contact.api import require_verified
-from core.contact.service import (
-    CONTACT_ROLES,
-    OPEN,
-    AccessDenied,
-    AccountView,
-    ContactAccess,
-    ContactService,
-    ContactView,
-    Locked,
-    service_for,
-)
+from core.contact.common import OPEN, dollars
+from core.contact.contacts import ContactView
+from core.contact.guard import CONTACT_ROLES, AccessDenied, ContactAccess, require_verified
+from core.contact.service import ContactService
+from core.contact.verification import Locked
+from core.contact.web import SERVICE, Service
+from core.contact.workflows.bills import AccountView
 from core.contract import PageSpec
-from core.security import current_staff, hub_of
+from core.security import current_staff
 from core.web.pages import error_page, render
 
-__all__ = ["PAGE_PREFIX", "dollars", "pages"]
+__all__ = ["PAGE_PREFIX", "ContactPages", "dollars", "pages"]
 
 PAGE_PREFIX = "/ui/contact"
 # The roles of the brief's page flow; eteam and solar staff work contacts through their own pages.
 PAGE_ROLES = {"roles": [r for r in CONTACT_ROLES if r in ("csr", "lead", "supervisor", "cro")]}
 CHANNELS = ("phone", "counter", "email")
 METHODS = (("access_code", "Access code"), ("ssn_last4", "SSN last 4"))
-
-
-def dollars(cents: int) -> str:
-    """Integer cents as dollars for display (``-1234`` → ``-$12.34``); money never passes through float."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{part:02d}"
 
 
 def offline_recorded(form_id: int) -> str:
@@ -114,13 +101,6 @@ ERROR_PAGES: MutableMapping[int | type[Exception], Callable[[Request[Any, Any, A
     Invalid: _page_error(422),
     CcbUnavailable: _ccb_down,
 }
-
-
-def _service(request: Request[Any, Any, Any]) -> ContactService:
-    found = service_for(hub_of(request))
-    if found is None:
-        raise ServiceUnavailableException("the contact layer is not running")
-    return found
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -189,217 +169,214 @@ async def _contact_page(
 # Handlers
 
 
-@get(f"{PAGE_PREFIX}/", opt=PAGE_ROLES, include_in_schema=False, exception_handlers=ERROR_PAGES)
-async def contact_home(request: Request[Any, Any, Any]) -> Template:
-    """Open a contact, or go back to one of the caller's open contacts."""
-    mine = await _service(request).my_contacts(current_staff(request))
-    return render(request, "contact/home.html", mine=mine, channels=CHANNELS, error=None, form=OpenForm())
+class ContactPages(Controller):
+    """The contact pages under :data:`PAGE_PREFIX`, for the roles of the brief's page flow."""
 
+    path = PAGE_PREFIX
+    opt = PAGE_ROLES
+    include_in_schema = False
+    exception_handlers = ERROR_PAGES
+    dependencies = SERVICE
 
-@post(f"{PAGE_PREFIX}/open", opt=PAGE_ROLES, include_in_schema=False, exception_handlers=ERROR_PAGES)
-async def open_contact(request: Request[Any, Any, Any], data: URLEncodedBody[OpenForm]) -> Response[Any]:
-    service = _service(request)
-    staff = current_staff(request)
-    error: str | None = None
-    account_id = data.account_id.strip() or None
-    if data.channel not in CHANNELS:
-        error = "Choose phone, counter or email."
-    elif account_id is not None and not (account_id.isdigit() and len(account_id) == 10):
-        error = "An account id has 10 digits."
-    if error is None:
-        try:
-            opened = await service.open_contact(
-                channel=data.channel,
-                actor=staff.actor,
-                owner=staff.name,
-                ani=data.ani.strip() or None,
-                account_id=account_id,
-            )
-            return Redirect(f"{PAGE_PREFIX}/{opened.contact_id}")
-        except Invalid as exc:
-            error = f"{exc.field}: {exc.message}" if exc.field else str(exc)
-        except NotFound:
-            error = f"No account {account_id}."
-    mine = await service.my_contacts(staff)
-    return render(
-        request, "contact/home.html", status_code=422, mine=mine, channels=CHANNELS, error=error, form=data
-    )
+    @get("/")
+    async def contact_home(self, request: Request[Any, Any, Any], service: Service) -> Template:
+        """Open a contact, or go back to one of the caller's open contacts."""
+        mine = await service.my_contacts(current_staff(request))
+        return render(request, "contact/home.html", mine=mine, channels=CHANNELS, error=None, form=OpenForm())
 
-
-@get(
-    f"{PAGE_PREFIX}/{{contact_id:str}}",
-    opt=PAGE_ROLES,
-    include_in_schema=False,
-    exception_handlers=ERROR_PAGES,
-)
-async def contact_page(
-    request: Request[Any, Any, Any], contact_id: FromPath[str], account: FromQuery[str | None] = None
-) -> Template:
-    """The contact: candidates and verification, then the verified account, hints, log and wrap-up."""
-    return await _contact_page(request, _service(request), contact_id, account_id=account)
-
-
-@post(
-    f"{PAGE_PREFIX}/{{contact_id:str}}/verify",
-    opt=PAGE_ROLES,
-    include_in_schema=False,
-    exception_handlers=ERROR_PAGES,
-)
-async def verify(
-    request: Request[Any, Any, Any], contact_id: FromPath[str], data: URLEncodedBody[VerifyForm]
-) -> Template:
-    service = _service(request)
-    account_id = data.account_id.strip()
-    value = data.value.strip()
-    methods = {m for m, _ in METHODS}
-    if not (account_id.isdigit() and len(account_id) == 10) or data.method not in methods or not value:
-        return await _contact_page(
-            request, service, contact_id, message="Choose an account and a method, and enter the value."
-        )
-    try:
-        outcome = await service.verify(
-            current_staff(request),
-            contact_id,
-            account_id,
-            data.method,  # type: ignore[arg-type]  # checked against METHODS above
-            value[:32],
-        )
-    except Locked as exc:
-        return await _contact_page(request, service, contact_id, message=str(exc))
-    if outcome.verified:
-        return await _contact_page(request, service, contact_id, account_id=account_id, message="Verified.")
-    if outcome.locked == "account":
-        message = "Not verified. The account is now locked for verification: a lead must clear it."
-    elif outcome.locked == "contact":
-        message = "Not verified. This contact is locked: offer a one-time code or a visit with ID."
-    else:
-        message = f"Not verified: {outcome.attempts_left} attempts left."
-    return await _contact_page(request, service, contact_id, message=message)
-
-
-@post(
-    f"{PAGE_PREFIX}/{{contact_id:str}}/note",
-    opt=PAGE_ROLES,
-    include_in_schema=False,
-    exception_handlers=ERROR_PAGES,
-)
-async def add_note(
-    request: Request[Any, Any, Any], contact_id: FromPath[str], data: URLEncodedBody[NoteForm]
-) -> Template:
-    """A note on the verified account, written to CCB as a customer contact log entry."""
-    service = _service(request)
-    text = data.text.strip()
-    if not text or len(text) > 1000:
-        return await _contact_page(
+    @post("/open")
+    async def open_contact(
+        self, request: Request[Any, Any, Any], service: Service, data: URLEncodedBody[OpenForm]
+    ) -> Response[Any]:
+        staff = current_staff(request)
+        error: str | None = None
+        account_id = data.account_id.strip() or None
+        if data.channel not in CHANNELS:
+            error = "Choose phone, counter or email."
+        elif account_id is not None and not (account_id.isdigit() and len(account_id) == 10):
+            error = "An account id has 10 digits."
+        if error is None:
+            try:
+                opened = await service.open_contact(
+                    channel=data.channel,
+                    actor=staff.actor,
+                    owner=staff.name,
+                    ani=data.ani.strip() or None,
+                    account_id=account_id,
+                )
+                return Redirect(f"{PAGE_PREFIX}/{opened.contact_id}")
+            except Invalid as exc:
+                error = f"{exc.field}: {exc.message}" if exc.field else str(exc)
+            except NotFound:
+                error = f"No account {account_id}."
+        mine = await service.my_contacts(staff)
+        return render(
             request,
-            service,
-            contact_id,
-            message="A note needs 1 to 1000 characters.",
-            account_id=data.account_id,
+            "contact/home.html",
+            status_code=422,
+            mine=mine,
+            channels=CHANNELS,
+            error=error,
+            form=data,
         )
-    contact = await service.get_contact(current_staff(request), contact_id)
-    access = await require_verified(
-        request,
-        data.account_id,
-        purpose="add a note to the account",
-        topic="note",
-        change=True,
-        contact_id=contact_id,
-    )
-    banner: str | None = None
-    try:
-        await service.ccb.add_customer_contact(
-            p.AddCustomerContact(
-                contact_class="CSR",
-                contact_type="NOTE",
-                log_text=text,
-                method=contact.channel,  # type: ignore[arg-type]  # Channel is a subset of the port's
+
+    @get("/{contact_id:str}")
+    async def contact_page(
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        contact_id: FromPath[str],
+        account: FromQuery[str | None] = None,
+    ) -> Template:
+        """The contact: candidates and verification, then the verified account, hints, log and wrap-up."""
+        return await _contact_page(request, service, contact_id, account_id=account)
+
+    @post("/{contact_id:str}/verify")
+    async def verify(
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        contact_id: FromPath[str],
+        data: URLEncodedBody[VerifyForm],
+    ) -> Template:
+        account_id = data.account_id.strip()
+        value = data.value.strip()
+        methods = {m for m, _ in METHODS}
+        if not (account_id.isdigit() and len(account_id) == 10) or data.method not in methods or not value:
+            return await _contact_page(
+                request, service, contact_id, message="Choose an account and a method, and enter the value."
+            )
+        try:
+            outcome = await service.verify(
+                current_staff(request),
+                contact_id,
+                account_id,
+                data.method,  # type: ignore[arg-type]  # checked against METHODS above
+                value[:32],
+            )
+        except Locked as exc:
+            return await _contact_page(request, service, contact_id, message=str(exc))
+        if outcome.verified:
+            return await _contact_page(
+                request, service, contact_id, account_id=account_id, message="Verified."
+            )
+        if outcome.locked == "account":
+            message = "Not verified. The account is now locked for verification: a lead must clear it."
+        elif outcome.locked == "contact":
+            message = "Not verified. This contact is locked: offer a one-time code or a visit with ID."
+        else:
+            message = f"Not verified: {outcome.attempts_left} attempts left."
+        return await _contact_page(request, service, contact_id, message=message)
+
+    @post("/{contact_id:str}/note")
+    async def add_note(
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        contact_id: FromPath[str],
+        data: URLEncodedBody[NoteForm],
+    ) -> Template:
+        """A note on the verified account, written to CCB as a customer contact log entry."""
+        text = data.text.strip()
+        if not text or len(text) > 1000:
+            return await _contact_page(
+                request,
+                service,
+                contact_id,
+                message="A note needs 1 to 1000 characters.",
                 account_id=data.account_id,
-            ),
-            actor=access.actor,
+            )
+        contact = await service.get_contact(current_staff(request), contact_id)
+        access = await require_verified(
+            request,
+            data.account_id,
+            purpose="add a note to the account",
+            topic="note",
+            change=True,
+            contact_id=contact_id,
         )
-        summary = "note added to the account"
-    except RecordedOffline as exc:
-        banner = offline_recorded(exc.form_id)
-        summary = f"note recorded as offline form {exc.form_id}"
-    await service.note_change(access, "note", summary)
-    return await _contact_page(
-        request, service, contact_id, account_id=data.account_id, banner=banner, message="Note added."
-    )
-
-
-@post(
-    f"{PAGE_PREFIX}/{{contact_id:str}}/wrap-up",
-    opt=PAGE_ROLES,
-    include_in_schema=False,
-    exception_handlers=ERROR_PAGES,
-)
-async def wrap_up(
-    request: Request[Any, Any, Any], contact_id: FromPath[str], data: URLEncodedBody[WrapUpForm]
-) -> Template:
-    """Close the contact; the note (or the one drafted from the log) goes to CCB."""
-    service = _service(request)
-    if data.note_kind not in ("customer", "premise"):
-        return await _contact_page(request, service, contact_id, message="Choose a customer or premise note.")
-    try:
-        closed = await service.wrap_up(
-            current_staff(request),
-            contact_id,
-            note_kind=data.note_kind,  # type: ignore[arg-type]  # checked just above
-            note=data.note[:4000] or None,
-            premise_id=data.premise_id.strip() or None,
+        banner: str | None = None
+        try:
+            await service.ccb.add_customer_contact(
+                p.AddCustomerContact(
+                    contact_class="CSR",
+                    contact_type="NOTE",
+                    log_text=text,
+                    method=contact.channel,  # type: ignore[arg-type]  # Channel is a subset of the port's
+                    account_id=data.account_id,
+                ),
+                actor=access.actor,
+            )
+            summary = "note added to the account"
+        except RecordedOffline as exc:
+            banner = offline_recorded(exc.form_id)
+            summary = f"note recorded as offline form {exc.form_id}"
+        await service.note_change(access, "note", summary)
+        return await _contact_page(
+            request, service, contact_id, account_id=data.account_id, banner=banner, message="Note added."
         )
-    except Invalid as exc:
-        return await _contact_page(request, service, contact_id, message=exc.message)
-    # With CCB down the note is journaled and the contact closes anyway; the CSR sees the form number.
-    banner = offline_recorded(closed.offline_form) if closed.offline_form else None
-    return await _contact_page(request, service, contact_id, banner=banner, message="Contact closed.")
 
+    @post("/{contact_id:str}/wrap-up")
+    async def wrap_up(
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        contact_id: FromPath[str],
+        data: URLEncodedBody[WrapUpForm],
+    ) -> Template:
+        """Close the contact; the note (or the one drafted from the log) goes to CCB."""
+        if data.note_kind not in ("customer", "premise"):
+            return await _contact_page(
+                request, service, contact_id, message="Choose a customer or premise note."
+            )
+        try:
+            closed = await service.wrap_up(
+                current_staff(request),
+                contact_id,
+                note_kind=data.note_kind,  # type: ignore[arg-type]  # checked just above
+                note=data.note[:4000] or None,
+                premise_id=data.premise_id.strip() or None,
+            )
+        except Invalid as exc:
+            return await _contact_page(request, service, contact_id, message=exc.message)
+        # With CCB down the note is journaled and the contact closes anyway; the CSR sees the form number.
+        banner = offline_recorded(closed.offline_form) if closed.offline_form else None
+        return await _contact_page(request, service, contact_id, banner=banner, message="Contact closed.")
 
-@get(
-    f"{PAGE_PREFIX}/{{contact_id:str}}/bills/{{bill_id:str}}",
-    opt=PAGE_ROLES,
-    include_in_schema=False,
-    exception_handlers=ERROR_PAGES,
-)
-async def bill_page(
-    request: Request[Any, Any, Any], contact_id: FromPath[str], bill_id: FromPath[str]
-) -> Template:
-    """A bill in plain words, for the CSR to read to the customer."""
-    service = _service(request)
-    banner: str | None = None
-    try:
-        bill = await service.ccb.get_bill(bill_id)
-    except StaleRead as exc:
-        if not isinstance(exc.value, p.BillView):
-            raise
-        bill, banner = exc.value, offline_stale(exc)
-    access = await require_verified(
-        request,
-        bill.account_id,
-        purpose=f"explanation of bill {bill_id}",
-        topic="billing",
-        contact_id=contact_id,
-    )
-    explained = await service.explain_bill(access, bill)
-    return render(
-        request,
-        "contact/bill.html",
-        contact_id=contact_id,
-        bill=explained,
-        dollars=dollars,
-        offline_banner=banner,
-    )
+    @get("/{contact_id:str}/bills/{bill_id:str}")
+    async def bill_page(
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        contact_id: FromPath[str],
+        bill_id: FromPath[str],
+    ) -> Template:
+        """A bill in plain words, for the CSR to read to the customer."""
+        banner: str | None = None
+        try:
+            bill = await service.ccb.get_bill(bill_id)
+        except StaleRead as exc:
+            if not isinstance(exc.value, p.BillView):
+                raise
+            bill, banner = exc.value, offline_stale(exc)
+        access = await require_verified(
+            request,
+            bill.account_id,
+            purpose=f"explanation of bill {bill_id}",
+            topic="billing",
+            contact_id=contact_id,
+        )
+        explained = await service.explain_bill(access, bill)
+        return render(
+            request,
+            "contact/bill.html",
+            contact_id=contact_id,
+            bill=explained,
+            dollars=dollars,
+            offline_banner=banner,
+        )
 
 
 def pages() -> list[PageSpec]:
-    """The contact pages; only the start page is in the navigation."""
-    return [
-        PageSpec(handler=contact_home, nav_title="Customer contact"),
-        PageSpec(handler=open_contact),
-        PageSpec(handler=contact_page),
-        PageSpec(handler=verify),
-        PageSpec(handler=add_note),
-        PageSpec(handler=wrap_up),
-        PageSpec(handler=bill_page),
-    ]
+    """The contact pages, one controller; its start page is in the navigation."""
+    return [PageSpec(handler=ContactPages, nav_title="Customer contact")]

@@ -1,9 +1,9 @@
 """The customer contact layer and the CSR workflows as a core part on the plugin contract.
 
-Mounted at :data:`ROUTE_PREFIX` with the paths its handlers declare (``/api/contacts…`` and
-``/api/ccb/…``), not gated by section. It opens a contact for every inbound call (the screen pop set on
-the telephony service when the hub starts), follows the call to its release, turns a reader's No Read
-into a CSR To Do, and asks the running plugins for contact hints.
+Mounted at :data:`ROUTE_PREFIX` with the paths its controllers declare (``/api/contacts…`` and the CSR
+workflows' ``/api/ccb/…``), not gated by section. It opens a contact for every inbound call (the screen
+pop set on the telephony service when the hub starts), follows the call to its release, turns a reader's
+No Read into a CSR To Do, and asks the running plugins for contact hints.
 """
 
 from __future__ import annotations
@@ -14,17 +14,13 @@ from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
-from core.ccb import api as ccb_api
-from core.contact import api, checks, events
-from core.contact.service import (
-    PART_ID,
-    SERVICE_KEY,
-    ContactConfig,
-    ContactService,
-    ContactSnapshot,
-    HintView,
-    gather_hints,
-)
+from core.contact import checks, events
+from core.contact.api import ContactController, VerificationLockController
+from core.contact.common import PART_ID, SERVICE_KEY, ContactConfig
+from core.contact.contacts import ContactSnapshot, HintView, gather_hints
+from core.contact.guard import require_verified, require_verified_premise
+from core.contact.service import ContactService
+from core.contact.workflow_api import CONTROLLERS
 from core.contract import (
     CheckSpec,
     EventHandler,
@@ -102,8 +98,9 @@ async def _hints(hub: Any, staff: Staff, contact: ContactSnapshot) -> list[HintV
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    service = service_of(ctx)
-    return [*api.routes(service), *ccb_api.routes(service)]
+    # Made now, so the controllers' ``service`` dependency finds it from the first request on.
+    service_of(ctx)
+    return [ContactController, VerificationLockController, *CONTROLLERS]
 
 
 @hookimpl
@@ -130,7 +127,7 @@ class _RequestGuard:
         change: bool = False,
         contact_id: str | None = None,
     ) -> ContactAccess:
-        return await api.require_verified(
+        return await require_verified(
             self._request, account_id, purpose=purpose, topic=topic, change=change, contact_id=contact_id
         )
 
@@ -143,7 +140,7 @@ class _RequestGuard:
         topic: str = "premise",
         change: bool = False,
     ) -> ContactAccess:
-        return await api.require_verified_premise(
+        return await require_verified_premise(
             self._request, premise_id, purpose=purpose, verified=verified, topic=topic, change=change
         )
 

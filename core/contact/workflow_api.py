@@ -1,9 +1,11 @@
-"""HTTP API of the CSR workflows on the CCB port (mounted at ``/api/ccb`` by the contact layer's part).
+"""HTTP API of the CSR workflows on the CCB port, used inside a contact (mounted under ``/api/ccb``).
 
 Every route on a customer's data first resolves the object (404 for an unknown id), then passes the
 verified-contact guard (``X-Contact-Id``, or ``X-Access-Reason`` for a lead, supervisor or the CRO; 403
-otherwise), then does one CCB port write where it writes. Status codes are those of ``core.contact.api``.
-A write may carry an ``Idempotency-Key`` header: a retry with the same key replays the first answer.
+otherwise), then does one CCB port write where it writes. Status codes are those of
+:mod:`core.contact.web`. A write may carry an ``Idempotency-Key`` header: a retry with the same key
+replays the first answer. One controller per workflow, each the HTTP side of a module under
+``core.contact.workflows``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -20,33 +22,18 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from core.ccb import port as p
 from core.ccb.errors import NotFound
 from core.ccb.payplan import Cadence
-from core.contact.api import (
-    CONTACT_HEADER,
-    ERROR_HANDLERS,
-    WORKERS,
-    Body,
-    idempotency_key,
-    require_verified,
-    require_verified_premise,
-    strict_body,
-)
-from core.contact.service import (
-    AccountView,
-    BillExplanationView,
-    ContactAccess,
-    ContactService,
-    CustomerReadResult,
-    InvestigationResult,
-    MeterInfo,
-    PlanQuote,
-    ReturnedMailView,
-    TierReviewApplied,
-    TierReviewView,
-    TroubleProblem,
-)
+from core.contact.guard import CONTACT_HEADER, ContactAccess, require_verified, require_verified_premise
+from core.contact.service import ContactService
+from core.contact.web import ERROR_HANDLERS, SERVICE, WORKERS, Body, Service, idempotency_key, strict_body
+from core.contact.workflows.bills import AccountView, BillExplanationView
+from core.contact.workflows.field_work import InvestigationResult, TroubleProblem
+from core.contact.workflows.meter_reads import CustomerReadResult, MeterInfo
+from core.contact.workflows.pay_plans import PlanQuote
+from core.contact.workflows.returned_mail import ReturnedMailView
+from core.contact.workflows.tier_review import TierReviewApplied, TierReviewView
 from core.security import current_staff
 
-__all__ = ["routes"]
+__all__ = ["CONTROLLERS"]
 
 # Meter readers' uploads come from the field-work side; leads and supervisors may key them in.
 FIELD = {"roles": ["lead", "supervisor"]}
@@ -144,99 +131,151 @@ class TierApplyRequest(Body, frozen=True):
     reason: Text200 | None = None
 
 
-def routes(service: ContactService) -> list[Any]:
-    """The workflow routes, relative to the part's ``ROUTE_PREFIX`` (``/api``)."""
-    ccb = service.ccb
-    common: dict[str, Any] = {"tags": ["ccb"], "exception_handlers": ERROR_HANDLERS}
+# ---------------------------------------------------------------------------------------------------
+# The guard in front of an account or a service agreement
 
-    async def account_guard(
-        request: Request[Any, Any, Any], account_id: str, purpose: str, topic: str, *, change: bool = False
-    ) -> ContactAccess:
-        # An unknown account is a 404, never the guard's 403 and never an audited pass. A contact verified
-        # for the account proves it exists, so the common path skips the extra CCB read; a reason (no
-        # contact) or a refusal checks first.
-        if request.headers.get(CONTACT_HEADER) is None:
-            await service.account_exists(account_id)
-        try:
-            return await require_verified(request, account_id, purpose=purpose, topic=topic, change=change)
-        except PermissionDeniedException:
-            await service.account_exists(account_id)
-            raise
 
-    async def sa_guard(
-        request: Request[Any, Any, Any], sa_id: str, purpose: str
-    ) -> tuple[p.ServiceAgreementView, ContactAccess]:
-        sa = await ccb.get_service_agreement(sa_id)
-        access = await require_verified(request, sa.account_id, purpose=purpose, topic="service", change=True)
-        return sa, access
+async def account_guard(
+    request: Request[Any, Any, Any],
+    service: ContactService,
+    account_id: str,
+    purpose: str,
+    topic: str,
+    *,
+    change: bool = False,
+) -> ContactAccess:
+    """The guard for an account's data, with an unknown account a 404 (never a 403 or an audited pass)."""
+    # A contact verified for the account proves it exists, so the common path skips the extra CCB read;
+    # a reason (no contact) or a refusal checks first.
+    if request.headers.get(CONTACT_HEADER) is None:
+        await service.account_exists(account_id)
+    try:
+        return await require_verified(request, account_id, purpose=purpose, topic=topic, change=change)
+    except PermissionDeniedException:
+        await service.account_exists(account_id)
+        raise
 
-    # -- account and bills ------------------------------------------------------------------------------
-    @get("/ccb/accounts/{account_id:str}", opt=WORKERS, **common)
-    async def account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> AccountView:
+
+async def sa_guard(
+    request: Request[Any, Any, Any], service: ContactService, sa_id: str, purpose: str
+) -> tuple[p.ServiceAgreementView, ContactAccess]:
+    """The service agreement (404 when unknown) and the guard for its account, for a service change."""
+    sa = await service.ccb.get_service_agreement(sa_id)
+    access = await require_verified(request, sa.account_id, purpose=purpose, topic="service", change=True)
+    return sa, access
+
+
+class WorkflowController(Controller):
+    """Base of the workflow controllers: under ``/ccb``, for contact workers, domain errors as statuses."""
+
+    path = "/ccb"
+    opt = WORKERS
+    tags = ["ccb"]
+    exception_handlers = ERROR_HANDLERS
+    dependencies = SERVICE
+
+
+class BillsController(WorkflowController):
+    """The account at a glance and a bill in plain words."""
+
+    @get("/accounts/{account_id:str}")
+    async def account(
+        self, request: Request[Any, Any, Any], service: Service, account_id: FromPath[str]
+    ) -> AccountView:
         """The account at a glance: persons, premises, SAs, balance and past due, last bills, pay plan."""
-        access = await account_guard(request, account_id, f"account summary of {account_id}", "account")
+        access = await account_guard(
+            request, service, account_id, f"account summary of {account_id}", "account"
+        )
         return await service.account_view(access, account_id)
 
-    @get("/ccb/bills/{bill_id:str}/explanation", opt=WORKERS, **common)
-    async def explain_bill(request: Request[Any, Any, Any], bill_id: FromPath[str]) -> BillExplanationView:
+    @get("/bills/{bill_id:str}/explanation")
+    async def explain_bill(
+        self, request: Request[Any, Any, Any], service: Service, bill_id: FromPath[str]
+    ) -> BillExplanationView:
         """A bill in plain words: each segment's tiers and amounts, the due date and the late-fee rule."""
-        bill = await ccb.get_bill(bill_id)
+        bill = await service.ccb.get_bill(bill_id)
         access = await require_verified(
             request, bill.account_id, purpose=f"explanation of bill {bill_id}", topic="billing"
         )
         return await service.explain_bill(access, bill)
 
-    # -- start / stop / restore ---------------------------------------------------------------------------
-    @post("/ccb/accounts/{account_id:str}/service/start", opt=WORKERS, status_code=HTTP_201_CREATED, **common)
+
+class StartStopController(WorkflowController):
+    """Start, stop (or take a pending stop back) and restore service."""
+
+    @post("/accounts/{account_id:str}/service/start", status_code=HTTP_201_CREATED)
     async def start(
-        request: Request[Any, Any, Any], account_id: FromPath[str], data: JSONBody[StartRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        account_id: FromPath[str],
+        data: JSONBody[StartRequest],
     ) -> p.StartServiceResult:
         """Start service at a premise: pending-start SAs (10) and a START field activity per service."""
         body = await strict_body(request, StartRequest)
-        access = await account_guard(request, account_id, "start service", "service", change=True)
+        access = await account_guard(request, service, account_id, "start service", "service", change=True)
         return await service.start_service(
             access, account_id, body.premise_id, body.start_date, body.services, idempotency_key(request)
         )
 
-    @post("/ccb/service-agreements/{sa_id:str}/stop", opt=WORKERS, status_code=HTTP_200_OK, **common)
+    @post("/service-agreements/{sa_id:str}/stop", status_code=HTTP_200_OK)
     async def stop(
-        request: Request[Any, Any, Any], sa_id: FromPath[str], data: JSONBody[StopRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        sa_id: FromPath[str],
+        data: JSONBody[StopRequest],
     ) -> p.ServiceAgreementView:
         """Stop an SA on a date (30 pending stop); a reading the customer gives is kept as the stop read."""
         body = await strict_body(request, StopRequest)
-        sa, access = await sa_guard(request, sa_id, f"stop service agreement {sa_id}")
+        sa, access = await sa_guard(request, service, sa_id, f"stop service agreement {sa_id}")
         return await service.stop_service(
             access, sa, body.stop_date, body.stop_reading, idempotency_key(request)
         )
 
-    @post("/ccb/service-agreements/{sa_id:str}/cancel-stop", opt=WORKERS, status_code=HTTP_200_OK, **common)
+    @post("/service-agreements/{sa_id:str}/cancel-stop", status_code=HTTP_200_OK)
     async def cancel_stop(
-        request: Request[Any, Any, Any], sa_id: FromPath[str], data: JSONBody[CancelStopRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        sa_id: FromPath[str],
+        data: JSONBody[CancelStopRequest],
     ) -> p.ServiceAgreementView:
         """Take back a pending stop (30 -> 20)."""
         await strict_body(request, CancelStopRequest)
-        sa, access = await sa_guard(request, sa_id, f"cancel the stop of service agreement {sa_id}")
+        sa, access = await sa_guard(request, service, sa_id, f"cancel the stop of service agreement {sa_id}")
         return await service.cancel_stop(access, sa, idempotency_key(request))
 
-    @post("/ccb/service-agreements/{sa_id:str}/restore", opt=WORKERS, status_code=HTTP_200_OK, **common)
+    @post("/service-agreements/{sa_id:str}/restore", status_code=HTTP_200_OK)
     async def restore(
-        request: Request[Any, Any, Any], sa_id: FromPath[str], data: JSONBody[RestoreRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        sa_id: FromPath[str],
+        data: JSONBody[RestoreRequest],
     ) -> p.ServiceAgreementView:
         """Bring a stopped or closed SA back into service (50 reactivated) with a reconnect order."""
         body = await strict_body(request, RestoreRequest)
-        sa, access = await sa_guard(request, sa_id, f"restore service agreement {sa_id}")
+        sa, access = await sa_guard(request, service, sa_id, f"restore service agreement {sa_id}")
         return await service.restore_service(
             access, sa, body.restore_date, body.reason, idempotency_key(request)
         )
 
-    # -- premises --------------------------------------------------------------------------------------
-    @put("/ccb/premises/{premise_id:str}/access", opt=WORKERS, status_code=HTTP_200_OK, **common)
+
+class PropertyAccessController(WorkflowController):
+    """Property access notes at a premise."""
+
+    @put("/premises/{premise_id:str}/access", status_code=HTTP_200_OK)
     async def property_access(
-        request: Request[Any, Any, Any], premise_id: FromPath[str], data: JSONBody[AccessRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        premise_id: FromPath[str],
+        data: JSONBody[AccessRequest],
     ) -> p.PremiseView:
         """Gate code, dog, hazards and reader notes for the field crews."""
         body = await strict_body(request, AccessRequest)
-        await ccb.get_premise(premise_id)
+        await service.ccb.get_premise(premise_id)
         access = await require_verified_premise(
             request, premise_id, purpose="update property access", change=True
         )
@@ -252,18 +291,24 @@ def routes(service: ContactService) -> list[Any]:
             idempotency_key(request),
         )
 
-    @post(
-        "/ccb/premises/{premise_id:str}/trouble-tickets", opt=WORKERS, status_code=HTTP_201_CREATED, **common
-    )
+
+class FieldWorkController(WorkflowController):
+    """Trouble tickets and field investigations."""
+
+    @post("/premises/{premise_id:str}/trouble-tickets", status_code=HTTP_201_CREATED)
     async def trouble_ticket(
-        request: Request[Any, Any, Any], premise_id: FromPath[str], data: JSONBody[TroubleRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        premise_id: FromPath[str],
+        data: JSONBody[TroubleRequest],
     ) -> p.FieldActivityView:
         """A water or electric trouble report: a TROUBLE field activity with its dispatch priority.
 
         Needs an open contact of the caller but no verification: a report of danger is tier 0.
         """
         body = await strict_body(request, TroubleRequest)
-        await ccb.get_premise(premise_id)
+        await service.ccb.get_premise(premise_id)
         access = await require_verified_premise(
             request, premise_id, purpose="trouble report", verified=False, topic="field", change=True
         )
@@ -271,60 +316,19 @@ def routes(service: ContactService) -> list[Any]:
             access, premise_id, body.service, body.problem, body.details, idempotency_key(request)
         )
 
-    # -- meters and reads --------------------------------------------------------------------------------
-    @get("/ccb/accounts/{account_id:str}/meters", opt=WORKERS, **common)
-    async def meters(request: Request[Any, Any, Any], account_id: FromPath[str]) -> list[MeterInfo]:
-        """The account's meters with how to read each type (dials or display, kWh or HCF)."""
-        await account_guard(request, account_id, "meters and read instructions", "meter")
-        return await service.meters(account_id)
-
-    @post("/ccb/accounts/{account_id:str}/meter-reads", opt=WORKERS, status_code=HTTP_201_CREATED, **common)
-    async def customer_read(
-        request: Request[Any, Any, Any], account_id: FromPath[str], data: JSONBody[CustomerReadRequest]
-    ) -> CustomerReadResult:
-        """A reading the customer gives; refused (422) outside the high/low range unless ``confirm``."""
-        body = await strict_body(request, CustomerReadRequest)
-        access = await account_guard(request, account_id, "enter a customer read", "meter", change=True)
-        return await service.enter_customer_read(
-            access, account_id, body.meter_id, body.reading, body.confirm, idempotency_key(request)
-        )
-
-    @post(
-        "/ccb/premises/{premise_id:str}/meters/{meter_id:str}/field-reads",
-        opt=FIELD,
-        status_code=HTTP_201_CREATED,
-        **common,
-    )
-    async def field_read(
-        request: Request[Any, Any, Any],
-        premise_id: FromPath[str],
-        meter_id: FromPath[str],
-        data: JSONBody[FieldReadRequest],
-    ) -> p.ReadResult:
-        """A meter reader's read or No Read (no access): a No Read is estimated and raises a CSR To Do."""
-        body = await strict_body(request, FieldReadRequest)
-        premise = await ccb.get_premise(premise_id)
-        if not any(sp.meter and sp.meter.meter_id == meter_id for sp in premise.service_points):
-            raise NotFound("meter", meter_id)
-        access = await require_verified_premise(
-            request, premise_id, purpose=f"field read of meter {meter_id}", topic="meter", change=True
-        )
-        return await service.field_read(
-            access, meter_id, body.read_type, body.reading, body.remarks, idempotency_key(request)
-        )
-
-    @post(
-        "/ccb/accounts/{account_id:str}/field-investigations",
-        opt=WORKERS,
-        status_code=HTTP_201_CREATED,
-        **common,
-    )
+    @post("/accounts/{account_id:str}/field-investigations", status_code=HTTP_201_CREATED)
     async def field_investigation(
-        request: Request[Any, Any, Any], account_id: FromPath[str], data: JSONBody[InvestigationRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        account_id: FromPath[str],
+        data: JSONBody[InvestigationRequest],
     ) -> InvestigationResult:
         """A high-bill case with its re-read or leak-check field activity."""
         body = await strict_body(request, InvestigationRequest)
-        access = await account_guard(request, account_id, "open a field investigation", "field", change=True)
+        access = await account_guard(
+            request, service, account_id, "open a field investigation", "field", change=True
+        )
         return await service.field_investigation(
             access,
             account_id,
@@ -335,17 +339,76 @@ def routes(service: ContactService) -> list[Any]:
             idempotency_key(request),
         )
 
-    # -- payment plans ------------------------------------------------------------------------------------
+
+class MeterReadsController(WorkflowController):
+    """Meters with read instructions, customer reads and meter readers' field reads."""
+
+    @get("/accounts/{account_id:str}/meters")
+    async def meters(
+        self, request: Request[Any, Any, Any], service: Service, account_id: FromPath[str]
+    ) -> list[MeterInfo]:
+        """The account's meters with how to read each type (dials or display, kWh or HCF)."""
+        await account_guard(request, service, account_id, "meters and read instructions", "meter")
+        return await service.meters(account_id)
+
+    @post("/accounts/{account_id:str}/meter-reads", status_code=HTTP_201_CREATED)
+    async def customer_read(
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        account_id: FromPath[str],
+        data: JSONBody[CustomerReadRequest],
+    ) -> CustomerReadResult:
+        """A reading the customer gives; refused (422) outside the high/low range unless ``confirm``."""
+        body = await strict_body(request, CustomerReadRequest)
+        access = await account_guard(
+            request, service, account_id, "enter a customer read", "meter", change=True
+        )
+        return await service.enter_customer_read(
+            access, account_id, body.meter_id, body.reading, body.confirm, idempotency_key(request)
+        )
+
     @post(
-        "/ccb/accounts/{account_id:str}/payment-plans/quote", opt=WORKERS, status_code=HTTP_200_OK, **common
+        "/premises/{premise_id:str}/meters/{meter_id:str}/field-reads",
+        opt=FIELD,
+        status_code=HTTP_201_CREATED,
     )
+    async def field_read(
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        premise_id: FromPath[str],
+        meter_id: FromPath[str],
+        data: JSONBody[FieldReadRequest],
+    ) -> p.ReadResult:
+        """A meter reader's read or No Read (no access): a No Read is estimated and raises a CSR To Do."""
+        body = await strict_body(request, FieldReadRequest)
+        premise = await service.ccb.get_premise(premise_id)
+        if not any(sp.meter and sp.meter.meter_id == meter_id for sp in premise.service_points):
+            raise NotFound("meter", meter_id)
+        access = await require_verified_premise(
+            request, premise_id, purpose=f"field read of meter {meter_id}", topic="meter", change=True
+        )
+        return await service.field_read(
+            access, meter_id, body.read_type, body.reading, body.remarks, idempotency_key(request)
+        )
+
+
+class PayPlansController(WorkflowController):
+    """Payment plan quotes and plans."""
+
+    @post("/accounts/{account_id:str}/payment-plans/quote", status_code=HTTP_200_OK)
     async def quote_plan(
-        request: Request[Any, Any, Any], account_id: FromPath[str], data: JSONBody[PlanRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        account_id: FromPath[str],
+        data: JSONBody[PlanRequest],
     ) -> PlanQuote:
         """Installments summing exactly to the amount (default: past due), the first ones taking the odd
         cents; a residential plan runs at most 12 months (PUC 10010, HSC 116900 ff.)."""
         body = await strict_body(request, PlanRequest)
-        await account_guard(request, account_id, "payment plan quote", "payment")
+        await account_guard(request, service, account_id, "payment plan quote", "payment")
         return await service.quote_plan(
             account_id,
             amount_cents=body.amount_cents,
@@ -355,13 +418,19 @@ def routes(service: ContactService) -> list[Any]:
             hardship_reason=body.hardship_reason,
         )
 
-    @post("/ccb/accounts/{account_id:str}/payment-plans", opt=WORKERS, status_code=HTTP_201_CREATED, **common)
+    @post("/accounts/{account_id:str}/payment-plans", status_code=HTTP_201_CREATED)
     async def create_plan(
-        request: Request[Any, Any, Any], account_id: FromPath[str], data: JSONBody[PlanRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        account_id: FromPath[str],
+        data: JSONBody[PlanRequest],
     ) -> p.PayPlanView:
         """Create the CCB pay plan the quote described."""
         body = await strict_body(request, PlanRequest)
-        access = await account_guard(request, account_id, "create a payment plan", "payment", change=True)
+        access = await account_guard(
+            request, service, account_id, "create a payment plan", "payment", change=True
+        )
         return await service.create_plan(
             access,
             account_id,
@@ -373,38 +442,56 @@ def routes(service: ContactService) -> list[Any]:
             key=idempotency_key(request),
         )
 
-    # -- tier review -----------------------------------------------------------------------------------
-    @post("/ccb/accounts/{account_id:str}/tier-review", opt=WORKERS, status_code=HTTP_200_OK, **common)
+
+class TierReviewController(WorkflowController):
+    """The tier review and its application as rebills."""
+
+    @post("/accounts/{account_id:str}/tier-review", status_code=HTTP_200_OK)
     async def tier_review(
-        request: Request[Any, Any, Any], account_id: FromPath[str], data: JSONBody[TierReviewRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        account_id: FromPath[str],
+        data: JSONBody[TierReviewRequest],
     ) -> TierReviewView:
         """Per bill of the last N periods: billed vs correct tiers and amounts (ccb-domain §2.5)."""
         body = await strict_body(request, TierReviewRequest)
-        await account_guard(request, account_id, f"tier review of the last {body.periods} bills", "billing")
+        await account_guard(
+            request, service, account_id, f"tier review of the last {body.periods} bills", "billing"
+        )
         return await service.tier_review(account_id, body.periods)
 
-    @post(
-        "/ccb/accounts/{account_id:str}/tier-review/apply", opt=REBILLERS, status_code=HTTP_200_OK, **common
-    )
+    @post("/accounts/{account_id:str}/tier-review/apply", opt=REBILLERS, status_code=HTTP_200_OK)
     async def apply_tier_review(
-        request: Request[Any, Any, Any], account_id: FromPath[str], data: JSONBody[TierApplyRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        account_id: FromPath[str],
+        data: JSONBody[TierApplyRequest],
     ) -> TierReviewApplied:
         """Cancel and rebill the segments billed in the wrong tiers (lead or CRO); before/after amounts."""
         body = await strict_body(request, TierApplyRequest)
-        access = await account_guard(request, account_id, "apply a tier review", "billing", change=True)
+        access = await account_guard(
+            request, service, account_id, "apply a tier review", "billing", change=True
+        )
         return await service.apply_tier_review(access, account_id, body.periods, body.reason or "")
 
-    # -- returned mail ----------------------------------------------------------------------------------
-    @get("/ccb/returned-mail", opt=WORKERS, **common)
+
+class ReturnedMailController(WorkflowController):
+    """The returned-mail work queue."""
+
+    @get("/returned-mail")
     async def returned_mail(
+        self,
+        service: Service,
         status: Annotated[str | None, QueryParameter(name="status", pattern=r"^(open|resolved)$")] = "open",
     ) -> list[ReturnedMailView]:
         """The returned-mail work queue (open items by default, oldest first)."""
         return await service.returned_mail(status)
 
-    @post("/ccb/returned-mail", opt=WORKERS, status_code=HTTP_201_CREATED, **common)
+    @post("/returned-mail", status_code=HTTP_201_CREATED)
     async def log_returned_mail(
-        request: Request[Any, Any, Any], data: JSONBody[ReturnedMailRequest]
+        self, request: Request[Any, Any, Any], service: Service, data: JSONBody[ReturnedMailRequest]
     ) -> ReturnedMailView:
         """Log a piece of mail that came back undeliverable."""
         body = await strict_body(request, ReturnedMailRequest)
@@ -412,9 +499,13 @@ def routes(service: ContactService) -> list[Any]:
             current_staff(request), body.account_id, body.reason, body.received_on
         )
 
-    @post("/ccb/returned-mail/{item_id:str}/outcome", opt=WORKERS, status_code=HTTP_200_OK, **common)
+    @post("/returned-mail/{item_id:str}/outcome", status_code=HTTP_200_OK)
     async def resolve_returned_mail(
-        request: Request[Any, Any, Any], item_id: FromPath[str], data: JSONBody[ReturnedMailOutcome]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        item_id: FromPath[str],
+        data: JSONBody[ReturnedMailOutcome],
     ) -> ReturnedMailView:
         """Record the outcome: a new mailing address (to the back office) or "new contact needed"."""
         body = await strict_body(request, ReturnedMailOutcome)
@@ -424,34 +515,29 @@ def routes(service: ContactService) -> list[Any]:
         )
         return await service.resolve_returned_mail(access, item_id, body.outcome, body.address, body.note)
 
-    # -- To Do -----------------------------------------------------------------------------------------
-    @get("/ccb/todos", opt=WORKERS, **common)
+
+class ToDoController(WorkflowController):
+    """CCB To Do entries (the No Read follow-ups among them)."""
+
+    @get("/todos")
     async def todos(
+        self,
+        service: Service,
         role: Annotated[str | None, QueryParameter(name="role", pattern=r"^[A-Z0-9_]{2,30}$")] = None,
         status: Annotated[str | None, QueryParameter(name="status", pattern=r"^[OWC]$")] = "O",
     ) -> list[p.ToDoView]:
         """To Do entries by role and status (O open, W being worked, C complete), most urgent first."""
-        return await ccb.list_todos(role=role, status=status)
+        return await service.ccb.list_todos(role=role, status=status)
 
-    return [
-        account,
-        explain_bill,
-        start,
-        stop,
-        cancel_stop,
-        restore,
-        property_access,
-        trouble_ticket,
-        meters,
-        customer_read,
-        field_read,
-        field_investigation,
-        quote_plan,
-        create_plan,
-        tier_review,
-        apply_tier_review,
-        returned_mail,
-        log_returned_mail,
-        resolve_returned_mail,
-        todos,
-    ]
+
+CONTROLLERS: list[type[Controller]] = [
+    BillsController,
+    StartStopController,
+    PropertyAccessController,
+    FieldWorkController,
+    MeterReadsController,
+    PayPlansController,
+    TierReviewController,
+    ReturnedMailController,
+    ToDoController,
+]
