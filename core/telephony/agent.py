@@ -9,14 +9,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from core.telephony.reason_codes import (
-    ReasonCode,
-    WrapUpSettings,
-)
-from core.telephony.states import (
-    AgentState,
-    CallDirection,
-)
+from core.telephony.reason_codes import ReasonCode, WrapUpSettings
+from core.telephony.states import AgentState, CallDirection
 
 # Section numbers in comments refer to the project's telephony reference (Cisco Finesse agent model).
 # Everything here is pure: values in, values out; nothing is stored, awaited or published.

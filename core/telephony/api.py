@@ -36,13 +36,7 @@ from core.bus import Bus, Envelope, Subscription, encode_envelope
 from core.security import current_staff
 from core.telephony.deps import provide_bus, provide_service
 from core.telephony.events import ALL_EVENTS, AgentSnapshot, DialogSnapshot, visible_to
-from core.telephony.service import (
-    PHONE_NUMBER,
-    Actor,
-    PhoneRequestError,
-    QueueStats,
-    TelephonyService,
-)
+from core.telephony.service import PHONE_NUMBER, Actor, PhoneRequestError, QueueStats, TelephonyService
 
 STAFF = {"access": "staff"}
 # The simulated phone system announces calls and acts for outside parties; leads and admins may play it.

@@ -8,13 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from core.telephony.fsm import (
-    GENERIC_ERROR,
-    INVALID_INPUT,
-    SystemEvent,
-    TelephonyError,
-    iso_utc,
-)
+from core.telephony.fsm import GENERIC_ERROR, INVALID_INPUT, SystemEvent, TelephonyError, iso_utc
 
 # Section numbers refer to the project's telephony reference: §1.7 dialogs, §4 transfers.
 # Functions here never touch agents: each returns the new dialog snapshot(s) plus the agent events the

@@ -22,11 +22,7 @@ from core.telephony.dialog_model import (
     StateCause,
     refresh,
 )
-from core.telephony.fsm import (
-    INVALID_INPUT,
-    PARAMETER_MISSING,
-    SystemEvent,
-)
+from core.telephony.fsm import INVALID_INPUT, PARAMETER_MISSING, SystemEvent
 
 # Section numbers refer to the project's telephony reference: §1.7 dialogs, §4 transfers.
 # Functions here never touch agents: each returns the new dialog snapshot(s) plus the agent events the

@@ -41,13 +41,7 @@ from core.telephony.dialog_steps import (
     validate_variables,
     with_state,
 )
-from core.telephony.fsm import (
-    GENERIC_ERROR,
-    INVALID_INPUT,
-    SystemEvent,
-    WrapUpReasonList,
-    to_utc,
-)
+from core.telephony.fsm import GENERIC_ERROR, INVALID_INPUT, SystemEvent, WrapUpReasonList, to_utc
 from core.telephony.transfers import blind_transfer, conference, consult, single_step_transfer, transfer
 
 __all__ = [

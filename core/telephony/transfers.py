@@ -30,10 +30,7 @@ from core.telephony.dialog_steps import (
     require_address,
     with_state,
 )
-from core.telephony.fsm import (
-    GENERIC_ERROR,
-    to_utc,
-)
+from core.telephony.fsm import GENERIC_ERROR, to_utc
 
 # Section numbers refer to the project's telephony reference: §1.7 dialogs, §4 transfers.
 # Functions here never touch agents: each returns the new dialog snapshot(s) plus the agent events the
