@@ -11,8 +11,7 @@ from typing import Any
 from core.telephony.fsm import GENERIC_ERROR, INVALID_INPUT, SystemEvent, TelephonyError, iso_utc
 
 # Section numbers refer to the project's telephony reference: §1.7 dialogs, §4 transfers.
-# Functions here never touch agents: each returns the new dialog snapshot(s) plus the agent events the
-# change implies, and the caller feeds those to ``fsm.system_event``.
+# Snapshots are immutable values; the operations in dialogs.py and transfers.py return new ones.
 
 INVALID_DESTINATION = "Invalid Destination"
 
