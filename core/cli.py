@@ -6,7 +6,6 @@ exits 0 when every check passes and 1 when any fails.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -59,6 +58,8 @@ class HubContext:
 
     def run(self, fn: Callable[[Any], Awaitable[T]], *, start: bool = False) -> T:
         """Build a hub, optionally start it, run ``fn(hub)`` and always shut it down."""
+        import asyncio
+
         from core.hub import DatabaseNotReady
 
         async def main() -> T:
@@ -88,10 +89,48 @@ class HubContext:
 pass_hub = click.make_pass_decorator(HubContext)
 
 
-class HubGroup(click.Group):
-    """Adds the plugins' CLI commands (``hub_register_cli``) when the group is first listed or invoked."""
+# Commands the core ships whose modules are heavy (ORM models, the seeder): imported on first use only.
+LAZY_COMMANDS: dict[str, str] = {
+    "seed": "core.ccb.seed:seed_command",
+    "offline": "core.ccb.offline_cli:offline_group",
+}
+# Installed packages add ``ccbhub`` subcommands here: each entry point is ``register(group)``, called with
+# the root group (the simulators add ``ccbhub simulate …`` this way).
+CLI_ENTRY_POINT_GROUP = "ccbhub.cli"
 
+
+class HubGroup(click.Group):
+    """The root group; it finds its subcommands lazily, so ``import core.cli`` stays cheap.
+
+    Besides its own commands it offers the core's heavy ones (:data:`LAZY_COMMANDS`), the commands of the
+    ``ccbhub.cli`` entry points and, unless plugins are switched off, the plugins' ``hub_register_cli``
+    commands; each set is loaded the first time the group is listed or a name it lacks is asked for.
+    """
+
+    _extensions_loaded = False
     _plugins_loaded = False
+
+    def _load_lazy(self, cmd_name: str) -> None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None or cmd_name in self.commands:
+            return
+        import importlib
+
+        module_name, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        self.add_command(command, cmd_name)
+
+    def _load_extensions(self) -> None:
+        if self._extensions_loaded:
+            return
+        self._extensions_loaded = True
+        import importlib.metadata
+
+        for entry in importlib.metadata.entry_points(group=CLI_ENTRY_POINT_GROUP):
+            try:
+                entry.load()(self)
+            except Exception as exc:
+                err_console.print(f"[yellow]{entry.name}: its commands failed to load: {exc}[/yellow]")
 
     def _load_plugin_commands(self, ctx: click.Context) -> None:
         if self._plugins_loaded or ctx.params.get("no_plugins"):
@@ -112,11 +151,18 @@ class HubGroup(click.Group):
                     err_console.print(f"[yellow]plugin {rec.id}: its commands failed to load: {exc}[/yellow]")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in LAZY_COMMANDS:
+            self._load_lazy(name)
+        self._load_extensions()
         self._load_plugin_commands(ctx)
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_lazy(cmd_name)
         command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self._load_extensions()
+            command = super().get_command(ctx, cmd_name)
         if command is None:
             self._load_plugin_commands(ctx)
             command = super().get_command(ctx, cmd_name)
@@ -517,36 +563,6 @@ def demo_seed(hc: HubContext, credentials_file: str, customers_file: str, custom
         out.write_text("".join(msgspec.json.encode(a).decode() + "\n" for a in accounts), encoding="utf-8")
         out.chmod(0o600)
         console.print(f"{len(accounts)} synthetic customers created; their demo access codes are in {out}")
-
-
-def _attach_ccb() -> None:
-    from core.ccb.offline_cli import offline_group
-    from core.ccb.seed import seed_command
-
-    main.add_command(seed_command)
-    main.add_command(offline_group)
-
-
-_attach_ccb()
-
-
-def _attach_simulators() -> None:
-    """``ccbhub simulate …``: the simulators that ship with the hub."""
-
-    @main.group()
-    def simulate() -> None:
-        """Simulated external systems for development and tests."""
-
-    from simulators.ccb_server.cli import ccb_command
-    from simulators.customer_connect.cli import customer_connect_command
-    from simulators.phone.cli import phone_command
-
-    simulate.add_command(phone_command)
-    simulate.add_command(ccb_command)
-    simulate.add_command(customer_connect_command)
-
-
-_attach_simulators()
 
 
 if __name__ == "__main__":  # pragma: no cover

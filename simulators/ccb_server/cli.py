@@ -17,8 +17,9 @@ import click
 from sqlalchemy import func, select
 
 from simulators.ccb_server.app import DEFAULT_DATABASE, DEFAULT_SECRET
+from simulators.cli import simulate_group
 
-__all__ = ["ccb_command"]
+__all__ = ["ccb_command", "register"]
 
 
 def _seed(database_url: str, secret_key: str, customers: int, out: Path) -> int:
@@ -122,3 +123,8 @@ def ccb_command(
 
     click.echo(f"simulated CCB on http://{host}:{port}/ccb (faults: http://{host}:{port}/_faults)", err=True)
     Granian("simulators.ccb_server.app:app", address=host, port=port, interface=Interfaces.ASGI).serve()
+
+
+def register(cli: click.Group) -> None:
+    """The ``ccbhub.cli`` entry point: adds ``ccbhub simulate ccb``."""
+    simulate_group(cli).add_command(ccb_command)

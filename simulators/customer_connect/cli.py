@@ -18,7 +18,9 @@ from pathlib import Path
 
 import click
 
-__all__ = ["customer_connect_command"]
+from simulators.cli import simulate_group
+
+__all__ = ["customer_connect_command", "register"]
 
 
 @click.command("customer-connect")
@@ -78,3 +80,8 @@ def customer_connect_command(
         workers=1,
         factory=True,
     ).serve()
+
+
+def register(cli: click.Group) -> None:
+    """The ``ccbhub.cli`` entry point: adds ``ccbhub simulate customer-connect``."""
+    simulate_group(cli).add_command(customer_connect_command)

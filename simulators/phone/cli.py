@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from simulators.cli import simulate_group
 from simulators.phone.config import single_queue_config
 from simulators.phone.engine import simulate
 from simulators.phone.live import (
@@ -27,7 +28,7 @@ from simulators.phone.live import (
 from simulators.phone.load import LoadProfile
 from simulators.phone.report import comparison_table, model_figures, summary_payload
 
-__all__ = ["phone_command"]
+__all__ = ["phone_command", "register"]
 
 
 def _require(condition: bool, option: str, message: str) -> None:
@@ -405,3 +406,8 @@ def _live(
     code = run_live(options, profile)
     if code:
         ctx.exit(code)
+
+
+def register(cli: click.Group) -> None:
+    """The ``ccbhub.cli`` entry point: adds ``ccbhub simulate phone``."""
+    simulate_group(cli).add_command(phone_command)

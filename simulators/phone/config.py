@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Literal
+
+from core.telephony.traffic import HandleDistribution, QueueTraffic
+from core.telephony.traffic import non_negative as _non_negative
+from core.telephony.traffic import positive as _positive
 
 __all__ = [
     "AGENT_STATES",
@@ -42,8 +44,8 @@ BUSY: frozenset[str] = frozenset({RESERVED, TALKING, WORK, WORK_READY})
 # CCE system Not Ready code for ring-no-answer (§1.5, §2.2); emitted by the system itself.
 RONA_REASON_CODE_CCE = 32767
 
-HandleDistribution = Literal["exponential", "lognormal", "constant"]
-_HANDLE_DISTRIBUTIONS = ("exponential", "lognormal", "constant")
+# The queue traffic model lives in the core (the breaks forecast reads it too); the simulator keeps its name.
+QueueConfig = QueueTraffic
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,74 +114,6 @@ class AgentConfig:
         for brk in self.breaks:
             _non_negative(f"agent {self.name}: break start_seconds", brk.start_seconds)
             _positive(f"agent {self.name}: break duration_seconds", brk.duration_seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueConfig:
-    """One queue (skill group / CSQ, §2.1) with its own traffic.
-
-    Arrivals, in order of precedence:
-
-    * ``arrival_times``: a fixed script of arrival instants (for scenarios and tests);
-    * ``rate_profile``: calls per hour for consecutive intervals of ``profile_interval_seconds``,
-      repeated cyclically (a daily forecast, §2.6) — a non-homogeneous Poisson process with
-      piecewise-constant rate;
-    * ``calls_per_hour``: a stationary Poisson process (the default model).
-
-    ``aht_seconds`` is the whole mean handle time (talk + hold + wrap-up) as in Erlang C. If the
-    run has a separate wrap-up timer, the talk part has mean ``aht_seconds − wrapup_seconds``.
-    ``aht_cv`` is the coefficient of variation (sd/mean); exponential handle times have cv 1.
-    ``patience_seconds`` is the mean of the callers' exponential patience; ``None`` means
-    callers never abandon. ``priority`` 1 (highest) … 10 orders queues when an agent with
-    several skills frees up (§2.1).
-    """
-
-    name: str = "Q1"
-    calls_per_hour: float = 0.0
-    rate_profile: tuple[float, ...] = ()
-    profile_interval_seconds: float = 1800.0
-    arrival_times: tuple[float, ...] | None = None
-    aht_seconds: float = 180.0
-    aht_distribution: HandleDistribution = "exponential"
-    aht_cv: float = 1.0
-    patience_seconds: float | None = None
-    priority: int = 5
-    skill: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.name:
-            raise ValueError("queue name must not be empty")
-        where = f"queue {self.name}"
-        _positive(f"{where}: aht_seconds", self.aht_seconds)
-        if self.aht_distribution not in _HANDLE_DISTRIBUTIONS:
-            raise ValueError(f"{where}: aht_distribution must be one of {', '.join(_HANDLE_DISTRIBUTIONS)}")
-        _non_negative(f"{where}: aht_cv", self.aht_cv)
-        if self.aht_distribution == "exponential" and self.aht_cv != 1.0:
-            raise ValueError(f"{where}: exponential handle times have cv 1; use lognormal for another cv")
-        if self.patience_seconds is not None:
-            _positive(f"{where}: patience_seconds", self.patience_seconds)
-        if not (1 <= self.priority <= 10):
-            raise ValueError(f"{where}: priority must be 1 (highest) to 10")
-        if self.arrival_times is not None:
-            previous = 0.0
-            for t in self.arrival_times:
-                _non_negative(f"{where}: arrival time", t)
-                if t < previous:
-                    raise ValueError(f"{where}: arrival_times must be in increasing order")
-                previous = t
-        elif self.rate_profile:
-            _positive(f"{where}: profile_interval_seconds", self.profile_interval_seconds)
-            for rate in self.rate_profile:
-                _non_negative(f"{where}: rate_profile entry", rate)
-            if not any(rate > 0 for rate in self.rate_profile):
-                raise ValueError(f"{where}: rate_profile needs at least one positive rate")
-        else:
-            _positive(f"{where}: calls_per_hour", self.calls_per_hour)
-
-    @property
-    def skill_name(self) -> str:
-        """The skill an agent needs to take calls from this queue (defaults to the queue name)."""
-        return self.skill if self.skill is not None else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,13 +244,3 @@ def single_queue_config(
         sl_threshold_seconds=sl_threshold_seconds,
         warmup_fraction=warmup_fraction,
     )
-
-
-def _positive(name: str, value: float) -> None:
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-
-
-def _non_negative(name: str, value: float) -> None:
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
