@@ -201,11 +201,17 @@ Service = NamedDependency[TelephonyService]
 EventBus = NamedDependency[SkipValidation[Bus]]
 
 
+# Finesse answers any bad input with 400 (Invalid Input / Invalid State, telephony §1.1), and so does
+# this API; the app's body decoding keeps that status for these controllers.
+FINESSE_BAD_INPUT = {"bad_input_status": 400}
+
+
 class AgentController(Controller):
     """Agents (§1.2-§1.5): state requests, sign-in, snapshots and their current calls."""
 
     path = "/agents"
     tags = ["phone"]
+    opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
     @put("/{agent_id:str}/state", status_code=HTTP_202_ACCEPTED, opt=STAFF)
@@ -269,6 +275,7 @@ class CallDeliveryController(Controller):
 
     path = "/dialogs"
     tags = ["phone"]
+    opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
     @post("/", status_code=HTTP_202_ACCEPTED, opt=PHONE_SYSTEM)
@@ -289,6 +296,7 @@ class DialogController(Controller):
 
     path = "/dialogs"
     tags = ["phone"]
+    opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
     @get("/{dialog_id:str}", opt=STAFF)
@@ -327,6 +335,7 @@ class PhoneSetupController(Controller):
 
     path = "/"
     tags = ["phone"]
+    opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
     @get("/queues", opt=STAFF)
@@ -356,6 +365,7 @@ class EventStreamController(Controller):
 
     path = "/events"
     tags = ["phone"]
+    opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
     @get("/", opt=STAFF)
