@@ -1,6 +1,6 @@
 """Job runner: the last run of each periodic job and the lease that makes one hub process run them.
 
-Revision ID: 0007_jobs
+Revision ID: 0008_jobs
 Revises: 0001_core
 Create Date: 2026-12-06 22:30:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_jobs"
+revision = "0008_jobs"
 down_revision = "0001_core"
 branch_labels = ("jobs",)
 depends_on = None
