@@ -24,9 +24,12 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Any, Literal, Self
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import msgspec
+
+from core.retry import NETWORK
 
 __all__ = [
     "API_PREFIX",
@@ -175,7 +178,8 @@ class CustomerConnectClient:
     """Async Connect REST client; use as ``async with CustomerConnectClient(...) as cc:``.
 
     ``timeout`` bounds each request (connect, read, write, pool); ``retries`` is how many times a GET is
-    repeated after a timeout, a connection error, a 5xx or a 429, waiting ``backoff * 2**attempt`` seconds.
+    repeated after a timeout, a connection error, a 5xx or a 429, waiting ``backoff * 2**attempt`` seconds
+    (plus up to half a ``backoff`` of jitter) under the hub's retry policy (:mod:`core.retry`).
     ``transport`` replaces the network (tests pass an ASGI transport). ``app_context`` is sent as the
     ``OSvC-CREST-Application-Context`` header that Connect REST expects to name the calling integration.
     """
@@ -208,6 +212,15 @@ class CustomerConnectClient:
             headers={"Accept": "application/json", "OSvC-CREST-Application-Context": app_context},
         )
 
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> CustomerConnectClient:
+        """The ``crm.http``/``crm.https`` connector: ``https://user:password@site.example.com``."""
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or not parts.username:
+            raise ValueError("expected http(s)://user:password@host[:port] for Customer Connect")
+        base = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return cls(base, unquote(parts.username), unquote(parts.password or ""), **kwargs)
+
     async def __aenter__(self) -> Self:
         return self
 
@@ -221,28 +234,31 @@ class CustomerConnectClient:
     async def _request(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
     ) -> httpx.Response:
-        attempts = 1 + (self.retries if method == "GET" else 0)
-        last: CustomerConnectError | None = None
-        for attempt in range(attempts):
-            if attempt:
-                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
-            try:
-                async with self._semaphore:
-                    response = await self._http.request(method, path, params=params, json=json)
-            except httpx.TimeoutException as exc:
-                last = ServiceUnavailable(f"{method} {path} timed out: {exc!r}")
-                continue
-            except httpx.TransportError as exc:
-                last = ServiceUnavailable(f"{method} {path} failed: {exc!r}")
-                continue
-            if response.status_code >= 500 or response.status_code == 429:
-                last = self._error(method, path, response)
-                continue
-            if response.status_code >= 400:
-                raise self._error(method, path, response)
-            return response
-        assert last is not None
-        raise last
+        # Only a GET is repeated (see the module docstring); the waits follow the hub's retry policy.
+        policy = NETWORK.replace(
+            attempts=1 + (self.retries if method == "GET" else 0),
+            wait_initial_s=self.backoff,
+            wait_max_s=max(self.backoff * 2**self.retries, self.backoff),
+            jitter_s=self.backoff / 2,
+        )
+        return await policy.call(
+            ServiceUnavailable, self._request_once, method, path, params=params, json=json
+        )
+
+    async def _request_once(
+        self, method: str, path: str, *, params: dict[str, Any] | None, json: Any
+    ) -> httpx.Response:
+        try:
+            async with self._semaphore:
+                response = await self._http.request(method, path, params=params, json=json)
+        except httpx.TimeoutException as exc:
+            raise ServiceUnavailable(f"{method} {path} timed out: {exc!r}") from exc
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"{method} {path} failed: {exc!r}") from exc
+        if response.status_code >= 400:
+            # 5xx and 429 come back as ServiceUnavailable, the one error worth another try.
+            raise self._error(method, path, response)
+        return response
 
     @staticmethod
     def _error(method: str, path: str, response: httpx.Response) -> CustomerConnectError:

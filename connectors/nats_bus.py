@@ -57,6 +57,7 @@ from core.bus import (
     make_envelope,
     validate_subject,
 )
+from core.retry import RECONNECT
 
 log = logging.getLogger("ccbhub.bus.nats")
 
@@ -128,7 +129,10 @@ class NatsSubscription:
         return taken
 
     async def _fetch_loop(self) -> None:
-        backoff = self.bus.fetch_wait
+        # The waits after failed pulls follow the hub's retry curve, from fetch_wait up to 5 s.
+        wait = self.bus.fetch_wait
+        backoff = RECONNECT.replace(wait_initial_s=wait, wait_max_s=max(5.0, wait))
+        failures = 0
         while True:
             taken = await self._take_slots()
             try:
@@ -144,11 +148,12 @@ class NatsSubscription:
                 # consumer is durable on the server, so nothing is lost meanwhile.
                 for _ in range(taken):
                     self._slots.release()
-                log.debug("fetch on %s failed (%s); retrying in %.1fs", self.consumer, exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                failures += 1
+                delay = backoff.delay(failures)
+                log.debug("fetch on %s failed (%s); retrying in %.1fs", self.consumer, exc, delay)
+                await asyncio.sleep(delay)
                 continue
-            backoff = self.bus.fetch_wait
+            failures = 0
             for _ in range(taken - len(msgs)):
                 self._slots.release()
             for msg in msgs:
@@ -247,6 +252,8 @@ class NatsBus:
         self.max_deliver = max_deliver
         self.retry_base = retry_base
         self.retry_max = retry_max
+        # The server waits this long before redelivering a failed message (a nak with a delay).
+        self._redelivery = RECONNECT.replace(wait_initial_s=retry_base, wait_max_s=retry_max, jitter_s=0.0)
         self.ack_wait = ack_wait
         self.duplicate_window = duplicate_window
         self.max_age = max_age
@@ -430,8 +437,8 @@ class NatsBus:
 
     # -- consuming -----------------------------------------------------------------------------------------
     def retry_delay(self, deliveries: int) -> float:
-        """Redelivery delay after the ``deliveries``-th failure: exponential, capped."""
-        return float(min(self.retry_base * 2 ** max(deliveries - 1, 0), self.retry_max))
+        """Redelivery delay after the ``deliveries``-th failure: the hub's retry curve, capped, no jitter."""
+        return self._redelivery.delay(max(deliveries, 1))
 
     async def subscribe(
         self, pattern: str, handler: Handler, *, durable: str | None = None, max_in_flight: int = 64

@@ -59,6 +59,7 @@ from core.clock import Clock
 from core.contract import CheckContext, CheckKind, CheckResult, CheckSpec, Severity
 from core.db import Database
 from core.mail import MailMessage
+from core.retry import RetryPolicy
 from core.settings import SettingsError
 
 log = logging.getLogger("ccbhub.smtp")
@@ -286,8 +287,10 @@ class MailSender:
         self._clock = clock
         self._batch = batch
         self._max_attempts = max_attempts
-        self._base_delay = base_delay
-        self._max_delay = max_delay
+        # No jitter: rows are retried one by one on their own schedule, never as a herd.
+        self._retry = RetryPolicy(
+            attempts=max_attempts, wait_initial_s=base_delay, wait_max_s=max_delay, jitter_s=0
+        )
         self._poll = poll_interval
         self._monotonic = monotonic
         # Row id -> monotonic time before which it is not retried (see the module docstring on why here).
@@ -326,8 +329,8 @@ class MailSender:
                 await task
 
     def backoff(self, attempts: int) -> float:
-        """Seconds to wait after the ``attempts``-th failed attempt."""
-        return min(self._max_delay, self._base_delay * 2 ** max(0, attempts - 1))
+        """Seconds to wait after the ``attempts``-th failed attempt (the hub's retry curve, no jitter)."""
+        return self._retry.delay(max(1, attempts))
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -500,6 +503,19 @@ async def smtp_check(ctx: CheckContext) -> CheckResult:
         message=f"SMTP {config.describe()} answers {reply.code}",
         details=details,
     )
+
+
+class SmtpConnector:
+    """The ``mail.smtp`` / ``mail.smtps`` connector: ``HUB_SMTP_URL`` parsed once, its sender and check."""
+
+    def __init__(self, url: str) -> None:
+        self.config = SmtpConfig.from_url(url)
+
+    def sender(self, db: Database, clock: Clock) -> MailSender:
+        return MailSender(db, self.config, clock)
+
+    async def check(self, ctx: CheckContext) -> CheckResult:
+        return await smtp_check(ctx)
 
 
 SMTP_CHECK = CheckSpec(

@@ -1,4 +1,4 @@
-"""The core's JSON API: health, plugins and sections, checks, the event catalogue, staff and audit."""
+"""The core's JSON API: health, plugins and sections, checks, the event catalogue, staff, audit and jobs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from core.bus import BusUnavailable
 from core.ccb.offline_api import OFFLINE_ROUTES
 from core.checks import CheckOutcome
 from core.hub import Hub
+from core.jobs import RunnerInfo
 from core.mail import MailView, list_outbox
 from core.plugins import PluginRecord
 from core.sections import UnknownSection, add_section, set_enabled
@@ -288,6 +289,16 @@ async def dead_letters(
         raise ServiceUnavailableException(f"bus unavailable: {exc}") from exc
 
 
+JOB_READERS = {"roles": ["admin", "lead", "supervisor"]}
+
+
+@get("/api/jobs", opt=JOB_READERS, tags=["jobs"])
+async def list_jobs(request: Request[Any, Any, Any]) -> RunnerInfo:
+    """Every periodic job with its schedule and last run (start, duration, outcome, error), and which hub
+    process runs the jobs now."""
+    return await hub_of(request).jobs.describe()
+
+
 @get("/api/audit/verify", opt=ADMIN, tags=["audit"])
 async def audit_verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
     hub = hub_of(request)
@@ -311,5 +322,6 @@ ROUTES = [
     audit_verify,
     mail_outbox,
     dead_letters,
+    list_jobs,
     *OFFLINE_ROUTES,
 ]

@@ -3,7 +3,7 @@
 Subjects follow NATS semantics (ARCHITECTURE §4): tokens separated by dots, ``*`` matches exactly one token
 and ``>`` (last token only) matches one or more. The in-memory bus gives every subscription its own queue
 and worker, so a slow or raising handler delays or loses nothing for the others, and publishing never waits
-for a handler. A NATS/JetStream implementation (connectors/nats_bus.py) satisfies the same protocol.
+for a handler. A NATS/JetStream connector (the ``bus.nats`` entry point) satisfies the same protocol.
 """
 
 from __future__ import annotations
@@ -254,16 +254,10 @@ class MemoryBus:
 
 
 def bus_from_url(url: str) -> Bus:
-    """The bus for ``HUB_BUS_URL``: ``memory://`` here; ``nats://`` is provided by connectors.nats_bus."""
+    """The bus for ``HUB_BUS_URL``: ``memory://`` here; any other scheme from its installed connector."""
     if url.startswith("memory://"):
         return MemoryBus()
-    if url.startswith("nats://"):
-        try:
-            from connectors.nats_bus import NatsBus  # type: ignore[import-not-found]
-        except ImportError as exc:
-            raise RuntimeError(
-                "HUB_BUS_URL=nats://… needs connectors.nats_bus, which is not installed"
-            ) from exc
-        bus: Bus = NatsBus(url)
-        return bus
-    raise ValueError(f"HUB_BUS_URL: unsupported scheme in {url!r}")
+    from core.connectors import load_connector
+
+    bus: Bus = load_connector("bus", url, setting="HUB_BUS_URL")
+    return bus

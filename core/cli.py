@@ -66,7 +66,9 @@ class HubContext:
             hub = self.hub()
             try:
                 if start:
-                    await hub.start()
+                    await hub.start(
+                        run_jobs=False
+                    )  # periodic jobs belong to served hubs, never to a CLI command
                 else:
                     await hub._check_schema()
                     await hub.bus.start()

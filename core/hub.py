@@ -7,35 +7,47 @@ it in reverse.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import importlib
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 
-from core import builtin
 from core.audit import AuditLog
 from core.bus import Bus, Envelope, bus_from_url
-from core.ccb.local import LocalCcb
 from core.ccb.port import CcbPort
-from core.ccb.seed import identity_key
 from core.checks import CheckOutcome, run_checks
-from core.clock import Clock, SystemClock, local
-from core.contact import plugin as contact_part
+from core.clock import Clock, SystemClock
+from core.connectors import MailConnector, MailDelivery, load_connector
 from core.contract import CheckContext, PluginContext
 from core.contract.streams import Streams
 from core.db import Database
+from core.jobs import JobRunner
 from core.mail import Mailer
 from core.outbox import EventCatalogue, EventWriter, OutboxRelay
 from core.plugins import PluginManager, PluginRecord, PluginStatus
+from core.retry import DATABASE_BUSY, database_busy
 from core.sections import Enablement, ensure_sections, seed_from_config
 from core.settings import DEFAULT_SECTIONS, Settings
 from core.staff import StaffService
-from core.telephony import plugin as telephony_part
 
 log = logging.getLogger("ccbhub")
+
+T = TypeVar("T")
+
+# The core's own parts, loaded by name like any plugin (datasette's DEFAULT_PLUGINS): the hub itself
+# imports none of them, so a feature part never becomes a dependency of the hub's wiring.
+CORE_PARTS = ("core.builtin", "core.telephony.plugin", "core.contact.plugin")
+# The id core.builtin's manifest declares: the source of the core's own events and mail.
+CORE_ID = "core"
+# Builds the CCB port (the embedded mock, or a remote CCB's connector behind the offline journal).
+CCB_FACTORY = "core.builtin:build_ccb"
+
+
+def _resolve(reference: str) -> Any:
+    module, _, attr = reference.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 class DatabaseNotReady(RuntimeError):
@@ -62,52 +74,43 @@ class Hub:
         self.streams = Streams()
         self.relay = OutboxRelay(self.db, self.bus)
         # With HUB_SMTP_URL a sender delivers the mail outbox; without it mail stays readable in the outbox.
-        self.mail_sender: Any = None
+        self.mail_sender: MailDelivery | None = None
         if settings.smtp_url is not None:
-            from connectors.smtp import MailSender, SmtpConfig
-
-            self.mail_sender = MailSender(self.db, SmtpConfig.from_url(settings.smtp_url), self.clock)
+            mail: MailConnector = load_connector("mail", settings.smtp_url, setting="HUB_SMTP_URL")
+            self.mail_sender = mail.sender(self.db, self.clock)
         self.audit = AuditLog(self.clock)
         self.staff = StaffService(self.db, self.audit, self.clock)
         self.enablement = Enablement()
-        # The CCB port plugins see as ctx.ccb: the embedded mock, or a remote CCB over HTTP behind the
-        # offline journal that records writes as forms while CCB is unreachable (task 17).
-        self.ccb: CcbPort
-        if settings.ccb_url == "local":
-            self.ccb = LocalCcb(
-                self.db,
-                self.clock,
-                identity_key(settings.secret_key),
-                events=self._core_events(),
-                audit=self.audit,
-            )
-        else:
-            from connectors.ccb_http import HttpCcb
-            from core.ccb.offline import OfflineCcb
-
-            self.ccb = OfflineCcb(HttpCcb(settings.ccb_url), self.db, self.clock, self._core_events())
+        # The CCB port plugins see as ctx.ccb.
+        self.ccb: CcbPort = _resolve(CCB_FACTORY)(
+            settings, self.db, self.clock, self._core_events(), self.audit
+        )
         self.last_checks: list[CheckOutcome] = []
         self.started = False
         self.plugins = PluginManager()
         self.plugins.discover(
-            builtin=[builtin, telephony_part, contact_part],
+            builtin=[importlib.import_module(name) for name in CORE_PARTS],
             extra=extra_plugins,
             entry_points=entry_points and not settings.no_plugins,
             disabled=settings.disabled_plugins,
         )
+        if CORE_ID not in self.plugins.records:
+            raise RuntimeError(f"no core part declares the id {CORE_ID!r} (parts: {', '.join(CORE_PARTS)})")
         self.plugins.configure(settings.plugins)
         self.plugins.resolve_order()
         self.plugins.collect(self._make_ctx)
         self._register_event_types()
         self.events = self._core_events()
-        self.mail = Mailer(self.clock, builtin.CORE_ID, kick=self._kick_mail)
+        self.mail = Mailer(self.clock, CORE_ID, kick=self._kick_mail)
+        # Every running plugin's and core part's periodic jobs, run by one hub process at a time.
+        self.jobs = JobRunner(self.db, self.plugins)
 
     def _kick_mail(self) -> None:
         if self.mail_sender is not None:
             self.mail_sender.kick()
 
     def _core_events(self) -> EventWriter:
-        return EventWriter(self.catalogue, self.clock, builtin.CORE_ID, self.relay.kick)
+        return EventWriter(self.catalogue, self.clock, CORE_ID, self.relay.kick)
 
     def _make_ctx(self, rec: PluginRecord) -> PluginContext:
         return PluginContext(
@@ -137,18 +140,17 @@ class Hub:
                 self.plugins.block_dependents(rec.id)
 
     # -- life --------------------------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, *, run_jobs: bool = True) -> None:
+        """Connect, subscribe and start the plugins and the job runner.
+
+        ``run_jobs=False`` is for a short-lived hub (``ccbhub check``) that must not run periodic jobs.
+        """
         await self._check_schema()
         await self.streams.__aenter__()
         await self.bus.start()
-        async with self.db.session() as session:
-            wanted = {slug: cfg.title for slug, cfg in self.settings.sections.items()}
-            await ensure_sections(session, wanted)
-        async with self.db.session() as session:
-            await seed_from_config(
-                session, {slug: cfg.plugins for slug, cfg in self.settings.sections.items()}, actor="config"
-            )
-        await self.enablement.load(self.db)
+        wanted = {slug: cfg.title for slug, cfg in self.settings.sections.items()}
+        await self._while_busy(self._ensure_sections, wanted)
+        await self._while_busy(self.enablement.load, self.db)
         # Every process must reload its own cache, so these are per-process (non-durable) subscriptions.
         await self.bus.subscribe("hub.plugins.enablement_changed", self._on_enablement)
         await self.bus.subscribe("hub.sections.added", self._on_enablement)
@@ -164,15 +166,25 @@ class Hub:
         if self.mail_sender is not None:
             await self.mail_sender.start()
         await self.plugins.start(self.settings.plugin_timeout_s)
-        self._tasks = [asyncio.get_running_loop().create_task(self._ccb_batches(), name="ccb-batches")]
+        if run_jobs:
+            await self.jobs.start()
         self.started = True
 
+    async def _ensure_sections(self, wanted: dict[str, str]) -> None:
+        async with self.db.session() as session:
+            await ensure_sections(session, wanted)
+        async with self.db.session() as session:
+            await seed_from_config(
+                session, {slug: cfg.plugins for slug, cfg in self.settings.sections.items()}, actor="config"
+            )
+
+    async def _while_busy(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Start-up work on a SQLite file another process is writing (a migration, a hub starting) waits
+        for the lock, bounded by the retry policy, instead of failing the start."""
+        return await DATABASE_BUSY.call(database_busy, fn, *args)
+
     async def stop(self) -> None:
-        for task in getattr(self, "_tasks", []):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        await self.jobs.stop()
         await self.plugins.stop()
         if self.mail_sender is not None:
             await self.mail_sender.stop()
@@ -186,28 +198,9 @@ class Hub:
         self.started = False
 
     async def run_ccb_batches(self) -> None:
-        """Today's CCB batches (utility zone): due SA starts and stops, pay-plan monitor (§1.5, §1.10)."""
-        if isinstance(self.ccb, LocalCcb):
-            today = local(self.clock.now()).date()
-            await self.ccb.activate_due(today)
-            await self.ccb.finalize_due(today)
-            await self.ccb.monitor_pay_plans(today)
-
-    async def _ccb_batches(self) -> None:
-        """Run the batches now and hourly (each is idempotent); replay offline forms while CCB is remote."""
-        from core.ccb.offline import OfflineCcb
-
-        if isinstance(self.ccb, OfflineCcb):
-            await self.ccb.watch()
-            return
-        while True:
-            try:
-                await self.run_ccb_batches()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("CCB batch run failed; retrying in an hour")
-            await asyncio.sleep(3600)
+        """Run the CCB's daily batches now (the core's ``ccb_batches`` job); nothing when CCB is remote."""
+        if self.jobs.find(CORE_ID, "ccb_batches") is not None:
+            await self.jobs.run_now(CORE_ID, "ccb_batches")
 
     async def _on_enablement(self, _env: Envelope) -> None:
         await self.enablement.load(self.db)
@@ -216,9 +209,12 @@ class Hub:
         def tables(conn: Any) -> set[str]:
             return set(sa_inspect(conn).get_table_names())
 
-        try:
+        async def inspect() -> set[str]:
             async with self.db.engine.connect() as conn:
-                present = await conn.run_sync(tables)
+                return await conn.run_sync(tables)
+
+        try:
+            present = await self._while_busy(inspect)
         except Exception as exc:
             raise DatabaseNotReady(f"cannot open the database ({type(exc).__name__}: {exc})") from exc
         if "hub_section" not in present or "alembic_version" not in present:

@@ -1,11 +1,12 @@
-"""The core's own tables: staff and credentials, sections and plugin enablement, audit log, event outbox."""
+"""The core's own tables: staff and credentials, sections and plugin enablement, audit log, event outbox,
+and the job runner's run records and lease."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -144,3 +145,31 @@ class KeyValue(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class JobRun(Base):
+    """The last run of one periodic job (core.jobs): what ``GET /api/jobs`` shows, and the schedule a
+    process that takes over the job runner's lease continues from."""
+
+    __tablename__ = "hub_job"
+
+    plugin: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_outcome: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    ran_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+
+class Lease(Base):
+    """A named lease: one hub process holds it until ``expires_at`` and renews it while it lives."""
+
+    __tablename__ = "hub_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

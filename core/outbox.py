@@ -24,6 +24,7 @@ from core.bus import Bus, Envelope, decode_envelope, encode_envelope, make_envel
 from core.clock import Clock
 from core.db import Database, utcnow
 from core.models import OutboxEvent
+from core.retry import RECONNECT
 
 log = logging.getLogger("ccbhub.outbox")
 
@@ -130,6 +131,8 @@ class OutboxRelay:
         self._bus = bus
         self._batch = batch_size
         self._poll = poll_interval
+        # The first retry waits one poll interval, doubling up to 30 s while the bus stays down.
+        self._backoff = RECONNECT.replace(wait_initial_s=poll_interval, wait_max_s=max(30.0, poll_interval))
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_error: str | None = None
@@ -150,19 +153,23 @@ class OutboxRelay:
             self._task = None
 
     async def _run(self) -> None:
-        delay = self._poll
+        # A long-lived consumer, not a job: it reacts to kicks at once, polls for other processes' rows,
+        # and after a failure waits the retry policy's growing delay (or a kick) before trying again.
+        failures = 0
         while True:
+            delay = self._poll
             try:
                 while await self.run_once() > 0:
                     pass
-                delay = self._poll
+                failures = 0
                 self.last_error = None
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                failures += 1
+                delay = self._backoff.delay(failures)
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox relay: %s; retrying in %.1fs", self.last_error, delay)
-                delay = min(delay * 2, 30.0)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):

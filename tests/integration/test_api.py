@@ -349,3 +349,26 @@ def test_every_route_but_the_public_ones_runs_the_guard(hub_app: Any) -> None:
             if route.path.startswith("/schema") or route.path in public:
                 continue
             assert access_guard in handler.resolve_guards(), f"{route.path} is not guarded"
+
+
+async def test_jobs_show_schedule_and_last_run_to_leads_and_admins(
+    hub_client: Any, hub: Any, staff_token: Any
+) -> None:
+    import asyncio
+
+    for _ in range(500):  # the core's CCB batches run when the hub starts
+        info = await hub.jobs.describe()
+        if any(j.name == "ccb_batches" and j.runs for j in info.jobs):
+            break
+        await asyncio.sleep(0.02)
+    lead = await staff_token("lead", "call-center")
+    r = await hub_client.get("/api/jobs", headers=bearer(lead))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["leading"] is True and body["leader"] == body["process"]
+    batches = next(j for j in body["jobs"] if (j["plugin"], j["name"]) == ("core", "ccb_batches"))
+    assert batches["every_s"] == 3600 and batches["run_at_start"] is True
+    assert batches["runs"] >= 1 and batches["last_outcome"] == "ok" and batches["last_error"] is None
+    assert batches["last_started_at"] and batches["next_run_at"] and batches["last_duration_ms"] >= 0
+    csr = await staff_token("csr", "call-center")
+    assert (await hub_client.get("/api/jobs", headers=bearer(csr))).status_code == 403
