@@ -150,14 +150,23 @@ _AT_PATH = re.compile(r" - at `\$\.([^`]+)`")
 
 
 def _name_field(item: Any) -> Any:
-    """msgspec reports an unknown or nested field in its message; put that field in ``key`` for clients."""
-    if not isinstance(item, dict):
+    """msgspec names a missing or unknown field in its message; put the field's full path in ``key``.
+
+    Only Litestar's own validation items (they carry ``source``) are rewritten; the project's are final.
+    """
+    if not isinstance(item, dict) or "source" not in item:
         return item
     message = str(item.get("message", ""))
-    found = _UNKNOWN_FIELD.search(message) or _AT_PATH.search(message)
-    if found and item.get("key") in (None, "data"):
-        return {**item, "key": found.group(1)}
-    return item
+    key = item.get("key")
+    if key in (None, "data", ""):
+        key = None  # Litestar's name for the whole body
+    found = _UNKNOWN_FIELD.search(message)
+    if found:
+        return {**item, "key": f"{key}.{found.group(1)}" if key else found.group(1)}
+    at = _AT_PATH.search(message)
+    if at and key is None:
+        return {**item, "key": at.group(1)}
+    return {**item, "key": key} if key is not None or "key" in item else item
 
 
 def _on_input_error(request: Request[Any, Any, Any], exc: InputError) -> Response[Any]:
@@ -181,7 +190,7 @@ def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) ->
         return _on_http_error(
             request, ClientException(status_code=400, detail="body: a JSON object is required")
         )
-    key = str(first.get("key") or "body")
+    key = str(first.get("key") or "body")  # a body of the wrong shape as a whole
     detail = f"{key}: {message}"
     # A route may keep the status its own protocol documents for bad input (the phone API follows
     # Finesse, which answers 400 "Invalid Input"): it says so with opt={"bad_input_status": 400}.

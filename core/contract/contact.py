@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ContactAccess",
     "ContactGuard",
     "ContactGuardFactory",
+    "Guard",
     "provide_guard",
 ]
 
@@ -53,6 +55,7 @@ class ContactAccess(Protocol):
     def reason(self) -> str | None: ...
 
 
+@runtime_checkable  # handlers take it as a typed parameter, which Litestar checks with isinstance
 class ContactGuard(Protocol):
     """The guard bound to one request."""
 
@@ -94,3 +97,7 @@ async def provide_guard(request: Request[Any, Any, Any]) -> ContactGuard:
     if factory is None:
         raise ServiceUnavailableException("the contact layer is not running")
     return factory(request)
+
+
+# The handler parameter type: ``guard: Guard``.
+Guard = NamedDependency[ContactGuard]

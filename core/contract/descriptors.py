@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import msgspec
@@ -227,12 +227,14 @@ class ServiceDirectory:
         return found
 
 
-@dataclass(kw_only=True)
 class PluginContext:
     """A plugin's whole window on the hub (ARCHITECTURE §3): nothing else is handed to plugin code.
 
     ``runtime`` is the plugin's own typed runtime data (Home Assistant's ``runtime_data``): whatever one
     object the plugin builds at registration and its handlers share — set it once, type it in the plugin.
+
+    A plain class rather than a dataclass on purpose: handlers receive it as ``ctx: PluginContext`` and
+    Litestar would otherwise try to validate it field by field against types it cannot see.
     """
 
     plugin_id: str
@@ -247,10 +249,48 @@ class PluginContext:
     streams: Streams
     log: logging.Logger
     # The sections this plugin is enabled for right now (changes at run time, so it is asked, not held).
-    sections: Callable[[], frozenset[str]] = frozenset
-    services: ServiceDirectory = field(default_factory=lambda: ServiceDirectory({}, (), ()))
-    runtime: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    sections: Callable[[], frozenset[str]]
+    services: ServiceDirectory
+    runtime: Any
+    extras: dict[str, Any]
+
+    def __init__(
+        self,
+        *,
+        plugin_id: str,
+        config: Any,
+        db: Database,
+        bus: Bus,
+        events: EventWriter,
+        audit: AuditLog,
+        mail: Mailer,
+        clock: Clock,
+        ccb: CcbPort,
+        streams: Streams,
+        log: logging.Logger,
+        sections: Callable[[], frozenset[str]] = frozenset,
+        services: ServiceDirectory | None = None,
+        runtime: Any = None,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        self.plugin_id = plugin_id
+        self.config = config
+        self.db = db
+        self.bus = bus
+        self.events = events
+        self.audit = audit
+        self.mail = mail
+        self.clock = clock
+        self.ccb = ccb
+        self.streams = streams
+        self.log = log
+        self.sections = sections
+        self.services = services if services is not None else ServiceDirectory({}, (), ())
+        self.runtime = runtime
+        self.extras = extras if extras is not None else {}
+
+    def __repr__(self) -> str:
+        return f"PluginContext(plugin_id={self.plugin_id!r})"
 
 
 RouteHandlers = Sequence[Any]

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
+from litestar.di import NamedDependency
 from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ from core.contract.inputs import InputError
 
 __all__ = [
     "HEADER",
+    "Idempotency",
     "IdempotencyKey",
     "IdempotencyRecord",
     "Replay",
@@ -77,6 +79,10 @@ async def provide_idempotency(request: Request[Any, Any, Any]) -> IdempotencyKey
     body = await request.body()
     digest = hashlib.sha256(f"{request.method} {request.scope['path']}\n".encode() + body).hexdigest()
     return IdempotencyKey(value=value, fingerprint=digest)
+
+
+# The handler parameter type: ``idempotency: Idempotency``.
+Idempotency = NamedDependency[IdempotencyKey | None]
 
 
 class IdempotencyRecord(Base):

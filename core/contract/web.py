@@ -3,15 +3,17 @@
 A plugin writes thin Litestar ``Controller`` classes (litestar-fullstack style). Their methods receive,
 by parameter name, the dependencies the core provides on every route:
 
-* ``ctx: PluginContext`` — the plugin's context (the core binds it on the plugin's router);
-* ``staff: Staff`` — the member of staff the access guard authenticated;
+* ``ctx: Ctx`` — the plugin's ``PluginContext`` (the core binds it on the plugin's router);
+* ``staff: CurrentStaff`` — the member of staff the access guard authenticated;
 * ``form`` — see :func:`form_body`: a posted HTML form already decoded into a Struct (422 naming the
   field when it does not fit);
-* ``idempotency: IdempotencyKey | None`` — the checked ``Idempotency-Key`` header
+* ``idempotency: Idempotency`` — the checked ``Idempotency-Key`` header, or None
   (``core.contract.idempotency``);
-* ``guard: ContactGuard`` — the verified-contact guard (``core.contract.contact``).
+* ``guard: Guard`` — the verified-contact guard (``core.contract.contact``).
 
-JSON bodies are declared the Litestar way, ``data: SomeStruct``; the app's one validation handler keeps
+Parameters are marked as Litestar 2.23+ wants (unmarked ones stop working in Litestar 3): a JSON body is
+``data: JSONBody[SomeStruct]``, path and query parameters ``FromPath[int]`` / ``FromQuery[str | None]``, a
+decoded form ``form: NamedDependency[FormStruct]``. The app's one validation handler keeps
 the project's contract (malformed → 400, misfit → 422 whose ``extra[0].key`` is the full field path).
 
 CSRF is one app-wide policy (Litestar's double-submit middleware on every ``/ui`` form post); no handler
@@ -25,16 +27,24 @@ from typing import Any, TypeVar
 
 from litestar import Controller, Request
 from litestar.connection import ASGIConnection
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Template
 
 from core.clock import local
+from core.contract.descriptors import PluginContext
 from core.contract.inputs import InputError, decode_form
 from core.contract.staff import Role, Staff
 
 __all__ = [
     "Controller",
+    "Ctx",
+    "CurrentStaff",
+    "FromPath",
+    "FromQuery",
+    "JSONBody",
+    "NamedDependency",
     "Provide",
     "Role",
     "Staff",
@@ -47,6 +57,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# The kit's dependencies as handler parameter types (Litestar's named dependencies): ``ctx: Ctx``,
+# ``staff: CurrentStaff``; see core.contract.contact.Guard and core.contract.idempotency.Idempotency.
+Ctx = NamedDependency[PluginContext]
+CurrentStaff = NamedDependency[Staff]
 
 # Access policies a handler declares in ``opt`` (read by the core's access guard; deny by default).
 PUBLIC = {"access": "public"}
@@ -79,8 +94,8 @@ def form_body(type_: type[T]) -> Provide:
     """Dependency for a posted HTML form decoded into ``type_`` (see ``core.contract.inputs.decode_form``).
 
     Declare it on the handler: ``@post(..., dependencies={"form": form_body(NoteForm)})`` and take
-    ``form: NoteForm``. A page that re-renders itself with the error inline reads the raw form with
-    ``await request.form()`` and calls ``decode_form`` itself, catching :class:`InputError`.
+    ``form: NamedDependency[NoteForm]``. A page that re-renders itself with the error inline reads the
+    raw form with ``await request.form()`` and calls ``decode_form`` itself, catching :class:`InputError`.
     """
 
     async def provide(request: Request[Any, Any, Any]) -> T:
