@@ -16,7 +16,6 @@ a healthy server's answers and count as successes.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from core.ccb import rest
 from core.ccb.errors import CcbError, CcbUnavailable
 from core.ccb.forwarding import ForwardingCcb
 from core.ccb.identity import IdentityMethod
+from core.retry import NETWORK
 
 __all__ = ["BreakerState", "CircuitBreaker", "HttpCcb"]
 
@@ -179,17 +179,13 @@ class HttpCcb(ForwardingCcb):
         idempotent: bool,
     ) -> bytes:
         attempts = 1 + (self.retries if idempotent else 0)
-        last = "no attempt"
-        for attempt in range(attempts):
-            if attempt:
-                # Exponential backoff: gives a struggling server room instead of a burst of retries.
-                await asyncio.sleep(self.backoff_s * (2 ** (attempt - 1)))
-            try:
-                content: bytes = await self._attempt(method, path, params, body)
-                return content
-            except _Retryable as exc:
-                last = str(exc)
-        raise CcbUnavailable(f"{method} {path} failed after {attempts} attempt(s): {last}")
+        # The hub's retry policy (exponential backoff from backoff_s): a struggling server gets room
+        # instead of a burst of retries; a write without a key is sent once (see the module docstring).
+        policy = NETWORK.replace(attempts=attempts, wait_initial_s=self.backoff_s, jitter_s=0.0)
+        try:
+            return await policy.call(_Retryable, self._attempt, method, path, params, body)
+        except _Retryable as exc:
+            raise CcbUnavailable(f"{method} {path} failed after {attempts} attempt(s): {exc}") from None
 
     async def _read(self, name: str, **kwargs: Any) -> Any:
         route = rest.READ_ROUTES[name]
