@@ -1,7 +1,7 @@
 """pytest fixtures of the phone simulator (registered as the ``ccbhub_phone`` pytest11 plugin).
 
 ``phone`` drives the test hub's telephony API in-process; it builds on the hub fixtures of
-:mod:`core.testing` (``hub``, ``hub_client``, ``staff_token``, ``hub_clock``, ``drain``).
+:mod:`core.contract.testing` (``hub``, ``hub_client``, ``staff_token``, ``hub_clock``, ``drain``).
 """
 
 from __future__ import annotations

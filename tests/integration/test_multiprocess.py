@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from core.migrate import upgrade
-from core.testing import NatsServerProcess, free_port
+from core.contract.testing import NatsServerProcess, free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -49,7 +49,7 @@ def shared_database(postgres_server_url: str) -> Iterator[str]:
     import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
 
-    from core.testing import _run_sync
+    from core.contract.testing import _run_sync
 
     base = make_url(postgres_server_url)
     name = f"hubmp_{uuid.uuid4().hex[:10]}"

@@ -25,7 +25,7 @@ from core.clock import SystemClock
 from core.db import Database
 from core.models import OutboxEvent
 from core.outbox import EventCatalogue, EventWriter, OutboxRelay
-from core.testing import NatsServerProcess
+from core.contract.testing import NatsServerProcess
 from tests import example_plugin
 
 

