@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core.migrate import upgrade
 from core.contract.testing import NatsServerProcess, free_port
+from core.migrate import upgrade
 
 pytestmark = pytest.mark.postgres
 

@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 from connectors.nats_bus import NatsBus, consumer_name
 from core.bus import BusUnavailable, Envelope, make_envelope
 from core.clock import SystemClock
+from core.contract.testing import NatsServerProcess
 from core.db import Database
 from core.models import OutboxEvent
 from core.outbox import EventCatalogue, EventWriter, OutboxRelay
-from core.contract.testing import NatsServerProcess
 from tests import example_plugin
 
 
