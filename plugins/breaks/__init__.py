@@ -23,8 +23,8 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.breaks import api, checks, events
-from plugins.breaks.service import BreaksConfig
+from plugins.breaks import api, checks, events, pages
+from plugins.breaks.rules import BreaksConfig
 
 PLUGIN_ID = "breaks"
 
@@ -44,12 +44,12 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [api.BreaksController]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [PageSpec(handler=pages.BreaksPages, nav_title="Breaks", nav_path="/")]
 
 
 @hookimpl

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.contract import CheckContext, CheckResult, PluginContext
 from plugins.breaks.models import BreaksBreak, BreaksSchedule
-from plugins.breaks.service import BreaksConfig
+from plugins.breaks.rules import BreaksConfig
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 PLANNED = "planned"

@@ -4,25 +4,18 @@ A schedule keeps its forecast, the staffing it computed and its last validation 
 read whole with the schedule (the lead's grid) and rewritten whole on every edit. Breaks are rows of their
 own because they are started one by one and queried by the overdue check. Clock positions are kept as
 minutes since local midnight (what the rules of rules.md §3 reason in) next to the UTC instant of the start.
-
-:func:`recorded_calls` is the plugin's one read outside its own tables: the inbound calls the hub's telephony
-part recorded (``tel_dialog``), for a forecast from history. Read only, and only the columns a forecast
-needs; the telephony part stays the only writer.
+Reads and writes are in :mod:`plugins.breaks.queries`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
-from core.telephony.models import TelDialog
-from plugins.breaks.service import RecordedCall, handle_seconds
+from core.contract.db import Base, UTCDateTime
 
 
 class BreaksSchedule(Base):
@@ -39,7 +32,7 @@ class BreaksSchedule(Base):
     aht_seconds: Mapped[float] = mapped_column(Float)
     target_service_level: Mapped[float] = mapped_column(Float)
     threshold_seconds: Mapped[float] = mapped_column(Float)
-    # Where the forecast came from (service.ForecastSource) and what it rests on: days, calls, handle time.
+    # Where the forecast came from (forecast.ForecastSource) and what it rests on: days, calls, handle time.
     forecast_source: Mapped[str] = mapped_column(String(16), default="explicit", server_default="explicit")
     forecast_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     required: Mapped[list[int]] = mapped_column(JSON)
@@ -92,33 +85,6 @@ class BreaksBreak(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-
-
-# The telephony part's call type for a customer's call into a queue (core.telephony.dialogs.CallType.ACD_IN);
-# consult legs are agents calling each other, not offered traffic.
-INBOUND_CALL_TYPE = "ACD_IN"
-
-
-async def recorded_calls(
-    session: AsyncSession, spans: Sequence[tuple[dt.datetime, dt.datetime]], queue: str | None = None
-) -> list[RecordedCall]:
-    """Inbound calls that arrived in any of the UTC ``spans`` (optionally into one queue), with the handle
-    time of those that ended (service.handle_seconds); abandoned calls are arrivals too (offered traffic)."""
-    if not spans:
-        return []
-    query = select(TelDialog.created_at, TelDialog.ended_at, TelDialog.snapshot).where(
-        TelDialog.call_type == INBOUND_CALL_TYPE,
-        or_(*(and_(TelDialog.created_at >= a, TelDialog.created_at < b) for a, b in spans)),
-    )
-    if queue is not None:
-        query = query.where(TelDialog.queue_name == queue)
-    found = []
-    for arrived, ended, snapshot in await session.execute(query):
-        handled = None
-        if ended is not None and isinstance(snapshot, dict):
-            handled = handle_seconds(snapshot.get("participants"))
-        found.append(RecordedCall(arrived, handled))
-    return found
 
 
 # For tests and tools that build the tables without Alembic (the migration is the source of truth).

@@ -1,941 +1,693 @@
-"""Pure break-scheduling logic: rule sets, V1-V8 validation, premium exposure and the peak-aware scheduler.
+"""Use cases of the breaks plugin: generate, edit and publish a day's schedule; start and end a break.
 
-Nothing here touches HTTP, the bus or the database. Times are whole minutes since local midnight of the
-schedule's day; "work time" is time worked since the shift started, i.e. elapsed time minus unpaid meals
-(rules.md §3.1: rests count as hours worked; §3.2: an unpaid meal does not).
+A lead generates a day's schedule from the shifts and the interval forecast (a draft), edits breaks by hand,
+and publishes it. The forecast comes from calls per hour given in the request, the phone simulator's daily
+arrival profile, or the calls the hub recorded on the same weekday over the last weeks
+(:class:`~plugins.breaks.forecast.ForecastSource`); a history with no calls is refused with 409 naming
+``forecast.source``. A schedule with any V1-V8 violation (rules.md §3.6) stays a draft with its violations
+listed and publishing it is refused with 409 — never published silently (issue 8 §1).
 
-Rule sets are pluggable (rules.md §3.5): ``CA_WAGE_ORDER_4`` is the conservative default (contractors, and
-anyone without an MOU), and ``MOU_<unit>`` sets come from config per bargaining unit, because Order 4 §§11-12
-do not bind a public agency and its employees' breaks come from their MOU.
-
-The interval forecast the scheduler staffs against comes from one of three sources (:class:`ForecastSource`):
-calls per hour given by hand, the phone simulator's cyclic daily arrival profile (telephony.md §2.6), or the
-calls the hub recorded on the same weekday over the last weeks, in local wall-clock intervals.
+Starting a break moves the agent's telephony state to NOT_READY with the break's reason code through the
+telephony part's service. Finesse records a supervisor's NOT_READY as code 999 without a reason, so the hub
+makes the request as the agent's own (the schedule is the agent's plan); only the agent or a lead may
+trigger it. Bad input raises :class:`InputError` naming the field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import math
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import msgspec
+from litestar.exceptions import HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.telephony.traffic import QueueTraffic as SimulatorQueue
-
-# Schedules are planned in the utility's local day; instants are stored in UTC.
-LOCAL_TZ = ZoneInfo("America/Los_Angeles")
-INTERVAL = 15  # minutes: staffing is computed per 15-minute interval (issue 8 §1)
-DAY = 24 * 60
-DEFAULT_RULE_SET = "CA_WAGE_ORDER_4"
-UNIT_NAME = r"^[A-Z0-9][A-Z0-9_]{0,31}$"
-
-
-class BreakKind(enum.StrEnum):
-    REST = "rest"
-    MEAL = "meal"
-    LACTATION = "lactation"
-
-
-class Rule(enum.StrEnum):
-    """The scheduler validation rules of rules.md §3.6."""
-
-    V1 = "V1"  # rest count by hours worked
-    V2 = "V2"  # each rest 10 consecutive minutes, not merged into a meal
-    V3 = "V3"  # a rest in each 4-hour block
-    V4 = "V4"  # first meal by the end of the 5th hour
-    V5 = "V5"  # second meal by the end of the 10th hour
-    V6 = "V6"  # on-duty meal only with a written agreement
-    V7 = "V7"  # lactation breaks when flagged
-    V8 = "V8"  # premium-pay exposure
-
-
-class Premium(enum.StrEnum):
-    """Which premium a violation exposes the employer to (LC 226.7; rules.md §3.4): one hour each per day."""
-
-    MEAL = "meal"
-    REST = "rest"
-    NONE = "none"
-
-
-# -- config -------------------------------------------------------------------------------------------------
-class MouRuleSetConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Break terms of one bargaining unit's MOU (rules.md §3.5).
-
-    The defaults mirror Order 4 only as a placeholder: the actual MOU terms must be loaded per unit. FLSA
-    still holds under any MOU: a paid rest of 5-20 minutes, an unpaid meal only if ≥ 30 minutes
-    (29 CFR 785.18-19), which the bounds below enforce. ``premium_pay`` is off because LC 226.7 does not bind
-    a public employer; set it when the MOU provides a premium.
-    """
-
-    rest_minutes: Annotated[int, msgspec.Meta(ge=5, le=20)] = 10
-    rest_per_hours: Annotated[float, msgspec.Meta(ge=1, le=8)] = 4.0
-    rest_min_day_hours: Annotated[float, msgspec.Meta(ge=0, le=12)] = 3.5
-    meal_minutes: Annotated[int, msgspec.Meta(ge=30, le=120)] = 30
-    first_meal_after_hours: Annotated[float, msgspec.Meta(ge=1, le=12)] = 5.0
-    second_meal_after_hours: Annotated[float, msgspec.Meta(ge=2, le=16)] = 10.0
-    first_meal_waiver_max_hours: Annotated[float, msgspec.Meta(ge=0, le=24)] = 6.0
-    second_meal_waiver_max_hours: Annotated[float, msgspec.Meta(ge=0, le=24)] = 12.0
-    premium_pay: bool = False
-
-
-class ForecastSource(enum.StrEnum):
-    """Where a schedule's interval forecast comes from."""
-
-    EXPLICIT = "explicit"  # calls per hour per interval, given by the lead
-    SIMULATOR = "simulator"  # the phone simulator's daily arrival profile (telephony.md §2.6)
-    HISTORY = "history"  # calls recorded on the same weekday over the last weeks
-
-
-# An illustrative centre open 07:00-19:00 with a mid-morning and an early-afternoon peak: calls per hour
-# for each half hour from local midnight. A site replaces it with its own (``[plugins.breaks.simulator]``).
-DEFAULT_DAILY_PROFILE: tuple[float, ...] = (
-    *([0.0] * 14),  # 00:00-07:00 closed
-    *(20.0, 40.0, 90.0, 120.0, 140.0, 150.0, 150.0, 140.0, 130.0, 120.0, 110.0, 110.0),  # 07:00-13:00
-    *(125.0, 135.0, 130.0, 120.0, 110.0, 100.0, 90.0, 80.0, 60.0, 40.0, 25.0, 15.0),  # 13:00-19:00
-    *([0.0] * 10),  # 19:00-24:00 closed
+from core.contract import PluginContext
+from core.contract.inputs import InputError
+from core.contract.staff import Role, Staff
+from core.telephony.erlang import required_agents
+from core.telephony.service import Actor, PhoneRequestError
+from plugins.breaks import events, queries
+from plugins.breaks.forecast import (
+    DAY,
+    INTERVAL,
+    LOCAL_TZ,
+    ForecastSource,
+    history_days,
+    history_forecast,
+    local_day_bounds,
+    profile_forecast,
+    simulator_queue,
+)
+from plugins.breaks.models import BreaksBreak, BreaksSchedule, BreaksShift
+from plugins.breaks.rules import (
+    BreakKind,
+    BreakPlan,
+    BreaksConfig,
+    Forecast,
+    ShiftPlan,
+    ShiftReport,
+    available_per_interval,
+    fmt,
+    forecast_window,
+    on_shift_per_interval,
+    required_per_interval,
+    rule_set_for,
+    rule_sets,
+    schedule,
+    shortfalls,
+    validate,
+)
+from plugins.breaks.schemas import (
+    HHMM,
+    BreakIn,
+    BreakStartView,
+    BreakView,
+    EditIn,
+    ForecastIn,
+    ForecastView,
+    GenerateIn,
+    IntervalView,
+    ScheduleView,
+    ShiftIn,
+    ShiftReportView,
+    ShiftView,
+    ValidationView,
+    ViolationView,
 )
 
-
-class SimulatorProfileConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The queue the phone simulator drives, as its ``QueueConfig`` takes it (simulators/phone/config.py).
-
-    ``rate_profile`` is calls per hour for consecutive intervals of ``profile_interval_seconds`` from local
-    midnight, repeated cyclically: the non-homogeneous Poisson arrivals of telephony.md §2.6. The
-    simulator's own validation applies (at least one positive rate, no negative one), so a profile the
-    simulator would refuse makes the plugin ``config_invalid`` rather than a schedule wrong.
-    """
-
-    queue: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "Billing"
-    rate_profile: Annotated[
-        list[Annotated[float, msgspec.Meta(ge=0, le=100000)]], msgspec.Meta(min_length=1, max_length=1440)
-    ] = msgspec.field(default_factory=lambda: list(DEFAULT_DAILY_PROFILE))
-    profile_interval_seconds: Annotated[float, msgspec.Meta(ge=60, le=86400)] = 1800.0
-    aht_seconds: Annotated[float, msgspec.Meta(gt=0, le=7200)] = 300.0
-
-    def __post_init__(self) -> None:
-        simulator_queue(self)  # raises ValueError with the simulator's message
-
-
-class BreaksConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The breaks plugin's settings; every default works (the contract suite converts ``{}``)."""
-
-    # Bargaining units with their own MOU rule set, e.g. {"IBEW18": {...}}; other staff get Order 4.
-    mou_units: dict[Annotated[str, msgspec.Meta(pattern=UNIT_NAME)], MouRuleSetConfig] = {}
-    # Forecast defaults when a request gives none: mean handle time and the 80/20 service-level target.
-    aht_seconds: Annotated[float, msgspec.Meta(gt=0, le=7200)] = 300.0
-    target_service_level: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.8
-    threshold_seconds: Annotated[float, msgspec.Meta(ge=0, le=600)] = 20.0
-    max_occupancy: Annotated[float, msgspec.Meta(gt=0, le=1)] | None = None
-    # Telephony Not Ready reason codes (ids) a break sets; the demo telephony has 1 Break and 2 Lunch.
-    rest_reason_code_id: Annotated[int, msgspec.Meta(ge=1)] = 1
-    meal_reason_code_id: Annotated[int, msgspec.Meta(ge=1)] = 2
-    lactation_reason_code_id: Annotated[int, msgspec.Meta(ge=1)] = 1
-    # The overdue check: a published break not started this long after its planned start fails it.
-    overdue_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 10
-    # Lactation breaks planned for a flagged shift when the shift does not say (LC 1030; rules.md §3.5).
-    lactation_breaks_default: Annotated[int, msgspec.Meta(ge=1, le=6)] = 2
-    lactation_minutes: Annotated[int, msgspec.Meta(ge=5, le=60)] = 15
-    # Forecast sources: the simulator's arrival profile, and how much recorded history a forecast reads —
-    # the same weekday over this many weeks; the measured handle time replaces ``aht_seconds`` only when at
-    # least ``history_min_handled_calls`` handled calls back it (fewer would make Erlang C's h noise).
-    simulator: SimulatorProfileConfig = msgspec.field(default_factory=SimulatorProfileConfig)
-    history_weeks: Annotated[int, msgspec.Meta(ge=1, le=26)] = 4
-    history_min_handled_calls: Annotated[int, msgspec.Meta(ge=1, le=100000)] = 20
-
-    def reason_code_for(self, kind: BreakKind) -> int:
-        return {
-            BreakKind.REST: self.rest_reason_code_id,
-            BreakKind.MEAL: self.meal_reason_code_id,
-            BreakKind.LACTATION: self.lactation_reason_code_id,
-        }[kind]
-
-
-# -- rule sets ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class RuleSet:
-    """The numbers one rule set uses (all durations in minutes of work time)."""
-
-    name: str
-    rest_minutes: int = 10
-    rest_per_minutes: int = 240
-    rest_min_day_minutes: int = 210
-    meal_minutes: int = 30
-    first_meal_after: int = 300
-    second_meal_after: int = 600
-    first_meal_waiver_max: int = 360
-    second_meal_waiver_max: int = 720
-    premium_pay: bool = True
-
-    def rests_required(self, worked: int) -> int:
-        """Rest count for ``worked`` minutes (rules.md §3.1): one per 4 hours or major fraction (> 2 h).
-
-        Under Order 4: 0 below 3.5 h, then floor(h/4) plus one when the remainder exceeds 2 h, so 3.5-6 h → 1,
-        >6-10 h → 2, >10-14 h → 3. ``max(1, …)`` covers 3.5-4 h, which the table gives one rest.
-        """
-        if worked < self.rest_min_day_minutes:
-            return 0
-        per = self.rest_per_minutes
-        count = worked // per + (1 if worked % per > per // 2 else 0)
-        return max(1, count)
-
-
-CA_WAGE_ORDER_4 = RuleSet(name=DEFAULT_RULE_SET)
-
-
-def mou_rule_set(unit: str, terms: MouRuleSetConfig) -> RuleSet:
-    return RuleSet(
-        name=f"MOU_{unit}",
-        rest_minutes=terms.rest_minutes,
-        rest_per_minutes=round(terms.rest_per_hours * 60),
-        rest_min_day_minutes=round(terms.rest_min_day_hours * 60),
-        meal_minutes=terms.meal_minutes,
-        first_meal_after=round(terms.first_meal_after_hours * 60),
-        second_meal_after=round(terms.second_meal_after_hours * 60),
-        first_meal_waiver_max=round(terms.first_meal_waiver_max_hours * 60),
-        second_meal_waiver_max=round(terms.second_meal_waiver_max_hours * 60),
-        premium_pay=terms.premium_pay,
-    )
-
-
-def rule_sets(config: BreaksConfig) -> dict[str, RuleSet]:
-    found = {DEFAULT_RULE_SET: CA_WAGE_ORDER_4}
-    for unit, terms in config.mou_units.items():
-        found[f"MOU_{unit}"] = mou_rule_set(unit, terms)
-    return found
-
-
-def rule_set_for(config: BreaksConfig, bargaining_unit: str | None) -> RuleSet:
-    """An employee in a configured unit gets the unit's MOU set; anyone else the Order 4 default (§3.5)."""
-    if bargaining_unit and bargaining_unit in config.mou_units:
-        return mou_rule_set(bargaining_unit, config.mou_units[bargaining_unit])
-    return CA_WAGE_ORDER_4
-
-
-# -- shifts and breaks --------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ShiftPlan:
-    """One CSR's shift on the day, and what changes their entitlements."""
-
-    agent_id: str
-    start: int
-    end: int
-    rules: RuleSet = CA_WAGE_ORDER_4
-    meal1_waived: bool = False
-    meal2_waived: bool = False
-    on_duty_meal_agreement: bool = False
-    lactation: bool = False
-    lactation_breaks: int = 0
-    regular_rate: float | None = None
-
-    @property
-    def elapsed(self) -> int:
-        return self.end - self.start
-
-
-@dataclass(frozen=True, slots=True)
-class BreakPlan:
-    """A break at ``start`` (minutes since local midnight) for ``minutes``.
-
-    ``on_duty`` is for meals only (rules.md §3.2: paid and counted as work). A rest with ``lactation`` is a
-    rest taken concurrently as a lactation break (§3.5: concurrent with rests where possible).
-    """
-
-    agent_id: str
-    kind: BreakKind
-    start: int
-    minutes: int
-    on_duty: bool = False
-    lactation: bool = False
-
-    @property
-    def end(self) -> int:
-        return self.start + self.minutes
-
-    @property
-    def unpaid(self) -> bool:
-        return self.kind is BreakKind.MEAL and not self.on_duty
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    agent_id: str
-    rule: Rule
-    message: str
-    premium: Premium
-    # Index in the shift's break list (sorted by start) when one break is at fault.
-    break_start: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ShiftReport:
-    """The validation of one shift: its violations and the premium hours they expose (V8)."""
-
-    agent_id: str
-    rule_set: str
-    worked_minutes: int
-    violations: tuple[Violation, ...]
-    premium_hours: int
-    premium_amount: float | None
-
-
-def worked_minutes(shift: ShiftPlan, breaks: Sequence[BreakPlan]) -> int:
-    """Hours worked (in minutes): elapsed minus unpaid meal time inside the shift (rules.md §3.1-§3.2)."""
-    unpaid = sum(_overlap(b.start, b.end, shift.start, shift.end) for b in breaks if b.unpaid)
-    return shift.elapsed - unpaid
-
-
-def work_time_at(shift: ShiftPlan, breaks: Sequence[BreakPlan], clock: int) -> int:
-    """Minutes worked from the shift start until ``clock`` (unpaid meals before it don't count)."""
-    unpaid = sum(_overlap(b.start, b.end, shift.start, clock) for b in breaks if b.unpaid)
-    return clock - shift.start - unpaid
-
-
-def clock_at_work(shift: ShiftPlan, breaks: Sequence[BreakPlan], work: int) -> int:
-    """The earliest clock minute at which ``work`` minutes have been worked (inverse of ``work_time_at``)."""
-    clock = shift.start + work
-    for meal in sorted((b for b in breaks if b.unpaid), key=lambda b: b.start):
-        if meal.start < clock:
-            clock += meal.minutes
-    return min(clock, shift.end)
-
-
-def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
-    return max(0, min(a1, b1) - max(a0, b0))
-
-
-def fmt(minute: int) -> str:
-    """A clock minute as HH:MM (24 h), for messages."""
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def _hours(minutes: int) -> str:
-    return f"{minutes / 60:g} h"
-
-
-# -- validation (rules.md §3.6) -----------------------------------------------------------------------------
-def validate_shift(shift: ShiftPlan, breaks: Iterable[BreakPlan]) -> ShiftReport:
-    """Check one shift's breaks against V1-V7 and report the V8 premium exposure."""
-    rules = shift.rules
-    own = sorted((b for b in breaks if b.agent_id == shift.agent_id), key=lambda b: (b.start, b.kind))
-    worked = worked_minutes(shift, own)
-    found: list[Violation] = []
-
-    def flag(rule: Rule, message: str, premium: Premium, at: BreakPlan | None = None) -> None:
-        # A public employer owes no LC 226.7 premium unless its MOU says so (rules.md §3.5).
-        owed = premium if rules.premium_pay else Premium.NONE
-        found.append(Violation(shift.agent_id, rule, message, owed, at.start if at else None))
-
-    for b in own:
-        if b.start < shift.start or b.end > shift.end:
-            premium = Premium.MEAL if b.kind is BreakKind.MEAL else Premium.REST
-            rule = Rule.V4 if b.kind is BreakKind.MEAL else Rule.V2
-            flag(
-                rule,
-                f"{b.kind} at {fmt(b.start)} lies outside the shift {fmt(shift.start)}-{fmt(shift.end)}",
-                premium,
-                b,
-            )
-
-    rests = [b for b in own if b.kind is BreakKind.REST]
-    meals = [b for b in own if b.kind is BreakKind.MEAL]
-
-    # V1: enough rests for the hours worked (§3.1 table).
-    needed = rules.rests_required(worked)
-    if len(rests) < needed:
-        flag(Rule.V1, f"{len(rests)} rest(s) for {_hours(worked)} worked; {needed} required", Premium.REST)
-
-    # V2: each rest is one consecutive break of the full length, separate from any meal (§3.1, DLSE 2002).
-    for r in rests:
-        if r.minutes < rules.rest_minutes:
-            flag(
-                Rule.V2,
-                f"rest at {fmt(r.start)} is {r.minutes} min; {rules.rest_minutes} consecutive "
-                "minutes required",
-                Premium.REST,
-                r,
-            )
-        if any(m.start <= r.end and r.start <= m.end for m in meals):
-            flag(Rule.V2, f"rest at {fmt(r.start)} is merged into a meal", Premium.REST, r)
-
-    # V3: each 4-hour block of work that earns a rest has one in it (§3.1 "in the middle … as practicable").
-    positions = sorted(work_time_at(shift, own, r.start) for r in rests)
-    for block in range(needed):
-        lo = block * rules.rest_per_minutes
-        hi = min(lo + rules.rest_per_minutes, worked)
-        if not any(lo <= p < hi for p in positions):
-            flag(Rule.V3, f"no rest in work hours {_hours(lo)}-{_hours(hi)}", Premium.REST)
-
-    # V4: a first meal that starts by the end of the 5th hour of work, unless validly waived (§3.2-§3.3).
-    first = meals[0] if meals else None
-    second = meals[1] if len(meals) > 1 else None
-    meal1_waived = shift.meal1_waived and worked <= rules.first_meal_waiver_max
-    if shift.meal1_waived and not meal1_waived:
-        flag(
-            Rule.V4,
-            f"first meal waived on a {_hours(worked)} day; waivable only up to "
-            f"{_hours(rules.first_meal_waiver_max)}",
-            Premium.MEAL,
-        )
-    elif worked > rules.first_meal_after and not meal1_waived:
-        if first is None:
-            flag(Rule.V4, f"no meal on a {_hours(worked)} day", Premium.MEAL)
-        else:
-            _check_meal(flag, Rule.V4, shift, own, first, rules.first_meal_after, rules.meal_minutes, "first")
-
-    # V5: a second meal by the end of the 10th hour, waivable only if ≤ 12 h and the first was not waived.
-    if worked > rules.second_meal_after:
-        waivable = worked <= rules.second_meal_waiver_max and not shift.meal1_waived
-        if shift.meal2_waived and not waivable:
-            flag(
-                Rule.V5,
-                f"second meal waived on a {_hours(worked)} day (or after waiving the first)",
-                Premium.MEAL,
-            )
-        elif not shift.meal2_waived:
-            if second is None:
-                flag(Rule.V5, f"no second meal on a {_hours(worked)} day", Premium.MEAL)
-            else:
-                _check_meal(
-                    flag, Rule.V5, shift, own, second, rules.second_meal_after, rules.meal_minutes, "second"
-                )
-
-    # V6: an on-duty meal needs the written, revocable agreement (§3.2).
-    for m in meals:
-        if m.on_duty and not shift.on_duty_meal_agreement:
-            flag(Rule.V6, f"on-duty meal at {fmt(m.start)} without a written agreement", Premium.MEAL, m)
-
-    # V7: lactation breaks when flagged; rests marked as lactation count (concurrent, §3.5). LC 1033 has its
-    # own penalty, so no LC 226.7 premium hour is counted for it.
-    if shift.lactation:
-        given = sum(
-            1 for b in own if b.kind is BreakKind.LACTATION or (b.kind is BreakKind.REST and b.lactation)
-        )
-        if given < max(1, shift.lactation_breaks):
-            flag(
-                Rule.V7, f"{given} lactation break(s); {max(1, shift.lactation_breaks)} needed", Premium.NONE
-            )
-
-    # V8: at most one meal and one rest premium hour per workday (§3.4).
-    premium_hours = int(any(v.premium is Premium.MEAL for v in found)) + int(
-        any(v.premium is Premium.REST for v in found)
-    )
-    if premium_hours:
-        found.append(
-            Violation(shift.agent_id, Rule.V8, f"premium pay exposure {premium_hours} h", Premium.NONE)
-        )
-    amount = premium_hours * shift.regular_rate if shift.regular_rate is not None else None
-    return ShiftReport(shift.agent_id, rules.name, worked, tuple(found), premium_hours, amount)
-
-
-def _check_meal(
-    flag: Callable[[Rule, str, Premium, BreakPlan | None], None],
-    rule: Rule,
-    shift: ShiftPlan,
-    own: Sequence[BreakPlan],
-    meal: BreakPlan,
-    latest: int,
-    minutes: int,
-    which: str,
-) -> None:
-    at = work_time_at(shift, own, meal.start)
-    if at > latest:
-        flag(
-            rule,
-            f"{which} meal starts after {_hours(at)} of work; must start by {_hours(latest)}",
-            Premium.MEAL,
-            meal,
-        )
-    if meal.minutes < minutes:
-        flag(rule, f"{which} meal is {meal.minutes} min; at least {minutes} required", Premium.MEAL, meal)
-
-
-def validate(shifts: Sequence[ShiftPlan], breaks: Sequence[BreakPlan]) -> list[ShiftReport]:
-    """Validate every shift; a break for an agent with no shift is reported as a V2 problem of that agent."""
-    reports = [validate_shift(s, breaks) for s in shifts]
-    known = {s.agent_id for s in shifts}
-    strays = sorted({b.agent_id for b in breaks} - known)
-    for agent in strays:
-        reports.append(
-            ShiftReport(
-                agent,
-                "-",
-                0,
-                (Violation(agent, Rule.V2, "break for an agent not on shift", Premium.NONE),),
-                0,
-                None,
+LEAD_ROLES = frozenset({Role.LEAD, Role.SUPERVISOR, Role.ADMIN})
+DRAFT, PUBLISHED, SUPERSEDED = "draft", "published", "superseded"
+PLANNED, STARTED, ENDED = "planned", "started", "ended"
+# Returns the running telephony service, or raises (503) when the telephony part is not running.
+Telephony = Callable[[], Any]
+
+
+class ViolationsRefused(InputError):
+    """Publishing refused: the schedule breaks rules.md §3.6; the answer lists the violations (409)."""
+
+    def __init__(self, message: str, violations: list[dict[str, Any]]) -> None:
+        super().__init__("violations", message, 409)
+        self.violations = violations
+
+    def http(self) -> HTTPException:
+        answer = super().http()
+        if isinstance(answer.extra, list) and answer.extra:
+            answer.extra[0]["violations"] = self.violations
+        return answer
+
+
+def minute_of(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def instant(day: dt.date, minute: int) -> dt.datetime:
+    """The UTC instant of a local clock minute on ``day`` (DST-safe through the zone)."""
+    local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=LOCAL_TZ)
+    return local.astimezone(dt.UTC)
+
+
+def shift_plans(config: BreaksConfig, shifts: Sequence[ShiftIn]) -> list[ShiftPlan]:
+    """Shifts as plans, each with its rule set (an MOU unit's or Order 4, rules.md §3.5)."""
+    plans: list[ShiftPlan] = []
+    seen: set[str] = set()
+    for i, s in enumerate(shifts):
+        start, end = minute_of(s.start), minute_of(s.end)
+        if end <= start:
+            raise InputError(f"shifts[{i}].end", "must be after start (overnight shifts are not supported)")
+        if s.agent_id in seen:
+            raise InputError(f"shifts[{i}].agent_id", f"{s.agent_id} has two shifts on the day")
+        if s.bargaining_unit and s.bargaining_unit not in config.mou_units:
+            raise InputError(f"shifts[{i}].bargaining_unit", f"no MOU rule set for unit {s.bargaining_unit}")
+        seen.add(s.agent_id)
+        plans.append(
+            ShiftPlan(
+                agent_id=s.agent_id,
+                start=start,
+                end=end,
+                rules=rule_set_for(config, s.bargaining_unit),
+                meal1_waived=s.meal1_waived,
+                meal2_waived=s.meal2_waived,
+                on_duty_meal_agreement=s.on_duty_meal_agreement,
+                lactation=s.lactation,
+                lactation_breaks=s.lactation_breaks
+                or (config.lactation_breaks_default if s.lactation else 0),
+                regular_rate=s.regular_rate,
             )
         )
-    return reports
+    return plans
 
 
-# -- forecast and staffing ----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Forecast:
-    """Calls per hour for consecutive 15-minute intervals from ``start`` (minutes since midnight)."""
-
-    start: int
-    calls_per_hour: tuple[float, ...]
-    aht_seconds: float
-    target_service_level: float
-    threshold_seconds: float
-    max_occupancy: float | None = None
-
-    @property
-    def end(self) -> int:
-        return self.start + INTERVAL * len(self.calls_per_hour)
-
-
-def required_per_interval(forecast: Forecast, required_agents: Callable[..., int]) -> list[int]:
-    """Agents needed on the queue per interval (Erlang C ``required_agents``); no calls needs nobody.
-
-    The Erlang function is passed in so this module stays pure and testable.
-    """
-    need: list[int] = []
-    for rate in forecast.calls_per_hour:
-        if rate <= 0:
-            need.append(0)
-            continue
-        need.append(
-            required_agents(
-                rate,
-                forecast.aht_seconds,
-                forecast.target_service_level,
-                forecast.threshold_seconds,
-                forecast.max_occupancy,
-            )
+def break_plans(breaks: Sequence[BreakIn], agents: set[str]) -> list[BreakPlan]:
+    plans = []
+    for i, b in enumerate(breaks):
+        if b.agent_id not in agents:
+            raise InputError(f"breaks[{i}].agent_id", f"{b.agent_id} has no shift in this schedule")
+        start = minute_of(b.start)
+        if start + b.minutes > DAY:
+            raise InputError(f"breaks[{i}].minutes", "runs past midnight")
+        if b.on_duty and b.kind is not BreakKind.MEAL:
+            raise InputError(f"breaks[{i}].on_duty", "only a meal can be on duty (rules.md §3.2)")
+        plans.append(
+            BreakPlan(b.agent_id, b.kind, start, b.minutes, on_duty=b.on_duty, lactation=b.lactation)
         )
-    return need
+    return plans
 
 
-def on_shift_per_interval(forecast: Forecast, shifts: Sequence[ShiftPlan]) -> list[int]:
-    """Agents whose shift covers the whole interval (someone leaving mid-interval can't be counted on)."""
-    return [
-        sum(1 for s in shifts if s.start <= t and t + INTERVAL <= s.end)
-        for t in range(forecast.start, forecast.end, INTERVAL)
+def validation_view(reports: Sequence[ShiftReport]) -> ValidationView:
+    violations = [
+        ViolationView(
+            agent_id=v.agent_id,
+            rule=v.rule.value,
+            message=v.message,
+            premium=v.premium.value,
+            break_start=fmt(v.break_start) if v.break_start is not None else None,
+        )
+        for r in reports
+        for v in r.violations
     ]
+    return ValidationView(
+        valid=not violations,
+        violations=violations,
+        shifts=[
+            ShiftReportView(
+                agent_id=r.agent_id,
+                rule_set=r.rule_set,
+                worked_hours=round(r.worked_minutes / 60, 2),
+                premium_hours=r.premium_hours,
+                premium_amount=r.premium_amount,
+            )
+            for r in reports
+        ],
+        premium_hours=sum(r.premium_hours for r in reports),
+    )
 
 
-def available_per_interval(
-    forecast: Forecast, shifts: Sequence[ShiftPlan], breaks: Sequence[BreakPlan]
-) -> list[int]:
-    """On shift minus anyone on a break for any part of the interval (a break of 10 min costs the slot)."""
-    available = on_shift_per_interval(forecast, shifts)
-    covering = {s.agent_id: s for s in shifts}
+def _forecast_of(s: BreaksSchedule) -> Forecast:
+    return Forecast(
+        start=s.forecast_start,
+        calls_per_hour=tuple(s.calls_per_hour),
+        aht_seconds=s.aht_seconds,
+        target_service_level=s.target_service_level,
+        threshold_seconds=s.threshold_seconds,
+    )
+
+
+def _plan_of_shift(config: BreaksConfig, row: BreaksShift) -> ShiftPlan:
+    return ShiftPlan(
+        agent_id=row.agent_id,
+        start=row.start_minute,
+        end=row.end_minute,
+        rules=rule_set_for(config, row.bargaining_unit),
+        meal1_waived=row.meal1_waived,
+        meal2_waived=row.meal2_waived,
+        on_duty_meal_agreement=row.on_duty_meal_agreement,
+        lactation=row.lactation,
+        lactation_breaks=row.lactation_breaks,
+        regular_rate=row.regular_rate,
+    )
+
+
+def _plan_of_break(row: BreaksBreak) -> BreakPlan:
+    return BreakPlan(
+        row.agent_id,
+        BreakKind(row.kind),
+        row.start_minute,
+        row.minutes,
+        on_duty=row.on_duty,
+        lactation=row.lactation,
+    )
+
+
+def _violations_json(reports: Sequence[ShiftReport]) -> list[dict[str, Any]]:
+    return [msgspec.to_builtins(v) for v in validation_view(reports).violations]
+
+
+def _evaluate(
+    config: BreaksConfig, s: BreaksSchedule, shifts: Sequence[ShiftPlan], breaks: Sequence[BreakPlan]
+) -> None:
+    """Recompute a schedule's staffing, shortfalls and violations after its breaks changed."""
+    forecast = _forecast_of(s)
+    available = available_per_interval(forecast, shifts, breaks)
+    on_shift = on_shift_per_interval(forecast, shifts)
+    s.available = available
+    s.shortfalls = [
+        {**msgspec.to_builtins(f), "start": fmt(f.start)}
+        for f in shortfalls(forecast, s.required, on_shift, available)
+    ]
+    reports = validate(shifts, breaks)
+    s.violations = _violations_json(reports)
+    s.premium_hours = sum(r.premium_hours for r in reports)
+
+
+async def schedule_view(session: AsyncSession, config: BreaksConfig, s: BreaksSchedule) -> ScheduleView:
+    shifts, breaks = await queries.rows(session, s.id)
+    forecast = _forecast_of(s)
+    on_shift = on_shift_per_interval(forecast, [_plan_of_shift(config, r) for r in shifts])
+    return ScheduleView(
+        id=s.id,
+        day=s.day,
+        status=s.status,
+        revision=s.revision,
+        shifts=[
+            ShiftView(
+                agent_id=r.agent_id,
+                start=fmt(r.start_minute),
+                end=fmt(r.end_minute),
+                rule_set=r.rule_set,
+                bargaining_unit=r.bargaining_unit,
+            )
+            for r in shifts
+        ],
+        breaks=[
+            BreakView(
+                id=b.id,
+                agent_id=b.agent_id,
+                kind=b.kind,
+                start=fmt(b.start_minute),
+                minutes=b.minutes,
+                on_duty=b.on_duty,
+                lactation=b.lactation,
+                status=b.status,
+                start_at=b.start_at,
+                started_at=b.started_at,
+            )
+            for b in breaks
+        ],
+        forecast=msgspec.convert(
+            {**(s.forecast_detail or {}), "source": s.forecast_source, "aht_seconds": s.aht_seconds},
+            ForecastView,
+        ),
+        intervals=[
+            IntervalView(
+                start=fmt(forecast.start + i * INTERVAL),
+                calls_per_hour=s.calls_per_hour[i],
+                required=s.required[i],
+                on_shift=on_shift[i],
+                available=s.available[i],
+            )
+            for i in range(len(s.calls_per_hour))
+        ],
+        shortfalls=s.shortfalls,
+        violations=s.violations,
+        premium_hours=s.premium_hours,
+        published_at=s.published_at,
+    )
+
+
+def _changed(s: BreaksSchedule, n_breaks: int, actor: str, now: dt.datetime) -> events.ScheduleChanged:
+    return events.ScheduleChanged(
+        schedule_id=s.id,
+        day=s.day,
+        status=s.status,
+        revision=s.revision,
+        breaks=n_breaks,
+        violations=len(s.violations),
+        shortfall_intervals=len(s.shortfalls),
+        premium_hours=s.premium_hours,
+        changed_at=now,
+        changed_by=actor,
+    )
+
+
+def _add_breaks(session: AsyncSession, s: BreaksSchedule, breaks: Sequence[BreakPlan]) -> None:
     for b in breaks:
-        shift = covering.get(b.agent_id)
-        if shift is None:
-            continue
-        for i, t in enumerate(range(forecast.start, forecast.end, INTERVAL)):
-            if shift.start <= t and t + INTERVAL <= shift.end and _overlap(b.start, b.end, t, t + INTERVAL):
-                available[i] -= 1
-    return available
+        session.add(
+            BreaksBreak(
+                schedule_id=s.id,
+                agent_id=b.agent_id,
+                kind=b.kind.value,
+                start_minute=b.start,
+                minutes=b.minutes,
+                on_duty=b.on_duty,
+                lactation=b.lactation,
+                start_at=instant(s.day, b.start),
+                status=PLANNED,
+            )
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class Shortfall:
-    """An interval where available agents stay below the need; ``cause`` says why it could not be met."""
-
-    start: int
-    required: int
-    on_shift: int
-    available: int
-    cause: str  # "understaffed": too few on shift even with no breaks; "breaks": legal windows force breaks
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleResult:
-    breaks: tuple[BreakPlan, ...]
-    required: tuple[int, ...]
-    on_shift: tuple[int, ...]
-    available: tuple[int, ...]
-    shortfalls: tuple[Shortfall, ...]
+# -- operations ----------------------------------------------------------------------------------------------
+def _window(shifts: Sequence[ShiftPlan], given: ForecastIn) -> tuple[int, int]:
+    start = minute_of(given.start) if given.start is not None else None
+    end = minute_of(given.end) if given.end is not None else None
+    for name, minute in (("start", start), ("end", end)):
+        if minute is not None and minute % INTERVAL:
+            raise InputError(f"forecast.{name}", f"must be on a {INTERVAL}-minute boundary")
+    try:
+        return forecast_window(shifts, start, end)
+    except ValueError as exc:
+        raise InputError("forecast.end" if end is not None else "forecast.start", str(exc)) from None
 
 
-def shortfalls(
-    forecast: Forecast, required: Sequence[int], on_shift: Sequence[int], available: Sequence[int]
-) -> list[Shortfall]:
-    found = []
-    for i, t in enumerate(range(forecast.start, forecast.end, INTERVAL)):
-        if available[i] < required[i]:
-            cause = "understaffed" if on_shift[i] < required[i] else "breaks"
-            found.append(Shortfall(t, required[i], on_shift[i], available[i], cause))
+async def resolve_forecast(
+    ctx: PluginContext, day: dt.date, shifts: Sequence[ShiftPlan], given: ForecastIn
+) -> tuple[Forecast, dict[str, Any]]:
+    """The interval forecast from the source asked for, and the detail stored with the schedule."""
+    config: BreaksConfig = ctx.config
+    source = given.source
+    if source is not ForecastSource.EXPLICIT and given.calls_per_hour is not None:
+        raise InputError("forecast.calls_per_hour", f"is for an explicit forecast, not one from {source}")
+    if source is not ForecastSource.HISTORY and given.weeks is not None:
+        raise InputError("forecast.weeks", "is for a forecast from history")
+    detail: dict[str, Any] = {}
+    aht, aht_from = config.aht_seconds, "config"
+    if source is ForecastSource.EXPLICIT:
+        if given.start is None:
+            raise InputError("forecast.start", "is required with calls_per_hour")
+        if given.calls_per_hour is None:
+            raise InputError("forecast.calls_per_hour", "is required for an explicit forecast")
+        start = minute_of(given.start)
+        if start + INTERVAL * len(given.calls_per_hour) > DAY:
+            raise InputError("forecast.calls_per_hour", "runs past midnight")
+        if given.end is not None and minute_of(given.end) != start + INTERVAL * len(given.calls_per_hour):
+            raise InputError("forecast.end", "does not match the number of calls_per_hour intervals")
+        rates = tuple(given.calls_per_hour)
+    elif source is ForecastSource.SIMULATOR:
+        profile = config.simulator
+        if given.queue is not None and given.queue != profile.queue:
+            raise InputError("forecast.queue", f"the simulator's profile is for queue {profile.queue}")
+        start, intervals = _window(shifts, given)
+        rates = profile_forecast(simulator_queue(profile), start, intervals)
+        aht, aht_from = profile.aht_seconds, "simulator"
+        detail["queue"] = profile.queue
+    else:
+        weeks = given.weeks or config.history_weeks
+        start, intervals = _window(shifts, given)
+        days = history_days(day, weeks)
+        async with ctx.db.session() as session:
+            calls = await queries.recorded_calls(session, [local_day_bounds(d) for d in days], given.queue)
+        found = history_forecast(day, weeks, calls, start, intervals, config.history_min_handled_calls)
+        if not found.days_used:
+            where = f" into queue {given.queue}" if given.queue else ""
+            raise InputError(
+                "forecast.source",
+                f"no calls{where} recorded on the last {weeks} {day.strftime('%A')}s "
+                f"({days[-1].isoformat()} to {days[0].isoformat()}); "
+                "give calls_per_hour or use the simulator",
+                409,
+            )
+        rates = found.calls_per_hour
+        if found.aht_seconds is not None:
+            aht, aht_from = found.aht_seconds, "history"
+        detail.update(
+            queue=given.queue,
+            weeks=weeks,
+            days_used=[d.isoformat() for d in found.days_used],
+            days_empty=[d.isoformat() for d in found.days_empty],
+            calls=found.calls,
+            handled=found.handled,
+        )
+    if given.aht_seconds is not None:
+        aht, aht_from = given.aht_seconds, "request"
+    detail["aht_from"] = aht_from
+    forecast = Forecast(
+        start=start,
+        calls_per_hour=rates,
+        aht_seconds=aht,
+        target_service_level=given.target_service_level or config.target_service_level,
+        threshold_seconds=(
+            given.threshold_seconds if given.threshold_seconds is not None else config.threshold_seconds
+        ),
+        max_occupancy=config.max_occupancy,
+    )
+    return forecast, {k: v for k, v in detail.items() if v is not None}
+
+
+async def generate(ctx: PluginContext, staff: Staff, data: GenerateIn) -> int:
+    """Build a draft for the day: Erlang C need per interval, breaks placed in their legal windows."""
+    config: BreaksConfig = ctx.config
+    shifts = shift_plans(config, data.shifts)
+    forecast, detail = await resolve_forecast(ctx, data.day, shifts, data.forecast)
+    required = required_per_interval(forecast, required_agents)
+    result = schedule(shifts, forecast, required, config)
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        s = BreaksSchedule(
+            day=data.day,
+            status=DRAFT,
+            revision=1,
+            forecast_start=forecast.start,
+            calls_per_hour=list(forecast.calls_per_hour),
+            aht_seconds=forecast.aht_seconds,
+            target_service_level=forecast.target_service_level,
+            threshold_seconds=forecast.threshold_seconds,
+            forecast_source=data.forecast.source.value,
+            forecast_detail=detail,
+            required=list(required),
+            available=list(result.available),
+            shortfalls=[],
+            violations=[],
+            premium_hours=0,
+            created_at=now,
+            created_by=staff.actor,
+            updated_at=now,
+            updated_by=staff.actor,
+        )
+        _evaluate(config, s, shifts, result.breaks)
+        session.add(s)
+        await session.flush()
+        for plan, given in zip(shifts, data.shifts, strict=True):
+            session.add(
+                BreaksShift(
+                    schedule_id=s.id,
+                    agent_id=plan.agent_id,
+                    start_minute=plan.start,
+                    end_minute=plan.end,
+                    bargaining_unit=given.bargaining_unit,
+                    rule_set=plan.rules.name,
+                    meal1_waived=plan.meal1_waived,
+                    meal2_waived=plan.meal2_waived,
+                    on_duty_meal_agreement=plan.on_duty_meal_agreement,
+                    lactation=plan.lactation,
+                    lactation_breaks=plan.lactation_breaks,
+                    regular_rate=plan.regular_rate,
+                )
+            )
+        _add_breaks(session, s, result.breaks)
+        ctx.events.emit(
+            session, events.DRAFTED, _changed(s, len(result.breaks), staff.actor, now), actor=staff.actor
+        )
+        await ctx.audit.append(
+            session,
+            actor=staff.actor,
+            action="breaks.generated",
+            target=f"breaks_schedule:{s.id}",
+            detail={
+                "day": data.day.isoformat(),
+                "shifts": len(shifts),
+                "shortfalls": len(s.shortfalls),
+                "forecast": data.forecast.source.value,
+            },
+        )
+        return s.id
+
+
+async def _schedule(session: AsyncSession, schedule_id: int) -> BreaksSchedule:
+    found = await session.get(BreaksSchedule, schedule_id, with_for_update=True)
+    if found is None:
+        raise InputError("schedule_id", f"no schedule #{schedule_id}", 404)
     return found
 
 
-# -- forecast sources ---------------------------------------------------------------------------------------
-def forecast_window(shifts: Sequence[ShiftPlan], start: int | None, end: int | None) -> tuple[int, int]:
-    """The forecast's first interval start and its number of intervals.
-
-    Either end not given is taken from the shifts: the earliest start rounded down and the latest end rounded
-    up to a whole interval, so every minute anyone works is forecast. Raises ValueError when nothing is left.
-    """
-    first = start if start is not None else min(s.start for s in shifts) // INTERVAL * INTERVAL
-    last = end if end is not None else min(DAY, -(-max(s.end for s in shifts) // INTERVAL) * INTERVAL)
-    if first % INTERVAL or last % INTERVAL:
-        raise ValueError(f"starts and ends on a {INTERVAL}-minute boundary")
-    if last <= first:
-        raise ValueError(f"ends at {fmt(last)}, not after the start {fmt(first)}")
-    return first, (last - first) // INTERVAL
-
-
-def simulator_queue(profile: SimulatorProfileConfig) -> SimulatorQueue:
-    """The phone simulator's queue for the profile: built by the simulator's own config, so it validates."""
-    return SimulatorQueue(
-        name=profile.queue,
-        rate_profile=tuple(profile.rate_profile),
-        profile_interval_seconds=profile.profile_interval_seconds,
-        aht_seconds=profile.aht_seconds,
-    )
-
-
-def profile_forecast(queue: SimulatorQueue, start: int, intervals: int) -> tuple[float, ...]:
-    """Mean calls per hour in each 15-minute interval from ``start`` (minutes since local midnight).
-
-    The simulator's arrivals are a Poisson process whose rate is ``rate_profile`` piecewise constant over
-    intervals of ``profile_interval_seconds`` from its time zero, repeated cyclically (telephony.md §2.6;
-    ``arrival_times`` in simulators/phone/streams.py). The expected number of calls in an interval is the
-    integral of that rate over it, so the forecast is that integral divided by the interval's length — the
-    profile's own rate when its intervals line up with ours, a time-weighted mean when they do not. Time
-    zero is local midnight and the minutes are wall-clock minutes: the profile describes a day by the clock.
-    """
-    if not queue.rate_profile:
-        return tuple(queue.calls_per_hour for _ in range(intervals))
-    width = queue.profile_interval_seconds
-    rates, slots = queue.rate_profile, len(queue.rate_profile)
-    out: list[float] = []
-    for i in range(intervals):
-        a = (start + i * INTERVAL) * 60.0
-        b = a + INTERVAL * 60.0
-        k = math.floor(a / width)
-        t, total = a, 0.0
-        while t < b:
-            edge = min((k + 1) * width, b)
-            total += rates[k % slots] * (edge - t)
-            t, k = edge, k + 1
-        out.append(round(total / (INTERVAL * 60.0), 4))
-    return tuple(out)
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedCall:
-    """An inbound call the hub recorded: when it arrived and, if an agent handled it, for how long."""
-
-    arrived_at: dt.datetime
-    handle_seconds: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryForecast:
-    """A forecast from recorded calls: the rates, and what they rest on (for the lead to judge them)."""
-
-    calls_per_hour: tuple[float, ...]
-    days_used: tuple[dt.date, ...]  # history days with at least one call
-    days_empty: tuple[dt.date, ...]  # history days without any call: not recorded, or closed; left out
-    calls: int  # calls on the days used (the whole day, not only the window)
-    handled: int  # of which an agent handled
-    aht_seconds: float | None  # their mean handle time, when enough calls back it
-
-
-def history_days(day: dt.date, weeks: int) -> list[dt.date]:
-    """The same weekday in each of the ``weeks`` weeks before ``day``, newest first."""
-    return [day - dt.timedelta(weeks=k) for k in range(1, weeks + 1)]
-
-
-def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The UTC instants of local midnight at the start and at the end of ``day`` (23 or 25 h on DST days)."""
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=LOCAL_TZ)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
-def wall_interval(when: dt.datetime) -> int:
-    """The local wall-clock 15-minute interval (0-95) an instant falls in."""
-    local = when.astimezone(LOCAL_TZ)
-    return (local.hour * 60 + local.minute) // INTERVAL
-
-
-def interval_exposure(day: dt.date) -> list[float]:
-    """Seconds of real time ``day`` spends in each local wall-clock interval.
-
-    900 on an ordinary day; on the spring-forward day the skipped hour's intervals get 0, on the fall-back
-    day the repeated hour's get 1800. Rates divide counts by this, so a DST day in the history neither
-    doubles the 01:00 hour nor invents calls for 02:00.
-    """
-    exposure = [0.0] * (DAY // INTERVAL)
-    start, end = local_day_bounds(day)
-    step = dt.timedelta(minutes=INTERVAL)
-    t = start
-    while t < end:
-        exposure[wall_interval(t)] += INTERVAL * 60.0
-        t += step
-    return exposure
-
-
-def history_forecast(
-    day: dt.date,
-    weeks: int,
-    calls: Iterable[RecordedCall],
-    start: int,
-    intervals: int,
-    min_handled: int,
-) -> HistoryForecast:
-    """Calls per hour per interval from the calls recorded on the same weekday over the last ``weeks`` weeks.
-
-    Each call counts in the wall-clock interval it arrived in (America/Los_Angeles). A history day without
-    any call is left out rather than averaged in as zero: the hub was not recording yet, or the centre was
-    closed (a holiday), and neither says anything about an ordinary day. The rate of an interval is the
-    calls in it over the real time it lasted across the days used (:func:`interval_exposure`), times an
-    hour — on ordinary days simply the mean count times four. Calls outside the history days are ignored,
-    so the caller may pass a superset. The mean handle time of the handled calls is Erlang C's h
-    (telephony.md §2.4: talk + hold + wrap-up) when at least ``min_handled`` calls back it.
-    """
-    wanted = set(history_days(day, weeks))
-    counts: dict[dt.date, list[int]] = {}
-    handle: list[float] = []
-    for call in calls:
-        local_day = call.arrived_at.astimezone(LOCAL_TZ).date()
-        if local_day not in wanted:
-            continue
-        counts.setdefault(local_day, [0] * (DAY // INTERVAL))[wall_interval(call.arrived_at)] += 1
-        if call.handle_seconds is not None:
-            handle.append(call.handle_seconds)
-    used = sorted(counts, reverse=True)
-    seen = [0.0] * (DAY // INTERVAL)
-    total = [0] * (DAY // INTERVAL)
-    for d in used:
-        for i, (n, exposed) in enumerate(zip(counts[d], interval_exposure(d), strict=True)):
-            total[i] += n
-            seen[i] += exposed
-    first = start // INTERVAL
-    rates = tuple(
-        round(total[i] * 3600.0 / seen[i], 4) if i < len(seen) and seen[i] > 0 else 0.0
-        for i in range(first, first + intervals)
-    )
-    return HistoryForecast(
-        calls_per_hour=rates,
-        days_used=tuple(used),
-        days_empty=tuple(sorted(wanted - set(used), reverse=True)),
-        calls=sum(sum(c) for c in counts.values()),
-        handled=len(handle),
-        aht_seconds=round(sum(handle) / len(handle), 1) if handle and len(handle) >= min_handled else None,
-    )
-
-
-class _Leg(msgspec.Struct):
-    """The part of a stored dialog participant (core.telephony.dialogs.Participant) a handle time needs."""
-
-    address_type: str
-    state: str
-    start_time: dt.datetime
-    state_change_time: dt.datetime
-    agent_id: str | None = None
-
-
-def handle_seconds(participants: Any) -> float | None:
-    """An ended call's handle time from its stored participants, or None if no agent handled it.
-
-    The stored dialog keeps each participant's start and last state change but not the moment of answer,
-    so: an agent handled the call when an agent leg lasted until the caller left (a leg that rang out —
-    RONA — ended before). The handle time runs from the first offer to the last agent leg's end, which
-    covers talk, hold, a transfer's second agent and wrap-up (whose end drops the agent's leg), plus the few
-    seconds of ringing. A caller who hangs up while the phone rings counts as a very short handled call;
-    both biases are seconds against minutes of handle time.
-    """
-    try:
-        legs = msgspec.convert(participants, list[_Leg], strict=False)
-    except (msgspec.ValidationError, TypeError):
-        return None
-    callers = [p.state_change_time for p in legs if p.address_type == "CUSTOMER" and p.state == "DROPPED"]
-    agents = [p for p in legs if p.address_type == "AGENT_DEVICE" and p.agent_id and p.state == "DROPPED"]
-    if not callers or not agents:
-        return None
-    caller_left = max(callers)
-    if not any(a.state_change_time >= caller_left for a in agents):
-        return None
-    first = min(a.start_time for a in agents)
-    last = max(a.state_change_time for a in agents)
-    return max(0.0, (last - first).total_seconds())
-
-
-# -- the scheduler ------------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class _Need:
-    """A break still to place, with its legal window of start minutes [earliest, latest]."""
-
-    shift: ShiftPlan
-    kind: BreakKind
-    minutes: int
-    earliest: int
-    latest: int
-    ideal: int
-    lactation: bool = False
-    order: int = 0
-    placed: int | None = field(default=None)
-
-
-def _window(lo: int, hi: int, minutes: int, shift: ShiftPlan) -> tuple[int, int]:
-    lo = max(lo, shift.start)
-    hi = min(hi, shift.end - minutes)
-    return lo, max(lo, hi)
-
-
-def meal_needs(shift: ShiftPlan) -> list[_Need]:
-    """Meals a shift is owed and their windows (rules.md §3.2, §3.6 "meal window [start+~2.5h, start+5h]").
-
-    Planned on elapsed time: without a meal, work time equals elapsed time, so a shift longer than 5 h needs
-    one unless validly waived (§3.3). The latest start is the end of the 5th (10th) hour of work, never later.
-    """
-    rules = shift.rules
-    needs: list[_Need] = []
-    meal = rules.meal_minutes
-    waive1 = shift.meal1_waived and shift.elapsed <= rules.first_meal_waiver_max
-    if shift.elapsed > rules.first_meal_after and not waive1:
-        lo, hi = _window(
-            shift.start + rules.first_meal_after // 2, shift.start + rules.first_meal_after, meal, shift
+async def edit(ctx: PluginContext, staff: Staff, schedule_id: int, data: EditIn) -> None:
+    """Replace the breaks by hand. The result is always a draft: an edited schedule is re-published
+    deliberately, so a change with violations can never go out silently (issue 8 §1)."""
+    config: BreaksConfig = ctx.config
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        s = await _schedule(session, schedule_id)
+        if data.revision is not None and data.revision != s.revision:
+            raise InputError("revision", f"is {s.revision} now; reload and try again", 409)
+        shift_rows, break_rows = await queries.rows(session, s.id)
+        if any(b.status != PLANNED for b in break_rows):
+            raise InputError("breaks", "breaks have already started; make a new schedule for the day", 409)
+        shifts = [_plan_of_shift(config, r) for r in shift_rows]
+        breaks = break_plans(data.breaks, {p.agent_id for p in shifts})
+        await queries.drop_breaks(session, s.id)
+        _add_breaks(session, s, breaks)
+        _evaluate(config, s, shifts, breaks)
+        s.status = DRAFT
+        s.published_at = s.published_by = None
+        s.revision += 1
+        s.updated_at, s.updated_by = now, staff.actor
+        ctx.events.emit(
+            session, events.DRAFTED, _changed(s, len(breaks), staff.actor, now), actor=staff.actor
         )
-        needs.append(_Need(shift, BreakKind.MEAL, meal, lo, hi, (lo + hi) // 2))
-    first_taken = 0 if waive1 else meal
-    worked = shift.elapsed - first_taken
-    waive2 = shift.meal2_waived and worked <= rules.second_meal_waiver_max and not shift.meal1_waived
-    if worked > rules.second_meal_after and not waive2:
-        # Work time 10:00 is clock start + 10 h + the unpaid first meal.
-        latest = shift.start + rules.second_meal_after + first_taken
-        lo, hi = _window(latest - rules.first_meal_after // 2, latest, meal, shift)
-        needs.append(_Need(shift, BreakKind.MEAL, meal, lo, hi, (lo + hi) // 2))
-    return needs
+        await ctx.audit.append(
+            session,
+            actor=staff.actor,
+            action="breaks.edited",
+            target=f"breaks_schedule:{s.id}",
+            detail={"breaks": len(breaks), "violations": len(s.violations)},
+        )
 
 
-def rest_needs(shift: ShiftPlan, meals: Sequence[BreakPlan], config: BreaksConfig) -> list[_Need]:
-    """Rests in their 4-hour blocks of work, window [block start + 1 h, block end − 1 h] (rules.md §3.6).
-
-    A short last block shrinks the window to its middle third rather than losing the rest.
-    """
-    rules = shift.rules
-    worked = worked_minutes(shift, meals)
-    needs = []
-    for block in range(rules.rests_required(worked)):
-        lo = block * rules.rest_per_minutes
-        hi = min(lo + rules.rest_per_minutes, worked)
-        span = hi - lo
-        margin = min(60, span // 3)
-        early = clock_at_work(shift, meals, lo + margin)
-        late = clock_at_work(shift, meals, hi - margin) - rules.rest_minutes
-        e, la = _window(early, max(early, late), rules.rest_minutes, shift)
-        needs.append(
-            _Need(
-                shift, BreakKind.REST, rules.rest_minutes, e, la, clock_at_work(shift, meals, (lo + hi) // 2)
+async def publish(ctx: PluginContext, staff: Staff, schedule_id: int) -> None:
+    """Publish a schedule with no violation; an earlier published one of the same day is superseded."""
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        s = await _schedule(session, schedule_id)
+        if s.status == PUBLISHED:
+            return
+        if s.violations:
+            raise ViolationsRefused(
+                f"{len(s.violations)} violation(s) of rules.md §3.6; fix them and publish again", s.violations
             )
+        for old in await queries.published_others(session, s, PUBLISHED):
+            old.status = SUPERSEDED
+        s.status = PUBLISHED
+        s.published_at, s.published_by = now, staff.actor
+        s.updated_at, s.updated_by = now, staff.actor
+        _, break_rows = await queries.rows(session, s.id)
+        ctx.events.emit(
+            session, events.PUBLISHED, _changed(s, len(break_rows), staff.actor, now), actor=staff.actor
         )
-    if shift.lactation:
-        # Concurrent with rests where possible (§3.5): mark the rests first, add separate breaks for the rest.
-        wanted = max(1, shift.lactation_breaks or config.lactation_breaks_default)
-        for need in needs[:wanted]:
-            need.lactation = True
-        for k in range(max(0, wanted - len(needs))):
-            mid = shift.start + shift.elapsed * (k + 1) // (wanted - len(needs) + 1)
-            lo, hi = _window(mid - 60, mid + 60, config.lactation_minutes, shift)
-            needs.append(_Need(shift, BreakKind.LACTATION, config.lactation_minutes, lo, hi, mid))
-    return needs
+        await ctx.audit.append(
+            session, actor=staff.actor, action="breaks.published", target=f"breaks_schedule:{s.id}", detail={}
+        )
 
 
-def _candidates(need: _Need) -> list[int]:
-    """Start minutes to try: the window's ends and every 5-minute mark inside it."""
-    first = -(-need.earliest // 5) * 5
-    points = set(range(first, need.latest + 1, 5)) | {need.earliest, need.latest}
-    return sorted(p for p in points if need.earliest <= p <= need.latest)
+async def move_break(
+    ctx: PluginContext, staff: Staff, telephony: Telephony, break_id: int, *, start: bool
+) -> BreakStartView:
+    """Start (NOT_READY with the break's reason code) or end (READY) a break of a published schedule.
 
-
-def _place(
-    needs: list[_Need],
-    forecast: Forecast,
-    required: Sequence[int],
-    available: list[int],
-    busy: dict[str, list[tuple[int, int]]],
-) -> None:
-    """Greedy placement, tightest window first: each break goes where it costs the least staffing.
-
-    The score for a start is (worst slack over the intervals it touches, −intervals touched, −distance
-    from the ideal), so a break avoids understaffed intervals first, then prefers to stay inside one
-    interval, then stays near the middle of its work period (§3.1 "insofar as practicable").
+    ``telephony`` returns the running telephony service (or raises when it is not running); it is asked
+    only once the break itself may move, so a bad break id is a 404 whatever telephony's state.
     """
-    starts = list(range(forecast.start, forecast.end, INTERVAL))
-
-    def touched(need: _Need, at: int) -> list[int]:
-        shift = need.shift
-        return [
-            i
-            for i, t in enumerate(starts)
-            if shift.start <= t
-            and t + INTERVAL <= shift.end
-            and _overlap(at, at + need.minutes, t, t + INTERVAL)
-        ]
-
-    for need in sorted(needs, key=lambda n: (n.latest - n.earliest, n.shift.start, n.order)):
-        taken = busy.setdefault(need.shift.agent_id, [])
-        best: tuple[tuple[int, int, int], int] | None = None
-        for at in _candidates(need):
-            # Breaks of one agent never touch: a rest next to a meal would merge into it (V2).
-            if any(at <= e and s <= at + need.minutes for s, e in taken):
-                continue
-            slots = touched(need, at)
-            slack = min((available[i] - 1 - required[i] for i in slots), default=10**6)
-            score = (slack, -len(slots), -abs(at - need.ideal))
-            if best is None or score > best[0]:
-                best = (score, at)
-        if best is None:
-            # No free start in the window (an unusual hand-set shift): take the ideal minute anyway and let
-            # validation report it, rather than silently dropping a legally owed break.
-            at = min(max(need.ideal, need.earliest), need.latest)
+    config: BreaksConfig = ctx.config
+    async with ctx.db.session() as session:
+        row = await session.get(BreaksBreak, break_id)
+        if row is None:
+            raise InputError("break_id", f"no break #{break_id}", 404)
+        parent = await session.get(BreaksSchedule, row.schedule_id)
+        if parent is None or parent.status != PUBLISHED:
+            raise InputError("status", "only a break of the published schedule can start", 409)
+        if staff.name != row.agent_id and staff.role not in LEAD_ROLES:
+            raise InputError("break_id", "only the agent or a lead starts or ends a break", 403)
+        want, target = (PLANNED, STARTED) if start else (STARTED, ENDED)
+        if row.status != want:
+            raise InputError("status", f"break #{break_id} is {row.status}", 409)
+        agent_id, kind = row.agent_id, BreakKind(row.kind)
+    code = config.reason_code_for(kind)
+    phone = telephony()
+    actor = Actor(agent_id, "agent")  # the agent's own request, so the reason code is kept (see module doc)
+    try:
+        if start:
+            await phone.set_state(actor, agent_id, "NOT_READY", code)
         else:
-            at = best[1]
-        need.placed = at
-        taken.append((at, at + need.minutes))
-        for i in touched(need, at):
-            available[i] -= 1
-
-
-def schedule(
-    shifts: Sequence[ShiftPlan],
-    forecast: Forecast,
-    required: Sequence[int],
-    config: BreaksConfig,
-) -> ScheduleResult:
-    """Place every owed break inside its legal window, keeping staffing at or above ``required``.
-
-    Meals go first (their windows are hard: never past the 5th/10th hour, §3.6), then rests in their blocks.
-    Peaks are covered only by moving breaks within their windows; where that is impossible the interval is
-    reported as a shortfall, the breaks stay legal.
-    """
-    on_shift = on_shift_per_interval(forecast, shifts)
-    available = list(on_shift)
-    busy: dict[str, list[tuple[int, int]]] = {}
-    meal_list = [n for s in shifts for n in meal_needs(s)]
-    for k, n in enumerate(meal_list):
-        n.order = k
-    _place(meal_list, forecast, required, available, busy)
-    meals = [_as_break(n) for n in meal_list]
-    rest_list: list[_Need] = []
-    for s in shifts:
-        rest_list.extend(rest_needs(s, [m for m in meals if m.agent_id == s.agent_id], config))
-    for k, n in enumerate(rest_list):
-        n.order = k
-    _place(rest_list, forecast, required, available, busy)
-    placed = sorted([*meals, *(_as_break(n) for n in rest_list)], key=lambda b: (b.agent_id, b.start))
-    final = available_per_interval(forecast, shifts, placed)
-    return ScheduleResult(
-        breaks=tuple(placed),
-        required=tuple(required),
-        on_shift=tuple(on_shift),
-        available=tuple(final),
-        shortfalls=tuple(shortfalls(forecast, required, on_shift, final)),
+            await phone.set_state(actor, agent_id, "READY")
+        snapshot = await phone.get_agent(actor, agent_id)
+    except PhoneRequestError as exc:
+        raise InputError(f"telephony.{exc.field or 'state'}", exc.message, 409) from None
+    wanted = "NOT_READY" if start else "READY"
+    if wanted not in (snapshot.state, snapshot.pendingState):
+        # Refused asynchronously (e.g. the agent is signed out): the break does not start on paper either.
+        raise InputError(
+            "telephony.state", f"agent {agent_id} is {snapshot.state}; could not go {wanted}", 409
+        )
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        row2 = await session.get(BreaksBreak, break_id, with_for_update=True)
+        assert row2 is not None
+        if row2.status != want:
+            raise InputError("status", f"break #{break_id} is {row2.status}", 409)
+        row2.status = target
+        if start:
+            row2.started_at = now
+        else:
+            row2.ended_at = now
+        late = max(0, int((now - row2.start_at).total_seconds() // 60)) if start else 0
+        ctx.events.emit(
+            session,
+            events.BREAK_STARTED if start else events.BREAK_ENDED,
+            events.BreakChanged(
+                break_id=row2.id,
+                schedule_id=row2.schedule_id,
+                agent_id=agent_id,
+                kind=kind.value,
+                status=target,
+                planned_start=row2.start_at,
+                reason_code_id=code if start else 0,
+                late_minutes=late,
+                at=now,
+                by=staff.actor,
+            ),
+            actor=staff.actor,
+        )
+    return BreakStartView(
+        id=break_id,
+        agent_id=agent_id,
+        kind=kind.value,
+        status=target,
+        reason_code_id=code if start else 0,
+        telephony_state=snapshot.state,
+        late_minutes=late,
     )
 
 
-def _as_break(need: _Need) -> BreakPlan:
-    assert need.placed is not None
-    return BreakPlan(need.shift.agent_id, need.kind, need.placed, need.minutes, lactation=need.lactation)
+async def move_one(
+    ctx: PluginContext, staff: Staff, schedule_id: int, break_id: int, start: str, revision: int | None
+) -> None:
+    """Move one break to ``start``: the schedule's break list with that one changed, through :func:`edit`."""
+    try:
+        when = msgspec.convert(start, HHMM)
+    except msgspec.ValidationError:
+        raise InputError("start", f"expected HH:MM, got {start!r}") from None
+    async with ctx.db.session() as session:
+        _, rows = await queries.rows(session, schedule_id)
+    if not any(b.id == break_id for b in rows):
+        raise InputError("break_id", f"no break #{break_id} in schedule #{schedule_id}", 404)
+    listed = [
+        BreakIn(
+            agent_id=b.agent_id,
+            kind=BreakKind(b.kind),
+            start=when if b.id == break_id else fmt(b.start_minute),
+            minutes=b.minutes,
+            on_duty=b.on_duty,
+            lactation=b.lactation,
+        )
+        for b in rows
+    ]
+    await edit(ctx, staff, schedule_id, EditIn(breaks=listed, revision=revision))
+
+
+async def view(ctx: PluginContext, schedule_id: int) -> ScheduleView:
+    """One schedule with its grid; an unknown id is a 404 naming ``schedule_id``."""
+    async with ctx.db.session() as session:
+        found = await session.get(BreaksSchedule, schedule_id)
+        if found is None:
+            raise InputError("schedule_id", f"no schedule #{schedule_id}", 404)
+        return await schedule_view(session, ctx.config, found)
+
+
+async def day_views(ctx: PluginContext, day: dt.date) -> list[ScheduleView]:
+    """The schedules of a day, newest first."""
+    async with ctx.db.session() as session:
+        return [await schedule_view(session, ctx.config, s) for s in await queries.schedules_of(session, day)]
+
+
+def validate_any(
+    config: BreaksConfig, shifts: Sequence[ShiftIn], breaks: Sequence[BreakIn]
+) -> ValidationView:
+    """Check any schedule, stored or not, against V1-V8."""
+    plans = shift_plans(config, shifts)
+    return validation_view(validate(plans, break_plans(breaks, {s.agent_id for s in plans})))
+
+
+def rule_set_views(config: BreaksConfig) -> list[dict[str, Any]]:
+    """The rule sets: Order 4 and each configured MOU unit."""
+    return [
+        {
+            "name": r.name,
+            "rest_minutes": r.rest_minutes,
+            "meal_minutes": r.meal_minutes,
+            "first_meal_by_hour": r.first_meal_after / 60,
+            "second_meal_by_hour": r.second_meal_after / 60,
+            "premium_pay": r.premium_pay,
+        }
+        for r in rule_sets(config).values()
+    ]

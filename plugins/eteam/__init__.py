@@ -1,6 +1,6 @@
 """E-team: "Contact Us" requests from Oracle Customer Connect, investigated and answered by the e-team.
 
-Unresolved incidents are pulled from Customer Connect into the e-team queue (on request, and every
+Unresolved incidents are pulled from Customer Connect into the e-team queue (on request, and as a job every
 ``pull_interval_s`` while Customer Connect is configured). A member investigates, opening a contact on
 the account verified from the request's details or by a call-back, and answers by e-mail (a staff
 response thread, which moves the incident to Waiting) or records a phone answer (a private note). When
@@ -10,24 +10,22 @@ is added. A check reports requests unanswered for more than N business hours (is
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from typing import Any
 
 from core.contract import (
     CheckKind,
     CheckSpec,
     EventType,
+    JobSpec,
     PageSpec,
     PluginContext,
     PluginManifest,
     Severity,
     hookimpl,
 )
-from plugins.eteam import api, checks, events
-from plugins.eteam.service import EteamConfig
+from plugins.eteam import api, checks, events, pages, service
+from plugins.eteam.rules import EteamConfig
 
 PLUGIN_ID = "eteam"
 
@@ -46,12 +44,13 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    service.install_runtime(ctx)
+    return [api.EteamController]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [PageSpec(handler=pages.EteamPages, nav_title="E-team", nav_path="/")]
 
 
 @hookimpl
@@ -73,31 +72,6 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
 
 
 @hookimpl
-def hub_lifespan(ctx: PluginContext) -> AbstractAsyncContextManager[None] | None:
-    config: EteamConfig = ctx.config
-    if config.base_url is None or config.pull_interval_s <= 0:
-        return None
-    return _pull_loop(ctx, config.pull_interval_s)
-
-
-@contextlib.asynccontextmanager
-async def _pull_loop(ctx: PluginContext, interval_s: float) -> AsyncIterator[None]:
-    async def loop() -> None:
-        while True:
-            # Wait first: start-up stays fast and a site that is down does not delay the hub.
-            await asyncio.sleep(interval_s)
-            try:
-                result = await api.pull(ctx)
-                ctx.log.info("eteam: pulled %d new, %d updated", result.new, result.updated)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # one failed pull must not end the loop; the next one retries
-                ctx.log.exception("eteam: pull from Customer Connect failed")
-
-    task = asyncio.create_task(loop(), name="eteam-pull")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def hub_register_jobs(ctx: PluginContext) -> Sequence[JobSpec]:
+    job = service.pull_job(ctx)
+    return [job] if job is not None else []

@@ -1,7 +1,7 @@
 """Checks of the e-team plugin: no Contact Us request waits unanswered too long.
 
 Issue 7 §3: a request pulled from Customer Connect must be answered within ``unanswered_business_hours``
-business hours (Monday-Friday office hours, ``service.business_hours_between``). Without a Customer
+business hours (Monday-Friday office hours, ``rules.business_hours_between``). Without a Customer
 Connect ``base_url`` nothing is pulled; the check passes and says so, since a hub without the connector
 is not unhealthy. A check that cannot read its tables raises, and the core reports that as an error.
 """
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.eteam.models import Incident
-from plugins.eteam.service import EteamConfig, Status, business_hours_between, is_unanswered_too_long
+from plugins.eteam.queries import unanswered
+from plugins.eteam.rules import EteamConfig, business_hours_between, is_unanswered_too_long
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 
@@ -30,13 +28,7 @@ def make_unanswered_check(ctx: PluginContext) -> CheckFn:
             )
         now = check.clock.now()
         async with check.db.session() as session:
-            waiting = list(
-                await session.scalars(
-                    select(Incident)
-                    .where(Incident.status == Status.UNRESOLVED, Incident.answered_at.is_(None))
-                    .order_by(Incident.received_at)
-                )
-            )
+            waiting = await unanswered(session)
         late = [
             i for i in waiting if is_unanswered_too_long(i.status, i.answered_at, i.received_at, now, config)
         ]

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
-from plugins.eteam.service import Status
+from core.contract.db import Base, UTCDateTime
 
 
 class Incident(Base):
@@ -62,50 +60,3 @@ class Response(Base):
 
 # For tests and tools that build the tables without Alembic (the migration is the source of truth).
 TABLES = [Base.metadata.tables[name] for name in ("eteam_incident", "eteam_response")]
-
-
-async def by_reference(session: AsyncSession, reference_number: str) -> Incident | None:
-    found: Incident | None = await session.scalar(
-        select(Incident).where(Incident.reference_number == reference_number)
-    )
-    return found
-
-
-async def queue(session: AsyncSession, *, include_answered: bool = False) -> list[Incident]:
-    """Unresolved incidents, oldest first; answered ones only when asked for."""
-    query = select(Incident).where(Incident.status == Status.UNRESOLVED)
-    if not include_answered:
-        query = query.where(Incident.answered_at.is_(None))
-    return list(await session.scalars(query.order_by(Incident.received_at, Incident.id).limit(1000)))
-
-
-async def responses_of(session: AsyncSession, incident_id: int) -> list[Response]:
-    rows = await session.scalars(
-        select(Response).where(Response.incident_id == incident_id).order_by(Response.id)
-    )
-    return list(rows)
-
-
-async def answered_open(session: AsyncSession, *, limit: int = 100) -> list[Incident]:
-    """Answered incidents still open in Customer Connect (unresolved or waiting), latest answer first: where
-    a CCB note is added once action is taken after the answer."""
-    query = (
-        select(Incident)
-        .where(Incident.answered_at.is_not(None), Incident.status.in_([Status.UNRESOLVED, Status.WAITING]))
-        .order_by(Incident.answered_at.desc(), Incident.id.desc())
-        .limit(limit)
-    )
-    return list(await session.scalars(query))
-
-
-async def responses_by_incident(session: AsyncSession, incident_ids: list[int]) -> dict[int, list[Response]]:
-    """The responses of several incidents at once, oldest first."""
-    found: dict[int, list[Response]] = {i: [] for i in incident_ids}
-    if not incident_ids:
-        return found
-    rows = await session.scalars(
-        select(Response).where(Response.incident_id.in_(incident_ids)).order_by(Response.id)
-    )
-    for r in rows:
-        found[r.incident_id].append(r)
-    return found

@@ -24,8 +24,8 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.metrics import api, checks, cli, events
-from plugins.metrics.service import MetricsConfig
+from plugins.metrics import api, checks, cli, events, pages
+from plugins.metrics.rules import MetricsConfig
 
 PLUGIN_ID = "metrics"
 
@@ -44,12 +44,12 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [api.MetricsController]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [PageSpec(handler=pages.MetricsPages, nav_title="Metrics", nav_path="/")]
 
 
 @hookimpl

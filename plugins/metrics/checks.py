@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.metrics.models import totals
+from plugins.metrics.queries import totals
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from plugins.metrics.models import rows_between
-from plugins.metrics.service import MonthError, Row, build_workbook, month_days, parse_month
+from plugins.metrics.queries import rows_between
+from plugins.metrics.rules import MonthError, Row, build_workbook, month_days, parse_month
 
 
 def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """The event the metrics plugin publishes, and the one handler that tallies everything else.
 
 The handler subscribes to ``hub.>`` (durable ``tally``) so subjects of plugins not yet written count as soon
-as :data:`plugins.metrics.service.RULES` names them. Unmapped subjects cost one pattern lookup and no database
+as :data:`plugins.metrics.rules.RULES` names them. Unmapped subjects cost one pattern lookup and no database
 work. Delivery is at-least-once, so each tally is written together with its dedupe key in one transaction:
 a redelivery, a second hub process or a replay after a crash finds the key and adds nothing.
 
@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import msgspec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bus import Envelope
 from core.contract import PluginContext
-from plugins.metrics.models import MetricsContact, MetricsSeen, bump
-from plugins.metrics.service import MetricsConfig, Tally, classify, local_day, section_for
+from plugins.metrics.models import MetricsContact, MetricsSeen
+from plugins.metrics.queries import bump
+from plugins.metrics.rules import MetricsConfig, Tally, classify, local_day, section_for
+
+if TYPE_CHECKING:
+    # The bus envelope type; the contract does not expose it yet (only annotations use it).
+    from core.bus import Envelope
 
 COUNTER_REQUEST_RECORDED = "hub.metrics.counter_request.recorded"
 CONTACT_OPENED = "hub.contact.opened"

@@ -11,15 +11,12 @@ import msgspec
 import pytest
 
 from core.telephony import dialogs as dl
-from plugins.breaks.service import (
+from plugins.breaks.forecast import (
     DAY,
     INTERVAL,
     LOCAL_TZ,
-    BreaksConfig,
     RecordedCall,
-    ShiftPlan,
     SimulatorProfileConfig,
-    forecast_window,
     handle_seconds,
     history_days,
     history_forecast,
@@ -29,6 +26,7 @@ from plugins.breaks.service import (
     simulator_queue,
     wall_interval,
 )
+from plugins.breaks.rules import BreaksConfig, ShiftPlan, forecast_window
 from simulators.phone.config import single_queue_config
 from simulators.phone.engine import simulate
 

@@ -7,7 +7,7 @@ import datetime as dt
 import msgspec
 import pytest
 
-from plugins.eteam.service import (
+from plugins.eteam.rules import (
     LOCAL_TZ,
     EteamConfig,
     business_hours_between,

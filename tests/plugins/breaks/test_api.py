@@ -15,9 +15,9 @@ import plugins.breaks as breaks
 from core.telephony.erlang import required_agents
 from core.telephony.plugin import telephony_service
 from core.telephony.service import SYSTEM, Actor
-from plugins.breaks.api import shortfall_runs
 from plugins.breaks.checks import make_overdue_check
-from plugins.breaks.service import LOCAL_TZ
+from plugins.breaks.forecast import LOCAL_TZ
+from plugins.breaks.pages import shortfall_runs
 
 API = "/api/breaks"
 PHONE = "/api/phone"

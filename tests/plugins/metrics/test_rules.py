@@ -10,7 +10,7 @@ import msgspec
 import pytest
 from openpyxl import load_workbook
 
-from plugins.metrics.service import (
+from plugins.metrics.rules import (
     MetricsConfig,
     MonthError,
     Row,

@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 
 from core.telephony.erlang import required_agents
-from plugins.breaks.service import (
+from plugins.breaks.forecast import INTERVAL
+from plugins.breaks.rules import (
     CA_WAGE_ORDER_4,
-    INTERVAL,
     BreakKind,
     BreakPlan,
     BreaksConfig,

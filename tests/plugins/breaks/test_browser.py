@@ -17,9 +17,17 @@ import plugins.breaks as breaks
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import (
+    CHROMIUM_ARGS,
+    E2E_PASSWORD,
+    serve_hub,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
+# The browser fixtures live with the e2e suite; bound here, they are this module's fixtures too.
+chromium_path = e2e.chromium_path
 
 SECRET = "e2e-secret"
 SECTION = "call-center"

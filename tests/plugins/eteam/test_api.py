@@ -6,6 +6,7 @@ hours pass; bad input, unknown incidents and roles.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 import plugins.eteam as eteam
@@ -22,7 +24,8 @@ from core.ccb.billing import local_time
 from core.ccb.seed import DEFAULT_AS_OF, SeedAccount, identity_key, seed_customers
 from core.clock import ManualClock
 from core.contract import CheckStatus
-from plugins.eteam.api import TRANSPORT_KEY
+from plugins.eteam import queries
+from plugins.eteam.service import pull_job, runtime_of
 from simulators.customer_connect import (
     ContactUsEmail,
     IncidentStore,
@@ -73,7 +76,7 @@ async def sim(
     await store.start()
     await ingest_contact_us(store, mails)
     app: Any = create_app(SimulatorConfig(store.database, USER, PASSWORD, clock=hub_clock.now), store=store)
-    hub.plugins.records["eteam"].ctx.extras[TRANSPORT_KEY] = httpx.ASGITransport(app=app)
+    runtime_of(hub.plugins.records["eteam"].ctx).transport = httpx.ASGITransport(app=app)
     yield app
     await store.close()
 
@@ -457,3 +460,25 @@ async def test_the_page_is_read_only_for_other_staff_and_refuses_anonymous_posts
     hub_client.cookies.clear()
     anonymous = await hub_client.post(f"{PAGE}/pull")
     assert anonymous.status_code in (302, 303) and "/ui/login" in anonymous.headers["location"]
+
+
+async def test_the_periodic_pull_is_a_job_that_pulls_once_per_run(
+    hub: Any, sim: Any, mails: list[ContactUsEmail]
+) -> None:
+    """The background pull is a JobSpec for the core's job runner; its ``run`` is one pull, idempotent."""
+    rec = hub.plugins.records["eteam"]
+    assert rec.jobs == []  # pull_interval_s = 0 in this hub: pulls run only on request
+    config = msgspec.structs.replace(rec.ctx.config, pull_interval_s=120.0)
+    assert (
+        pull_job(dataclasses.replace(rec.ctx, config=msgspec.structs.replace(config, base_url=None))) is None
+    )
+    job = pull_job(dataclasses.replace(rec.ctx, config=config))
+    assert job is not None and job.name == "pull" and job.every_s == 120.0 and not job.run_at_start
+    await job.run()
+    async with hub.db.session() as session:
+        first = await queries.queue(session)
+    assert len(first) == len(mails) > 0
+    await job.run()  # a second run finds nothing new and changes nothing
+    async with hub.db.session() as session:
+        again = await queries.queue(session)
+    assert [(i.id, i.reference_number) for i in again] == [(i.id, i.reference_number) for i in first]
