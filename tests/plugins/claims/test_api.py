@@ -21,7 +21,7 @@ from core.contact.pages import dollars
 from core.mail import list_outbox
 from core.models import OutboxEvent
 from plugins.claims.models import Claim, ClaimDocument, ClaimIncident
-from plugins.claims.service import claim_number
+from plugins.claims.rules import claim_number
 from plugins.correspondence.models import CorrLetter
 
 API = "/api/claims"
