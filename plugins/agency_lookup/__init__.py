@@ -21,8 +21,8 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.agency_lookup import api, checks, events
-from plugins.agency_lookup.service import AgencyConfig
+from plugins.agency_lookup import api, checks, events, pages
+from plugins.agency_lookup.rules import AgencyConfig
 
 PLUGIN_ID = "agency_lookup"
 
@@ -41,12 +41,15 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [api.DirectoryController, api.DisclosureController]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [
+        PageSpec(handler=pages.DirectoryPage, nav_title="Agency directory"),
+        PageSpec(handler=pages.DisclosureDesk, nav_title="Disclosure desk"),
+    ]
 
 
 @hookimpl

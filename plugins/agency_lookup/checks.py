@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from core.clock import LOCAL_TZ, local
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.agency_lookup.models import log_chain_problems, monthly_counts, unsupported_releases
-from plugins.agency_lookup.service import month_bounds
+from core.contract.clock import LOCAL_TZ, local
+from plugins.agency_lookup.queries import log_chain_problems, monthly_counts, unsupported_releases
+from plugins.agency_lookup.rules import month_bounds
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 

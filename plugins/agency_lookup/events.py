@@ -1,10 +1,7 @@
-"""Events of the agency lookup and the one place a disclosure step is written down.
+"""Events of the agency lookup: the payload Structs and how each is built from a disclosure.
 
 Payloads name the disclosure, the agency, the basis and counts, never a customer or an account: the bus fans
 out to every subscriber (ARCHITECTURE §4), and the customer data stays in the CCB and the audit log.
-
-``record_step`` writes, in the caller's transaction, the event, the audit record and the append-only log
-entry of a step, so a decision or a release is never stored without its log entry (rules.md §5.5).
 """
 
 from __future__ import annotations
@@ -12,11 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.contract import PluginContext
-from plugins.agency_lookup.models import Disclosure, DisclosureLogEntry, last_log_entry
-from plugins.agency_lookup.service import GENESIS, chain_entry, entry_digest
+from plugins.agency_lookup.models import Disclosure
 
 REQUESTED = "hub.agency.disclosure.requested"
 DECIDED = "hub.agency.disclosure.decided"
@@ -106,46 +100,3 @@ def released_payload(d: Disclosure) -> DisclosureReleased:
         released_at=d.disclosed_at or d.received_at,
         released_by=d.released_by or "",
     )
-
-
-async def record_step(
-    ctx: PluginContext, session: AsyncSession, d: Disclosure, step: str, actor: str
-) -> DisclosureLogEntry:
-    """Append the step to the audit log, then to the disclosure log, chained to both.
-
-    The audit append comes first: it takes the hub-wide audit lock, which also serializes the disclosure
-    log's chain, so two steps committing at once cannot both link to the same previous entry.
-    """
-    await session.flush()
-    entry = d.log_fields()
-    digest = entry_digest(entry)
-    record = await ctx.audit.append(
-        session,
-        actor=actor,
-        action=f"agency.disclosure.{step}",
-        target=f"agency_disclosure:{d.id}",
-        detail={
-            "legal_basis": d.legal_basis,
-            "requester_agency": d.requester_agency,
-            "decision": d.decision,
-            "elements": list(d.elements_disclosed if step == "released" else d.elements_allowed),
-            "accounts_affected": list(d.accounts_affected),
-            "record_count": d.record_count,
-            "entry_digest": digest,
-        },
-    )
-    last = await last_log_entry(session)
-    prev = last.entry_hash if last is not None else GENESIS
-    row = DisclosureLogEntry(
-        disclosure_id=d.id,
-        step=step,
-        at=ctx.clock.now(),
-        actor=actor,
-        entry=entry,
-        prev_entry_hash=prev,
-        entry_hash=chain_entry(prev, step, digest),
-        audit_seq=record.seq,
-    )
-    session.add(row)
-    await session.flush()
-    return row

@@ -24,8 +24,8 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.claims import api, checks, events
-from plugins.claims.service import ClaimsConfig
+from plugins.claims import api, checks, events, pages
+from plugins.claims.rules import ClaimsConfig
 
 PLUGIN_ID = "claims"
 
@@ -38,6 +38,8 @@ def hub_manifest() -> PluginManifest:
         version="1.0.0",
         description="Bill credits for utility-caused breaks and leaks: intake, coverage review, decisions.",
         sections_hint=("call-center", "customer-service-center", "cro"),
+        # A decision is not complete without its letter: claims runs only where correspondence runs, and
+        # reaches it through plugins.correspondence.public.LetterService.
         depends_on=("correspondence",),
         config_type=ClaimsConfig,
     )
@@ -45,12 +47,12 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [api.ClaimsController]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [PageSpec(handler=pages.ClaimsDesk, nav_title="Claims")]
 
 
 @hookimpl

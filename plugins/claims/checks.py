@@ -1,7 +1,7 @@
 """Checks of the claims plugin: no claim waits for a decision past its SLA.
 
 The SLA is a number of business days in config, counted while the claim is in the utility's hands: the
-time spent waiting for the customer's information is left out (``service.sla_elapsed``). A check that
+time spent waiting for the customer's information is left out (``rules.sla_elapsed``). A check that
 cannot read its tables raises, and the core reports that as an error.
 """
 
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.claims.models import Claim
-from plugins.claims.service import UNDECIDED, ClaimsConfig, claim_number, is_overdue
+from plugins.claims.queries import undecided_by_id
+from plugins.claims.rules import ClaimsConfig, claim_number, is_overdue
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 
@@ -23,11 +21,7 @@ def make_sla_check(ctx: PluginContext) -> CheckFn:
         config: ClaimsConfig = ctx.config
         now = check.clock.now()
         async with check.db.session() as session:
-            waiting = list(
-                await session.scalars(
-                    select(Claim).where(Claim.status.in_([s.value for s in UNDECIDED])).order_by(Claim.id)
-                )
-            )
+            waiting = await undecided_by_id(session)
         # Pauses make the deadline a moving target, so it is computed here rather than stored.
         late = [
             c

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, defer, mapped_column
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
-from plugins.claims.service import UNDECIDED
+from core.contract.db import Base, UTCDateTime
 
 
 class Claim(Base):
@@ -89,41 +87,3 @@ class ClaimIncident(Base):
 
 # For tests and tools that build the tables without Alembic (the migration is the source of truth).
 TABLES = [Base.metadata.tables[name] for name in ("claims_claim", "claims_document", "claims_incident")]
-
-
-async def by_key(session: AsyncSession, key: str) -> Claim | None:
-    found: Claim | None = await session.scalar(select(Claim).where(Claim.idempotency_key == key))
-    return found
-
-
-async def undecided(session: AsyncSession, *, limit: int = 500) -> list[Claim]:
-    """Claims waiting for a decision, oldest first (the order the SLA makes them due)."""
-    query = select(Claim).where(Claim.status.in_([s.value for s in UNDECIDED]))
-    return list(await session.scalars(query.order_by(Claim.filed_at, Claim.id).limit(limit)))
-
-
-async def decided_since(session: AsyncSession, since: dt.datetime, *, limit: int = 50) -> list[Claim]:
-    """Claims decided from ``since`` on, newest first: what the review desk did lately."""
-    query = (
-        select(Claim)
-        .where(Claim.decided_at.is_not(None), Claim.decided_at >= since)
-        .order_by(Claim.decided_at.desc(), Claim.id.desc())
-        .limit(limit)
-    )
-    return list(await session.scalars(query))
-
-
-async def documents_of(session: AsyncSession, claim_ids: list[int]) -> dict[int, list[ClaimDocument]]:
-    """The documents of several claims at once, without their bytes (a page lists them, never shows them)."""
-    found: dict[int, list[ClaimDocument]] = {i: [] for i in claim_ids}
-    if not claim_ids:
-        return found
-    rows = await session.scalars(
-        select(ClaimDocument)
-        .where(ClaimDocument.claim_id.in_(claim_ids))
-        .options(defer(ClaimDocument.data))
-        .order_by(ClaimDocument.id)
-    )
-    for doc in rows:
-        found[doc.claim_id].append(doc)
-    return found

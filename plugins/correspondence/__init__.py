@@ -1,17 +1,16 @@
 """Correspondence: letters to customers from templates, as Word documents, recorded and queued for mailing.
 
-Staff (and other plugins, through :mod:`plugins.correspondence.service_api`) pick a letter template — deposit
+Staff (and other plugins, through :mod:`plugins.correspondence.public`) pick a letter template — deposit
 refund approved or denied, claim decision, returned-mail follow-up, payment-plan confirmation — and give its
 fields; the plugin fills it from the account's main customer and mailing address in the CCB, renders it with
-the utility's letterhead, records it on the account as a CCB customer contact, and queues it for mailing
-(issue 8 §3). A check watches letters that wait too long for the post.
+the utility's letterhead (:mod:`plugins.correspondence.render`, the .docx renderer), records it on the
+account as a CCB customer contact, and queues it for mailing (issue 8 §3). A check watches letters that
+wait too long for the post.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from typing import Any
 
 from core.contract import (
@@ -21,11 +20,14 @@ from core.contract import (
     PageSpec,
     PluginContext,
     PluginManifest,
+    ServiceOffer,
     Severity,
     hookimpl,
 )
-from plugins.correspondence import api, checks, events, service_api
-from plugins.correspondence.service import CorrespondenceConfig
+from plugins.correspondence import api, checks, events, pages
+from plugins.correspondence.public import LetterService
+from plugins.correspondence.rules import CorrespondenceConfig
+from plugins.correspondence.service import service_of
 
 PLUGIN_ID = "correspondence"
 
@@ -44,12 +46,12 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [api.LettersController]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [PageSpec(handler=pages.LettersPage, nav_title="Letters")]
 
 
 @hookimpl
@@ -71,15 +73,5 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
 
 
 @hookimpl
-def hub_lifespan(ctx: PluginContext) -> AbstractAsyncContextManager[None] | None:
-    return _public_service(ctx)
-
-
-@contextlib.asynccontextmanager
-async def _public_service(ctx: PluginContext) -> AsyncIterator[None]:
-    # While the plugin runs, plugins that depend on it reach this context through service_api.
-    service_api.register(ctx)
-    try:
-        yield
-    finally:
-        service_api.unregister(ctx)
+def hub_provide_services(ctx: PluginContext) -> Sequence[ServiceOffer]:
+    return [ServiceOffer(protocol=LetterService, implementation=service_of(ctx))]

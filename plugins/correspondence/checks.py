@@ -9,16 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.correspondence.models import CorrLetter
-from plugins.correspondence.service import (
-    CorrespondenceConfig,
-    LetterStatus,
-    business_days_between,
-    letter_date,
-)
+from plugins.correspondence.queries import waiting_to_be_mailed
+from plugins.correspondence.rules import CorrespondenceConfig, business_days_between, letter_date
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 
@@ -28,20 +21,7 @@ def make_mailing_check(ctx: PluginContext) -> CheckFn:
         config: CorrespondenceConfig = ctx.config
         today = letter_date(check.clock.now())
         async with check.db.session() as session:
-            waiting = list(
-                (
-                    await session.execute(
-                        select(
-                            CorrLetter.id,
-                            CorrLetter.account_id,
-                            CorrLetter.template_id,
-                            CorrLetter.created_at,
-                        )
-                        .where(CorrLetter.status.in_([LetterStatus.QUEUED.value, LetterStatus.PRINTED.value]))
-                        .order_by(CorrLetter.created_at)
-                    )
-                ).all()
-            )
+            waiting = await waiting_to_be_mailed(session)
         late = [
             (row, days)
             for row in waiting

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Integer, LargeBinary, String, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core.contract.db import Base, UTCDateTime
 
 
 class CorrLetter(Base):
@@ -49,10 +48,3 @@ class CorrLetter(Base):
 
 # For tests and tools that build the tables without Alembic (the migration is the source of truth).
 TABLES = [Base.metadata.tables[name] for name in ("corr_letter",)]
-
-
-async def by_key(session: AsyncSession, key: str) -> CorrLetter | None:
-    found: CorrLetter | None = await session.scalar(
-        select(CorrLetter).where(CorrLetter.idempotency_key == key)
-    )
-    return found

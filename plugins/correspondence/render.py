@@ -1,4 +1,4 @@
-"""A filled letter rendered as a Word document (.docx): letterhead, date, address block, body, signature.
+"""The .docx renderer: a filled letter as a Word document (letterhead, date, address block, body, signature).
 
 Pure: it takes a :class:`LetterContent` and returns bytes. The letterhead sits in the page header so it
 repeats on every page of a long letter; the address block starts where a #10 window envelope shows it.

@@ -1,294 +1,360 @@
-"""Pure correspondence logic: the config, letter templates as data, field checks, filling and addresses.
+"""Use cases of the correspondence plugin: make a letter, read letters back, move a letter to the post.
 
-Nothing here touches HTTP, the bus, the CCB or the database, so every rule is unit-tested on plain values.
-
-A letter template is a strict :class:`LetterTemplate` read from a TOML file in ``letters/``: its fields (each
-with a kind that says how a value is checked and printed) and its body paragraphs with ``{placeholders}``.
-A placeholder names a declared field or a built-in (:data:`BUILTINS`), never an attribute or an index, so a
-template can print values but never reach into objects. A paragraph that names an optional field with no
-value is left out, which is how one template covers "approved, with an amount" and "denied".
+:class:`CorrespondenceService` works with the plugin's own context (its config, event writer, mailer — a
+plugin may publish only its own subjects); the plugin's routes use it, and other plugins reach it through
+the :class:`~plugins.correspondence.public.LetterService` protocol it satisfies. A letter commits in its own
+transaction, after the CCB contact, because the CCB is a separate system in production.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
-import re
-import string
-import tomllib
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+import functools
+import hashlib
+from collections.abc import Mapping
+from typing import Any
 
-import msgspec
+from sqlalchemy.exc import IntegrityError
 
-# Letters are dated in the utility's zone (ARCHITECTURE §5); times are stored in UTC.
-LOCAL_TZ = ZoneInfo("America/Los_Angeles")
-LETTERS_DIR = Path(__file__).parent / "letters"
-TEMPLATE_ID = r"^[a-z][a-z0-9_]{1,39}$"
-FIELD_NAME = r"^[a-z][a-z0-9_]{0,39}$"
-# Filled in by the plugin for every letter; a template may use them without declaring them.
-BUILTINS = frozenset(
-    {"account_id", "customer_name", "first_name", "last_name", "letter_date", "utility_name"}
+from core.contract import PluginContext
+from core.contract.ccb import CcbError, Invalid, NotFound
+from core.contract.ccb import port as p
+from core.contract.idempotency import check_key
+from core.contract.mail import ADDRESS
+from core.contract.redact import redact
+from plugins.correspondence import events, queries
+from plugins.correspondence.models import CorrLetter
+from plugins.correspondence.public import LetterError, LetterRecord
+from plugins.correspondence.render import LetterContent, render_docx
+from plugins.correspondence.rules import (
+    CorrespondenceConfig,
+    FieldError,
+    LetterStatus,
+    LetterTemplate,
+    address_lines,
+    can_move,
+    check_fields,
+    date_text,
+    fill,
+    fill_subject,
+    letter_date,
+    load_templates,
+    plain_text,
+    salutation,
 )
-MAX_TEXT = 2000
+
+# The CCB records letters as outbound notifications (ccb-domain §1.12), method "letter".
+CONTACT_CLASS, CONTACT_TYPE = "NOTIFY", "OUTBOUND"
+# The CCB keeps idempotency keys of up to 100 characters, and the letter's contact key gets a prefix.
+MAX_KEY = 80
 
 
-class LetterStatus(enum.StrEnum):
-    """Where a letter is on its way to the customer: queued → printed → mailed (printing may be skipped)."""
-
-    QUEUED = "queued"
-    PRINTED = "printed"
-    MAILED = "mailed"
-
-
-# The order a letter moves in; a step back is refused.
-_STATUS_ORDER = {LetterStatus.QUEUED: 0, LetterStatus.PRINTED: 1, LetterStatus.MAILED: 2}
-
-
-class CorrespondenceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The plugin's settings; every default works (the contract suite converts ``{}``)."""
-
-    # The letterhead: who the letter is from.
-    utility_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] = "City Water & Power"
-    utility_address: Annotated[
-        list[Annotated[str, msgspec.Meta(max_length=120)]], msgspec.Meta(max_length=4)
-    ] = msgspec.field(default_factory=lambda: ["111 N Hope St", "Los Angeles, CA 90012"])
-    utility_phone: Annotated[str, msgspec.Meta(max_length=40)] = "1-800-555-0199"
-    utility_website: Annotated[str, msgspec.Meta(max_length=120)] = ""
-    # The signature block.
-    signer_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] = "Customer Service Division"
-    signer_title: Annotated[str, msgspec.Meta(max_length=120)] = ""
-    # The mailing check fails once a letter has waited this many business days without being mailed.
-    mail_within_business_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
-    # Also send the letter's text by e-mail when the customer has an address on file.
-    email_copy: bool = True
-
-
-class FieldSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One value a template asks for. ``money`` is whole cents, ``date`` an ISO date, ``choice`` one of."""
-
-    name: Annotated[str, msgspec.Meta(pattern=FIELD_NAME)]
-    label: str
-    kind: Literal["text", "money", "date", "count", "choice"] = "text"
-    required: bool = True
-    choices: list[str] = []
-    max_length: Annotated[int, msgspec.Meta(ge=1, le=MAX_TEXT)] = 500
-
-
-class LetterTemplate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A letter as data: what it is called, what it needs, and what it says."""
-
-    id: Annotated[str, msgspec.Meta(pattern=TEMPLATE_ID)]
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-    description: str = ""
-    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=150)]
-    fields: list[FieldSpec] = []
-    paragraphs: Annotated[list[str], msgspec.Meta(min_length=1)]
-    closing: str = "Sincerely,"
-
-    def field(self, name: str) -> FieldSpec | None:
-        return next((f for f in self.fields if f.name == name), None)
-
-
-class FieldError(ValueError):
-    """A value or template at fault, named the way the API reports it (``template``, ``fields.amount``)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class TemplateError(ValueError):
-    """A letter template file that is not well-formed; raised at load time so a bad file never ships."""
-
-
-# -- templates -------------------------------------------------------------------------------------------
-def placeholders(text: str) -> list[str]:
-    """The placeholder names of one paragraph; an attribute, index, conversion or format spec is refused."""
-    names: list[str] = []
-    for _literal, name, spec, conversion in string.Formatter().parse(text):
-        if name is None:
-            continue
-        if not re.fullmatch(FIELD_NAME, name) or spec or conversion:
-            raise TemplateError(f"placeholder {{{name}}} must be a plain field name")
-        names.append(name)
-    return names
-
-
-def check_template(template: LetterTemplate) -> LetterTemplate:
-    """Every placeholder is declared, names are unique, a choice field has choices."""
-    declared = [f.name for f in template.fields]
-    if len(set(declared)) != len(declared):
-        raise TemplateError(f"{template.id}: a field is declared twice")
-    clash = set(declared) & BUILTINS
-    if clash:
-        raise TemplateError(f"{template.id}: fields {sorted(clash)} shadow built-ins")
-    for f in template.fields:
-        if (f.kind == "choice") != bool(f.choices):
-            raise TemplateError(f"{template.id}.{f.name}: choices go with kind 'choice' and only with it")
-    for text in [template.subject, *template.paragraphs]:
-        try:
-            names = placeholders(text)
-        except (TemplateError, ValueError) as exc:
-            raise TemplateError(f"{template.id}: {exc}") from None
-        unknown = [n for n in names if n not in BUILTINS and n not in declared]
-        if unknown:
-            raise TemplateError(f"{template.id}: undeclared placeholder(s) {unknown}")
-    return template
-
-
-def parse_template(text: str, source: str = "template") -> LetterTemplate:
-    try:
-        template = msgspec.convert(tomllib.loads(text), LetterTemplate)
-    except (tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
-        raise TemplateError(f"{source}: {exc}") from None
-    return check_template(template)
-
-
-def load_templates(folder: Path = LETTERS_DIR) -> dict[str, LetterTemplate]:
-    """Every ``*.toml`` letter in ``folder`` by id; the file name must be the id (one place to look)."""
-    found: dict[str, LetterTemplate] = {}
-    for path in sorted(folder.glob("*.toml")):
-        template = parse_template(path.read_text(encoding="utf-8"), path.name)
-        if template.id != path.stem:
-            raise TemplateError(f"{path.name}: id {template.id!r} differs from the file name")
-        found[template.id] = template
-    return found
-
-
-# -- values ----------------------------------------------------------------------------------------------
-def money_text(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{rest:02d}"
-
-
-def date_text(day: dt.date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
-
-
-def _value(spec: FieldSpec, raw: Any) -> str:
-    """One field's printed text, or a FieldError saying what is wrong with it."""
-    key = f"fields.{spec.name}"
-    if spec.kind == "money":
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise FieldError(key, "must be a whole number of cents")
-        if not 0 <= raw <= 100_000_000:
-            raise FieldError(key, "must be between 0 and 100000000 cents")
-        return money_text(raw)
-    if spec.kind == "count":
-        if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 1000:
-            raise FieldError(key, "must be a whole number from 1 to 1000")
-        return str(raw)
-    if not isinstance(raw, str):
-        raise FieldError(key, "must be a string")
-    text = " ".join(raw.split())
-    if not text:
-        raise FieldError(key, "must not be blank")
-    if spec.kind == "date":
-        try:
-            return date_text(dt.date.fromisoformat(text))
-        except ValueError:
-            raise FieldError(key, "must be a date as YYYY-MM-DD") from None
-    if spec.kind == "choice":
-        if text not in spec.choices:
-            raise FieldError(key, f"must be one of {', '.join(spec.choices)}")
-        return text
-    if len(text) > spec.max_length:
-        raise FieldError(key, f"must be at most {spec.max_length} characters")
-    return text
-
-
-def check_fields(template: LetterTemplate, fields: Mapping[str, Any]) -> dict[str, str]:
-    """The printed text of each given field; unknown and missing required fields are refused by name."""
-    for name in fields:
-        if template.field(name) is None:
-            known = ", ".join(f.name for f in template.fields) or "none"
-            raise FieldError(f"fields.{name}", f"is not a field of {template.id} (fields: {known})")
-    values: dict[str, str] = {}
-    for spec in template.fields:
-        raw = fields.get(spec.name)
-        if raw is None:
-            if spec.required:
-                raise FieldError(f"fields.{spec.name}", f"is required for {template.id} ({spec.label})")
-            continue
-        values[spec.name] = _value(spec, raw)
-    return values
-
-
-def fill_subject(template: LetterTemplate, values: Mapping[str, str]) -> str:
-    """The subject line; an optional value it names that is missing prints as nothing."""
-    return " ".join(
-        template.subject.format_map({n: values.get(n, "") for n in placeholders(template.subject)}).split()
+def record_of(letter: CorrLetter, *, replayed: bool = False) -> LetterRecord:
+    return LetterRecord(
+        id=letter.id,
+        account_id=letter.account_id,
+        person_id=letter.person_id,
+        template=letter.template_id,
+        title=letter.title,
+        subject=letter.subject,
+        fields=dict(letter.fields),
+        address=list(letter.address),
+        status=letter.status,
+        sha256=letter.sha256,
+        size=letter.size,
+        contact_id=letter.contact_id,
+        emailed=letter.email_to is not None,
+        source=letter.source,
+        created_at=letter.created_at,
+        created_by=letter.created_by,
+        printed_at=letter.printed_at,
+        mailed_at=letter.mailed_at,
+        mailed_by=letter.mailed_by,
+        replayed=replayed,
     )
 
 
-def fill(template: LetterTemplate, values: Mapping[str, str]) -> list[str]:
-    """The body paragraphs filled in; a paragraph naming an optional field with no value is dropped."""
-    body: list[str] = []
-    for text in template.paragraphs:
-        names = placeholders(text)
-        if all(n in values for n in names):
-            body.append(text.format_map({n: values[n] for n in names}))
-    return body
+@functools.cache
+def _templates() -> dict[str, LetterTemplate]:
+    return load_templates()
 
 
-# -- addresses and dates ---------------------------------------------------------------------------------
-def address_lines(
-    name: str, line1: str, line2: str | None, city: str, state: str, zip_code: str
-) -> list[str]:
-    """A US mailing block: name, street line(s), then ``City, ST ZIP``; blank parts are left out."""
-    lines = [" ".join(part.split()) for part in (name, line1, line2 or "") if part and part.strip()]
-    last = f"{' '.join(city.split())}, {state.strip().upper()} {zip_code.strip()}".strip(", ")
-    return [*lines, last]
+def templates() -> list[LetterTemplate]:
+    """Every letter template, by id."""
+    return [t for _, t in sorted(_templates().items())]
 
 
-def letter_date(now: dt.datetime) -> dt.date:
-    """The date printed on a letter: today in the utility's zone (late evening UTC is still yesterday)."""
-    return now.astimezone(LOCAL_TZ).date()
+def template_for(template_id: str) -> LetterTemplate:
+    found = _templates().get(template_id)
+    if found is None:
+        raise LetterError(
+            "template", f"unknown template {template_id!r} (known: {', '.join(sorted(_templates()))})"
+        )
+    return found
 
 
-def business_days_between(start: dt.date, end: dt.date) -> int:
-    """Weekdays after ``start`` up to and including ``end`` (0 when end is not later)."""
-    days = 0
-    day = start
-    while day < end:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            days += 1
-    return days
+class CorrespondenceService:
+    """Letters made and kept with the correspondence plugin's context (satisfies ``LetterService``)."""
+
+    def __init__(self, ctx: PluginContext) -> None:
+        self.ctx = ctx
+
+    # -- making a letter ---------------------------------------------------------------------------------
+    async def send_letter(
+        self,
+        account_id: str,
+        template: str,
+        fields: Mapping[str, Any],
+        *,
+        actor: str,
+        idempotency_key: str,
+        source: str,
+    ) -> LetterRecord:
+        """Generate, record and queue a letter once per ``idempotency_key`` (see ``public``)."""
+        ctx = self.ctx
+        config: CorrespondenceConfig = ctx.config
+        key = check_key(idempotency_key, "idempotency_key")
+        if len(key) > MAX_KEY:
+            raise LetterError("idempotency_key", f"must be at most {MAX_KEY} characters")
+        earlier = await self._replay(key, account_id, template)
+        if earlier is not None:
+            return earlier
+        spec = template_for(template)
+        try:
+            # Free text is redacted before it is printed or stored (ARCHITECTURE §6).
+            values = check_fields(
+                spec, {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}
+            )
+        except FieldError as exc:
+            raise LetterError(exc.field, exc.message) from None
+        try:
+            summary = await ctx.ccb.get_account_summary(account_id)
+            person = await ctx.ccb.get_person(summary.main_customer.person_id)
+        except NotFound:
+            raise LetterError("account_id", f"no account {account_id}", 404) from None
+
+        now = ctx.clock.now()
+        day = letter_date(now)
+        name = f"{person.first_name} {person.last_name}"
+        addr = summary.mailing_address
+        address = address_lines(name, addr.line1, addr.line2, addr.city, addr.state, addr.zip)
+        builtins = {
+            "account_id": account_id,
+            "customer_name": " ".join(name.split()),
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "letter_date": date_text(day),
+            "utility_name": config.utility_name,
+        }
+        filled = {**builtins, **values}
+        letterhead = [config.utility_name, *config.utility_address]
+        letterhead += [
+            line
+            for line in (
+                f"Phone {config.utility_phone}" if config.utility_phone else "",
+                config.utility_website,
+            )
+            if line
+        ]
+        signature = [line for line in (config.signer_name, config.signer_title, config.utility_name) if line]
+        content = LetterContent(
+            title=spec.title,
+            letterhead=letterhead,
+            date_line=date_text(day),
+            address=address,
+            reference=f"Account {account_id}",
+            subject=fill_subject(spec, filled),
+            greeting=salutation(person.first_name, person.last_name),
+            body=fill(spec, filled),
+            closing=spec.closing,
+            signature=signature,
+            created_at=now,
+            author=config.utility_name,
+        )
+        document = render_docx(content)
+        digest = hashlib.sha256(document).hexdigest()
+        email = (
+            person.email if config.email_copy and person.email and ADDRESS.fullmatch(person.email) else None
+        )
+
+        try:
+            # Recorded on the account first: the CCB is its own system, and its idempotency key makes a
+            # retry after a failure below find the same contact instead of adding a second one.
+            contact = await ctx.ccb.add_customer_contact(
+                p.AddCustomerContact(
+                    contact_class=CONTACT_CLASS,
+                    contact_type=CONTACT_TYPE,
+                    method="letter",
+                    account_id=account_id,
+                    person_id=person.person_id,
+                    log_text=f"Letter queued for mailing: {spec.title} ({content.subject}); "
+                    f"sha256 {digest[:16]}",
+                ),
+                actor=actor,
+                idempotency_key=f"corr:{key}",
+            )
+        except Invalid as exc:
+            raise LetterError(exc.field, str(exc)) from None
+        except CcbError as exc:
+            raise LetterError("ccb", f"the CCB refused the customer contact: {exc}", 502) from None
+
+        try:
+            async with ctx.db.session() as session:
+                letter = CorrLetter(
+                    account_id=account_id,
+                    person_id=person.person_id,
+                    template_id=spec.id,
+                    title=spec.title,
+                    subject=content.subject[:200],
+                    fields=values,
+                    address=address,
+                    status=LetterStatus.QUEUED.value,
+                    document=document,
+                    sha256=digest,
+                    size=len(document),
+                    contact_id=contact.contact_id,
+                    email_to=email,
+                    source=source,
+                    created_at=now,
+                    created_by=actor,
+                    idempotency_key=key,
+                )
+                session.add(letter)
+                await session.flush()
+                if email is not None:
+                    text = plain_text(
+                        letterhead,
+                        content.date_line,
+                        address,
+                        content.greeting,
+                        content.body,
+                        content.closing,
+                        signature,
+                    )
+                    await ctx.mail.queue(
+                        session,
+                        to=[email],
+                        subject=f"{config.utility_name}: {content.subject}"[:200],
+                        body=text + "\n\nA printed copy of this letter is being mailed to you.",
+                        idempotency_key=f"corr:{key}",
+                    )
+                ctx.events.emit(
+                    session,
+                    events.LETTER_CREATED,
+                    events.LetterCreated(
+                        letter_id=letter.id,
+                        account_id=account_id,
+                        template=spec.id,
+                        status=letter.status,
+                        sha256=digest,
+                        size=len(document),
+                        contact_id=contact.contact_id,
+                        emailed=email is not None,
+                        source=source,
+                        created_at=now,
+                        created_by=actor,
+                    ),
+                    actor=actor,
+                )
+                await ctx.audit.append(
+                    session,
+                    actor=actor,
+                    action="correspondence.letter.created",
+                    target=f"corr_letter:{letter.id}",
+                    detail={
+                        "account_id": account_id,
+                        "template": spec.id,
+                        "sha256": digest,
+                        "source": source,
+                    },
+                )
+                record = record_of(letter)
+        except IntegrityError:
+            # The same key committed first in a concurrent request: answer with that letter.
+            replayed = await self._replay(key, account_id, template)
+            if replayed is None:
+                raise
+            return replayed
+        return record
+
+    async def _replay(self, key: str, account_id: str, template_id: str) -> LetterRecord | None:
+        async with self.ctx.db.session() as session:
+            earlier = await queries.by_key(session, key)
+        if earlier is None:
+            return None
+        if (earlier.account_id, earlier.template_id) != (account_id, template_id):
+            raise LetterError(
+                "idempotency_key", f"was used for letter #{earlier.id} to another account or template", 409
+            )
+        return record_of(earlier, replayed=True)
+
+    # -- reading and mailing -----------------------------------------------------------------------------
+    async def load_letter(self, letter_id: int) -> CorrLetter:
+        async with self.ctx.db.session() as session:
+            found = await queries.get(session, letter_id)
+        if found is None:
+            raise LetterError("letter_id", f"no letter #{letter_id}", 404)
+        return found
+
+    async def get_letter(self, letter_id: int) -> LetterRecord:
+        return record_of(await self.load_letter(letter_id))
+
+    async def letter_document(self, letter_id: int) -> bytes:
+        return (await self.load_letter(letter_id)).document
+
+    async def list_letters(
+        self, *, account_id: str | None = None, status: str | None = None, limit: int = 200
+    ) -> list[LetterRecord]:
+        async with self.ctx.db.session() as session:
+            rows = await queries.recent(session, account_id=account_id, status=status, limit=limit)
+            return [record_of(row) for row in rows]
+
+    async def mark_letter(self, letter_id: int, status: str, *, actor: str) -> LetterRecord:
+        """Move a letter forward (queued → printed → mailed); the same status again is a no-op."""
+        ctx = self.ctx
+        try:
+            target = LetterStatus(status)
+        except ValueError:
+            raise LetterError(
+                "status", f"must be one of {', '.join(s.value for s in LetterStatus)}"
+            ) from None
+        now = ctx.clock.now()
+        async with ctx.db.session() as session:
+            letter = await queries.get(session, letter_id, lock=True)
+            if letter is None:
+                raise LetterError("letter_id", f"no letter #{letter_id}", 404)
+            if letter.status == target:
+                return record_of(letter)
+            if not can_move(letter.status, target):
+                raise LetterError("status", f"letter #{letter_id} is already {letter.status}", 409)
+            letter.status = target.value
+            if target is LetterStatus.PRINTED:
+                letter.printed_at, letter.printed_by = now, actor
+            else:
+                letter.mailed_at, letter.mailed_by = now, actor
+                ctx.events.emit(
+                    session,
+                    events.LETTER_MAILED,
+                    events.LetterMailed(
+                        letter_id=letter.id,
+                        account_id=letter.account_id,
+                        template=letter.template_id,
+                        mailed_at=now,
+                        mailed_by=actor,
+                    ),
+                    actor=actor,
+                )
+            await ctx.audit.append(
+                session,
+                actor=actor,
+                action=f"correspondence.letter.{target.value}",
+                target=f"corr_letter:{letter.id}",
+                detail={"account_id": letter.account_id},
+            )
+            return record_of(letter)
 
 
-def can_move(current: str, target: LetterStatus) -> bool:
-    """A letter only moves forward; the same status again is allowed (a repeat is a no-op)."""
-    return _STATUS_ORDER[target] >= _STATUS_ORDER[LetterStatus(current)]
-
-
-def salutation(first_name: str, last_name: str) -> str:
-    name = " ".join(f"{first_name} {last_name}".split())
-    return f"Dear {name}:" if name else "Dear Customer:"
-
-
-def plain_text(
-    letterhead: Sequence[str],
-    date_line: str,
-    address: Sequence[str],
-    greeting: str,
-    body: Sequence[str],
-    closing: str,
-    signature: Sequence[str],
-) -> str:
-    """The letter as plain text, for the e-mail copy and the CCB contact's log."""
-    blocks = [
-        "\n".join(letterhead),
-        date_line,
-        "\n".join(address),
-        greeting,
-        *body,
-        closing,
-        "\n".join(signature),
-    ]
-    return "\n\n".join(b for b in blocks if b)
+def service_of(ctx: PluginContext) -> CorrespondenceService:
+    """The plugin's one service, kept as its runtime object (the routes and other plugins share it)."""
+    if not isinstance(ctx.runtime, CorrespondenceService):
+        ctx.runtime = CorrespondenceService(ctx)
+    return ctx.runtime

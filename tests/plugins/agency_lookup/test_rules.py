@@ -7,7 +7,7 @@ import datetime as dt
 import msgspec
 import pytest
 
-from plugins.agency_lookup.service import (
+from plugins.agency_lookup.rules import (
     AgencyConfig,
     Basis,
     Element,

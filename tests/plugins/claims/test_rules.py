@@ -7,7 +7,7 @@ import datetime as dt
 import msgspec
 import pytest
 
-from plugins.claims.service import (
+from plugins.claims.rules import (
     DAY_SECONDS,
     LOCAL_TZ,
     ClaimsConfig,

@@ -21,7 +21,7 @@ from core.contact.pages import dollars
 from core.mail import list_outbox
 from core.models import OutboxEvent
 from plugins.claims.models import Claim, ClaimDocument, ClaimIncident
-from plugins.claims.service import claim_number
+from plugins.claims.rules import claim_number
 from plugins.correspondence.models import CorrLetter
 
 API = "/api/claims"
@@ -162,6 +162,9 @@ async def test_need_info_mails_and_pauses_the_sla_until_the_answer(
     assert all(o.passed for o in await hub.run_checks(plugin="claims"))
     back = await hub_client.post(f"{API}/{c['id']}/info-received", json={}, headers=staff["ann"])
     assert back.status_code == 200 and back.json()["status"] == "open" and not back.json()["sla_paused"]
+    # The body is optional: an empty one is decoded (the claim is open again, so the answer is 409).
+    empty = await hub_client.post(f"{API}/{c['id']}/info-received", headers=staff["ann"])
+    assert empty.status_code == 409 and empty.json()["extra"][0]["key"] == "status", empty.text
     hub_clock.advance(dt.timedelta(days=14))  # ten more business days: eleven in all
     late = {o.name: o for o in await hub.run_checks(plugin="claims")}
     assert not late["claims_overdue"].passed and c["claim_number"] in late["claims_overdue"].message

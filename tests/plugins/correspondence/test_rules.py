@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 
 from plugins.correspondence.render import LetterContent, render_docx
-from plugins.correspondence.service import (
+from plugins.correspondence.rules import (
     FieldError,
     LetterStatus,
     TemplateError,

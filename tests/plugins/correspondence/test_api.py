@@ -17,9 +17,10 @@ import plugins.correspondence as correspondence
 from core.bus import Envelope
 from core.ccb import port as p
 from core.ccb.seed import identity_key, seed_customers
+from core.contract import ServiceDirectory
 from core.mail import MailMessage
-from plugins.correspondence import service_api
 from plugins.correspondence.models import CorrLetter
+from plugins.correspondence.public import LetterError, LetterService
 
 API = "/api/correspondence"
 SECTION = "customer-service-center"
@@ -297,34 +298,45 @@ async def test_an_email_copy_goes_to_a_customer_with_an_address(
 
 
 async def test_other_plugins_send_letters_through_the_public_service(hub: Any, account: str) -> None:
-    """A dependent plugin passes its own context; the letter is made with this plugin's context."""
-    caller = hub.plugins.records["correspondence"].ctx
-    record = await service_api.send_letter(
-        hub.db,
+    """A dependent plugin reaches the typed service through its context; the letter is made with this
+    plugin's context and records which plugin asked."""
+    letters = ServiceDirectory(hub.plugins.offers, ("correspondence",), ()).require(LetterService)
+    assert isinstance(letters, LetterService)
+    with pytest.raises(LookupError):
+        ServiceDirectory(hub.plugins.offers, (), ()).get(LetterService)
+    record = await letters.send_letter(
         account,
         "payment_plan_confirmation",
         FIELDS["payment_plan_confirmation"],
         actor="system:payplans",
         idempotency_key="payplans:PP-77:confirm",
+        source="payplans",
     )
     assert record.status == "queued" and record.contact_id and not record.replayed
-    again = await service_api.send_letter(
-        caller,
+    assert record.source == "payplans"
+    again = await letters.send_letter(
         account,
         "payment_plan_confirmation",
         FIELDS["payment_plan_confirmation"],
         actor="system:payplans",
         idempotency_key="payplans:PP-77:confirm",
+        source="payplans",
     )
     assert again.replayed and again.id == record.id
-    document = await service_api.letter_document(hub.db, record.id)
+    assert (await letters.get_letter(record.id)).id == record.id
+    document = await letters.letter_document(record.id)
     assert "PP-77" in "\n".join(p.text for p in Document(io.BytesIO(document)).paragraphs)
-    with pytest.raises(service_api.LetterError) as err:
-        await service_api.send_letter(
-            hub.db, account, "claim_decision", {}, actor="system:claims", idempotency_key="claims:1:decision"
+    with pytest.raises(LetterError) as err:
+        await letters.send_letter(
+            account,
+            "claim_decision",
+            {},
+            actor="system:claims",
+            idempotency_key="claims:1:decision",
+            source="claims",
         )
     assert err.value.status_code == 422 and err.value.field == "fields.claim_number"
-    mailed = await service_api.mark_letter(hub.db, record.id, "mailed", actor="system:mailroom")
+    mailed = await letters.mark_letter(record.id, "mailed", actor="system:mailroom")
     assert mailed.status == "mailed"
 
 
