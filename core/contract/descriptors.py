@@ -137,10 +137,14 @@ class PageSpec:
         path = self.nav_path
         if path is None:
             paths = getattr(self.handler, "paths", None)
-            path = sorted(paths)[0] if paths else getattr(self.handler, "path", "/")
+            path = sorted(paths)[0] if isinstance(paths, set | frozenset) and paths else None
+            path = path or (getattr(self.handler, "path", None) if isinstance(self.handler, type) else None)
+            path = path if isinstance(path, str) else "/"
         roles = self.nav_roles
         if roles is None:
-            found = (getattr(self.handler, "opt", None) or {}).get("roles")
+            # A Controller class without its own ``opt`` has only Litestar's slot descriptor there.
+            opt = getattr(self.handler, "opt", None)
+            found = opt.get("roles") if isinstance(opt, dict) else None
             roles = tuple(found) if found is not None else None
         return path, roles
 
@@ -288,6 +292,11 @@ class PluginContext:
         self.services = services if services is not None else ServiceDirectory({}, (), ())
         self.runtime = runtime
         self.extras = extras if extras is not None else {}
+
+    def replace(self, **changes: Any) -> PluginContext:
+        """A copy with some fields changed (a test builds a job or a service with another config)."""
+        fields = {name: getattr(self, name) for name in self.__annotations__}
+        return PluginContext(**{**fields, **changes})
 
     def __repr__(self) -> str:
         return f"PluginContext(plugin_id={self.plugin_id!r})"

@@ -6,7 +6,6 @@ hours pass; bad input, unknown incidents and roles.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
@@ -470,9 +469,9 @@ async def test_the_periodic_pull_is_a_job_that_pulls_once_per_run(
     assert rec.jobs == []  # pull_interval_s = 0 in this hub: pulls run only on request
     config = msgspec.structs.replace(rec.ctx.config, pull_interval_s=120.0)
     assert (
-        pull_job(dataclasses.replace(rec.ctx, config=msgspec.structs.replace(config, base_url=None))) is None
+        pull_job(rec.ctx.replace(config=msgspec.structs.replace(config, base_url=None))) is None
     )
-    job = pull_job(dataclasses.replace(rec.ctx, config=config))
+    job = pull_job(rec.ctx.replace(config=config))
     assert job is not None and job.name == "pull" and job.every_s == 120.0 and not job.run_at_start
     await job.run()
     async with hub.db.session() as session:
