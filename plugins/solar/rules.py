@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from core.ccb.port import NetMeteringPeriod, NetMeteringView
-from core.ccb.rates import format_cents, format_price, format_quantity
+from core.contract.ccb import format_cents, format_price, format_quantity, port
 
 # The Solar team works the utility's business days (stored in UTC, counted in Los Angeles time).
 LOCAL_TZ = ZoneInfo("America/Los_Angeles")
@@ -259,7 +258,7 @@ class PeriodNotBilled(LookupError):
     """No billed net-metered period matches what was asked for (HTTP 404)."""
 
 
-def pick_period(periods: Sequence[NetMeteringPeriod], wanted: str | None) -> NetMeteringPeriod:
+def pick_period(periods: Sequence[port.NetMeteringPeriod], wanted: str | None) -> port.NetMeteringPeriod:
     """The period to explain: the latest bill by default, else by bill id (12 digits), bill month
     (``YYYY-MM``, the month of the bill date) or period start date (``YYYY-MM-DD``).
 
@@ -298,7 +297,7 @@ def kwh_text(text: str) -> str:
     return f"{format_quantity(Decimal(text))} kWh"
 
 
-def explain_net_metering(view: NetMeteringView, period: NetMeteringPeriod) -> list[str]:
+def explain_net_metering(view: port.NetMeteringView, period: port.NetMeteringPeriod) -> list[str]:
     """One net-metered bill in plain words, for a Solar team member to read to the customer."""
     last_day = period.period_end - dt.timedelta(days=1)
     net = Decimal(period.net_kwh)
