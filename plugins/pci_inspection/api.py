@@ -22,6 +22,7 @@ from plugins.pci_inspection.rules import (
     MAX_PHOTO_BYTES,
     SITE_CODE,
     DeviceStatus,
+    InspectionInput,
     ItemSubmission,
     json_field,
 )
@@ -43,7 +44,7 @@ from plugins.pci_inspection.schemas import (
     UsableView,
     uploaded,
 )
-from plugins.pci_inspection.service import InspectionInput, PciService
+from plugins.pci_inspection.service import PciService
 
 # Who may do what (issue: security staff inspect; security, supervisors and admins keep the inventory and
 # the risk analysis; the assessors' export is for security and admins). Cash/card pages of any section

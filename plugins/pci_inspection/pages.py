@@ -34,6 +34,7 @@ from plugins.pci_inspection.rules import (
     SITE_CODE,
     TRANSITIONS,
     DeviceStatus,
+    InspectionInput,
     PciConfig,
     form_field,
 )
@@ -47,7 +48,7 @@ from plugins.pci_inspection.schemas import (
     problems_of,
     uploaded,
 )
-from plugins.pci_inspection.service import InspectionInput, PciService
+from plugins.pci_inspection.service import PciService
 
 STATUS_TITLES = {
     "in_stock": "In stock",

@@ -8,12 +8,14 @@ out-of-service terminal has its incident record.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.contract.redact import redact
 from plugins.pci_inspection.models import (
     MAX_ID,
     PciDevice,
@@ -37,10 +39,13 @@ from plugins.pci_inspection.rules import (
 )
 from plugins.pci_inspection.schemas import (
     ChangeView,
+    DeviceIn,
     DeviceView,
     HistoryView,
+    IncidentIn,
     InspectionView,
     ItemView,
+    RiskAnalysisIn,
     RiskAnalysisView,
     incident_view,
     photo_view,
@@ -426,3 +431,161 @@ async def item_answers(session: AsyncSession, inspection_id: int) -> dict[int, t
         )
     )
     return {n: (r, note) for n, r, note in rows.all()}
+
+
+async def add_photo(
+    session: AsyncSession,
+    terminal: PciDevice,
+    *,
+    kind: str,
+    label: str,
+    content_type: str,
+    data: bytes,
+    at: dt.datetime,
+    by: str,
+) -> PciPhoto:
+    """Keep a photo's bytes with its type, size and SHA-256."""
+    photo = PciPhoto(
+        device_id=terminal.id,
+        kind=kind,
+        label=label,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_at=at,
+        uploaded_by=by,
+    )
+    session.add(photo)
+    await session.flush()
+    return photo
+
+
+async def add_inspection(
+    session: AsyncSession,
+    terminal: PciDevice,
+    *,
+    at: dt.datetime,
+    inspector: str,
+    inspector_id: int,
+    outcome: str,
+    key: str | None,
+    answers: list[tuple[int, str, str]],
+    photo_ids: dict[int, int],
+) -> PciInspection:
+    """An inspection where the terminal stands now, with each answer (item, result, stored note)."""
+    inspection = PciInspection(
+        device_id=terminal.id,
+        inspected_at=at,
+        inspector=inspector,
+        inspector_id=inspector_id,
+        outcome=outcome,
+        site=terminal.site,
+        window=terminal.window,
+        idempotency_key=key,
+    )
+    session.add(inspection)
+    await session.flush()
+    for number, result, note in answers:
+        session.add(
+            PciInspectionItem(
+                inspection_id=inspection.id,
+                item_no=number,
+                result=result,
+                note=note,
+                photo_id=photo_ids.get(number),
+            )
+        )
+    return inspection
+
+
+async def add_device(session: AsyncSession, data: DeviceIn, *, at: dt.datetime) -> PciDevice:
+    """A terminal added to the inventory; a deployed one starts its service period now."""
+    terminal = PciDevice(
+        make=data.make.strip(),
+        model=data.model.strip(),
+        serial_number=data.serial_number,
+        terminal_id=data.terminal_id,
+        site=data.site,
+        window=data.window.strip(),
+        status=data.status.value,
+        attended=data.attended,
+        public_area=data.public_area,
+        seal_ids=list(data.seal_ids),
+        assigned_to=data.assigned_to,
+        risk_analysis_id=data.risk_analysis_id,
+        created_at=at,
+        status_since=at,
+        deployed_at=at if data.status is DeviceStatus.DEPLOYED else None,
+    )
+    session.add(terminal)
+    await session.flush()
+    return terminal
+
+
+async def add_incident(
+    session: AsyncSession,
+    terminal: PciDevice,
+    data: IncidentIn,
+    *,
+    found_at: dt.datetime,
+    by: str,
+    at: dt.datetime,
+) -> PciIncident:
+    """An incident record; free text is redacted before it is stored."""
+    incident = PciIncident(
+        device_id=terminal.id,
+        inspection_id=data.inspection_id,
+        reference=redact(data.reference.strip()),
+        found_at=found_at,
+        found_by=(data.found_by or by).strip(),
+        description=redact(data.description.strip()),
+        opened_at=at,
+        opened_by=by,
+    )
+    session.add(incident)
+    await session.flush()
+    return incident
+
+
+async def add_analysis(
+    session: AsyncSession, data: RiskAnalysisIn, *, by: str, at: dt.datetime
+) -> PciRiskAnalysis:
+    """A targeted risk analysis, performed and reviewed now; free text is redacted before it is stored."""
+    analysis = PciRiskAnalysis(
+        title=data.title.strip(),
+        scope=redact(data.scope.strip()),
+        assets=redact(data.assets.strip()),
+        threats=redact(data.threats.strip()),
+        factors=redact(data.factors.strip()),
+        frequency_days=data.frequency_days,
+        justification=redact(data.justification.strip()),
+        performed_at=at,
+        performed_by=by,
+        reviewed_at=at,
+        reviewed_by=by,
+    )
+    session.add(analysis)
+    await session.flush()
+    return analysis
+
+
+async def checklist(
+    session: AsyncSession, config: PciConfig, now: dt.datetime, site: str, done: int | None
+) -> dict[str, Any]:
+    """A site's terminals for the phone checklist, their reference photos, and a just-recorded result."""
+    found = [a for a in await assess(session, config, now) if a.device.site == site]
+    recorded = None
+    inspection = await row(session, PciInspection, done) if done is not None else None
+    if inspection is not None:
+        recorded = {"inspection": inspection, "device": await device(session, inspection.device_id)}
+    return {
+        "site": site,
+        "deployed": [a for a in found if a.device.status == DeviceStatus.DEPLOYED],
+        "others": [
+            a for a in found if a.device.status in (DeviceStatus.OUT_OF_SERVICE, DeviceStatus.QUARANTINED)
+        ],
+        "references": await reference_photos(session, site),
+        "recorded": recorded,
+        "today": local_day(now),
+    }

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import enum
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -263,6 +263,23 @@ def validate_checklist(submitted: Sequence[ItemSubmission]) -> list[ChecklistPro
                 )
             )
     return problems
+
+
+@dataclass
+class InspectionInput:
+    """A checklist submission from either transport, with how that transport names a field in errors."""
+
+    items: list[ItemSubmission]
+    photo_ids: dict[int, int]  # item number → photo id
+    key: str | None
+    # (item number, answer position or None, "item"/"result"/"note"/"photo") → the field's name
+    field_name: Callable[[int, int | None, str], str]
+    key_field: str = "idempotency_key"
+
+    def problems(self) -> list[tuple[str, str]]:
+        return [
+            (self.field_name(p.item, p.position, p.field), p.message) for p in validate_checklist(self.items)
+        ]
 
 
 def outcome(submitted: Iterable[ItemSubmission]) -> str:

@@ -9,8 +9,6 @@ at once for a checklist answered wrong in more than one place: :class:`InputErro
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +25,6 @@ from plugins.pci_inspection.models import (
     PciDevice,
     PciIncident,
     PciInspection,
-    PciInspectionItem,
     PciPhoto,
     PciRiskAnalysis,
     PciRiskReview,
@@ -36,8 +33,8 @@ from plugins.pci_inspection.rules import (
     INSPECTABLE,
     DeviceStatus,
     FailedTerminal,
+    InspectionInput,
     ItemResult,
-    ItemSubmission,
     PciConfig,
     TransitionError,
     check_transition,
@@ -48,7 +45,6 @@ from plugins.pci_inspection.rules import (
     local_day,
     outcome,
     usable,
-    validate_checklist,
 )
 from plugins.pci_inspection.schemas import (
     DeviceIn,
@@ -68,23 +64,6 @@ from plugins.pci_inspection.schemas import (
     photo_view,
     site_title,
 )
-
-
-@dataclass
-class InspectionInput:
-    """A checklist submission from either transport, with how that transport names a field in errors."""
-
-    items: list[ItemSubmission]
-    photo_ids: dict[int, int]  # item number → photo id
-    key: str | None
-    # (item number, answer position or None, "item"/"result"/"note"/"photo") → the field's name
-    field_name: Callable[[int, int | None, str], str]
-    key_field: str = "idempotency_key"
-
-    def problems(self) -> list[tuple[str, str]]:
-        return [
-            (self.field_name(p.item, p.position, p.field), p.message) for p in validate_checklist(self.items)
-        ]
 
 
 @dataclass(frozen=True)
@@ -285,21 +264,7 @@ class PciService:
     async def add_analysis(self, staff: Staff, data: RiskAnalysisIn) -> RiskAnalysisView:
         now = self.now()
         async with self.ctx.db.session() as session:
-            analysis = PciRiskAnalysis(
-                title=data.title.strip(),
-                scope=redact(data.scope.strip()),
-                assets=redact(data.assets.strip()),
-                threats=redact(data.threats.strip()),
-                factors=redact(data.factors.strip()),
-                frequency_days=data.frequency_days,
-                justification=redact(data.justification.strip()),
-                performed_at=now,
-                performed_by=staff.name,
-                reviewed_at=now,
-                reviewed_by=staff.name,
-            )
-            session.add(analysis)
-            await session.flush()
+            analysis = await queries.add_analysis(session, data, by=staff.name, at=now)
             await self.ctx.audit.append(
                 session,
                 actor=staff.actor,
@@ -341,30 +306,10 @@ class PciService:
 
     # -- pages' reads --------------------------------------------------------------------------------------
     async def checklist(self, site: str | None, done: int | None) -> dict[str, Any]:
-        """What the phone checklist shows for a site: its terminals, reference photos, a recorded result."""
+        """What the phone checklist shows for a site (the first one when not a known site)."""
         chosen = site if site in self.config.sites else next(iter(sorted(self.config.sites)))
-        now = self.now()
         async with self.ctx.db.session() as session:
-            found = [a for a in await queries.assess(session, self.config, now) if a.device.site == chosen]
-            references = await queries.reference_photos(session, chosen)
-            recorded = None
-            if done is not None:
-                inspection = await queries.row(session, PciInspection, done)
-                if inspection is not None:
-                    recorded = {
-                        "inspection": inspection,
-                        "device": await self._device(session, inspection.device_id),
-                    }
-        return {
-            "site": chosen,
-            "deployed": [a for a in found if a.device.status == DeviceStatus.DEPLOYED],
-            "others": [
-                a for a in found if a.device.status in (DeviceStatus.OUT_OF_SERVICE, DeviceStatus.QUARANTINED)
-            ],
-            "references": references,
-            "recorded": recorded,
-            "today": local_day(now),
-        }
+            return await queries.checklist(session, self.config, self.now(), chosen, done)
 
     async def inventory(self) -> tuple[list[queries.Assessment], list[RiskAnalysisView]]:
         async with self.ctx.db.session() as session:
@@ -441,25 +386,7 @@ class PciService:
         if existing is not None:
             raise InputError("serial_number", f"already in the inventory as terminal {existing}", 409)
         now = self.now()
-        terminal = PciDevice(
-            make=data.make.strip(),
-            model=data.model.strip(),
-            serial_number=data.serial_number,
-            terminal_id=data.terminal_id,
-            site=data.site,
-            window=data.window.strip(),
-            status=data.status.value,
-            attended=data.attended,
-            public_area=data.public_area,
-            seal_ids=list(data.seal_ids),
-            assigned_to=data.assigned_to,
-            risk_analysis_id=data.risk_analysis_id,
-            created_at=now,
-            status_since=now,
-            deployed_at=now if data.status is DeviceStatus.DEPLOYED else None,
-        )
-        session.add(terminal)
-        await session.flush()
+        terminal = await queries.add_device(session, data, at=now)
         queries.log_change(
             session,
             terminal,
@@ -574,19 +501,16 @@ class PciService:
         content_type = image_type(data[:16])
         if content_type is None:
             raise InputError(field_name, "not a JPEG, PNG, WebP, GIF or HEIC image")
-        photo = PciPhoto(
-            device_id=terminal.id,
+        photo = await queries.add_photo(
+            session,
+            terminal,
             kind=kind,
             label=label[:40],
             content_type=content_type,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
             data=data,
-            uploaded_at=self.now(),
-            uploaded_by=staff.name,
+            at=self.now(),
+            by=staff.name,
         )
-        session.add(photo)
-        await session.flush()
         return photo
 
     async def _replay(
@@ -626,29 +550,18 @@ class PciService:
                 )
         now = self.now()
         result = outcome(data.items)
-        inspection = PciInspection(
-            device_id=terminal.id,
-            inspected_at=now,
+        answered = sorted(data.items, key=lambda s: s.number)
+        inspection = await queries.add_inspection(
+            session,
+            terminal,
+            at=now,
             inspector=staff.name,
             inspector_id=staff.id,
             outcome=result,
-            site=terminal.site,
-            window=terminal.window,
-            idempotency_key=data.key,
+            key=data.key,
+            answers=[(s.number, s.result.value, redact(s.note.strip())) for s in answered],
+            photo_ids=data.photo_ids,
         )
-        session.add(inspection)
-        await session.flush()
-        answered = sorted(data.items, key=lambda s: s.number)
-        for sub in answered:
-            session.add(
-                PciInspectionItem(
-                    inspection_id=inspection.id,
-                    item_no=sub.number,
-                    result=sub.result.value,
-                    note=redact(sub.note.strip()),
-                    photo_id=data.photo_ids.get(sub.number),
-                )
-            )
         self.ctx.events.emit(
             session,
             events.INSPECTION_RECORDED,
@@ -756,18 +669,9 @@ class PciService:
             inspection = await queries.row(session, PciInspection, data.inspection_id)
             if inspection is None or inspection.device_id != terminal.id:
                 raise InputError("inspection_id", f"no inspection {data.inspection_id} of this terminal")
-        incident = PciIncident(
-            device_id=terminal.id,
-            inspection_id=data.inspection_id,
-            reference=redact(data.reference.strip()),
-            found_at=found_at,
-            found_by=(data.found_by or staff.name).strip(),
-            description=redact(data.description.strip()),
-            opened_at=now,
-            opened_by=staff.name,
+        incident = await queries.add_incident(
+            session, terminal, data, found_at=found_at, by=staff.name, at=now
         )
-        session.add(incident)
-        await session.flush()
         self.ctx.events.emit(
             session,
             events.INCIDENT_OPENED,
