@@ -385,6 +385,27 @@ async def test_a_double_submission_records_one_inspection(hub_client: Any, sec: 
     assert r.status_code == 409 and keys(r) == ["idempotency_key"]
 
 
+async def test_a_key_reused_with_other_answers_is_refused_naming_it(
+    hub_client: Any, sec: Any, hub: Any
+) -> None:
+    d = await add_device(hub_client, sec, "VF-400-0020", status="deployed")
+    url = f"{API}/devices/{d['id']}/inspections"
+    first = await hub_client.post(
+        url, json={"items": all_items(), "idempotency_key": "phone-reused-1"}, headers=sec
+    )
+    assert first.status_code == 201
+    other = {"items": all_items(i7={"result": "na"}), "idempotency_key": "phone-reused-1"}
+    r = await hub_client.post(url, json=other, headers=sec)
+    assert r.status_code == 422 and keys(r) == ["idempotency_key"]
+    header = {**sec, "Idempotency-Key": "header-reused-1"}
+    assert (await hub_client.post(url, json={"items": all_items()}, headers=header)).status_code == 201
+    r = await hub_client.post(url, json={"items": all_items(i7={"result": "na"})}, headers=header)
+    assert r.status_code == 422 and keys(r) == ["Idempotency-Key"]
+    bad = await hub_client.post(url, json={"items": all_items(), "idempotency_key": "short"}, headers=sec)
+    assert bad.status_code == 422 and keys(bad) == ["idempotency_key"]
+    assert await count(hub, PciInspection) == 2
+
+
 # -- checks as time moves ----------------------------------------------------------------------------------
 async def test_checks_follow_the_los_angeles_day_and_the_review_age(
     hub_client: Any, sec: Any, hub: Any, hub_clock: Any
