@@ -2,9 +2,10 @@
 
 Security staff inspect each deployed point-of-interaction device against the 14-item checklist on their
 phone (PCI DSS v4.0.1 9.5.1.2); a failed item takes the terminal out of service at once, tells security and
-the supervisor, and the cash/card pages refuse it (``models.terminal_usable``). The inventory (9.5.1.1) and
+the supervisor, and the cash/card pages refuse it (``rules.usable``). The inventory (9.5.1.1) and
 the targeted risk analysis that sets each terminal's inspection frequency (9.5.1.2.1) are kept here too,
-and three compliance checks tell the morning shift what is overdue.
+and three compliance checks tell the morning shift what is overdue. Cash windows ask whether a card may be
+taken on a terminal through ``public.CardTerminals``, offered here.
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ from core.contract import (
     PageSpec,
     PluginContext,
     PluginManifest,
+    ServiceOffer,
     Severity,
     hookimpl,
 )
-from plugins.pci_inspection import api, checks, events
-from plugins.pci_inspection.service import PciConfig
+from plugins.pci_inspection import checks, events
+from plugins.pci_inspection.api import VIEW, PciApi
+from plugins.pci_inspection.pages import ChecklistPages, InventoryPages, RiskPages
+from plugins.pci_inspection.public import CardTerminals
+from plugins.pci_inspection.rules import PciConfig
+from plugins.pci_inspection.terminals import InventoryTerminals
 
 PLUGIN_ID = "pci_inspection"
 
@@ -42,12 +48,19 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [PciApi]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    roles = tuple(VIEW["roles"])
+    return [
+        PageSpec(handler=ChecklistPages, nav_title="Terminal checklist", nav_path="/", nav_roles=roles),
+        PageSpec(
+            handler=InventoryPages, nav_title="Terminal inventory", nav_path="/devices", nav_roles=roles
+        ),
+        PageSpec(handler=RiskPages, nav_title="Terminal risk analysis", nav_path="/risk", nav_roles=roles),
+    ]
 
 
 @hookimpl
@@ -80,3 +93,8 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
             description="The targeted risk analyses in use were reviewed within 12 months.",
         ),
     ]
+
+
+@hookimpl
+def hub_provide_services(ctx: PluginContext) -> Sequence[ServiceOffer]:
+    return [ServiceOffer(protocol=CardTerminals, implementation=InventoryTerminals(ctx))]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.pci_inspection.models import Assessment, assess, frequencies
-from plugins.pci_inspection.service import DeviceStatus, DueState, PciConfig, ReviewState, review_state
+from plugins.pci_inspection.queries import Assessment, assess, frequencies
+from plugins.pci_inspection.rules import DeviceStatus, DueState, PciConfig, ReviewState, review_state
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 # How many terminals a message names before it says "and N more".

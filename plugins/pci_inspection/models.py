@@ -1,14 +1,12 @@
-"""Tables of the card-terminal inspection (all prefixed ``pci_``) and the read queries other code may call.
+"""Tables of the card-terminal inspection (all prefixed ``pci_``).
 
-``terminal_usable`` is the plugin's public service for the cash/card pages: a plugin that declares
-``depends_on=("pci_inspection",)`` calls it with its own session before taking a card on a terminal.
-Times are stored in UTC (``UTCDateTime``); the local day of an inspection is derived, never stored.
+Times are stored in UTC (``UTCDateTime``); the local day of an inspection is derived, never stored. Other
+plugins never read these tables: the cash/card pages ask through ``public.CardTerminals``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import (
     JSON,
@@ -20,14 +18,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
-    select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
-from plugins.pci_inspection.service import DeviceStatus, Due, PciConfig, inspection_due, usable
+from core.contract.db import Base, UTCDateTime
+from plugins.pci_inspection.rules import DeviceStatus
 
 
 class PciRiskAnalysis(Base):
@@ -188,99 +183,3 @@ TABLES: list[Table] = [
         PciIncident,
     )
 ]
-
-
-# -- read queries --------------------------------------------------------------------------------------------
-async def terminal_usable(session: AsyncSession, device_id: int) -> bool:
-    """Whether the cash/card pages may take a card on this terminal; an unknown terminal is not usable."""
-    if not 1 <= device_id <= MAX_ID:
-        return False
-    status = await session.scalar(select(PciDevice.status).where(PciDevice.id == device_id))
-    return status is not None and usable(DeviceStatus(status))
-
-
-async def last_passes(session: AsyncSession) -> dict[int, dt.datetime]:
-    """Per terminal, its latest passing inspection since it was last deployed."""
-    rows = await session.execute(
-        select(PciInspection.device_id, func.max(PciInspection.inspected_at))
-        .join(PciDevice, PciDevice.id == PciInspection.device_id)
-        .where(PciInspection.outcome == "pass")
-        .where(PciDevice.deployed_at.is_not(None))
-        .where(PciInspection.inspected_at >= PciDevice.deployed_at)
-        .group_by(PciInspection.device_id)
-    )
-    found: dict[int, dt.datetime] = {}
-    for device_id, at in rows.all():
-        if at is not None:
-            # func.max loses the column type on SQLite, so the value may come back naive (stored as UTC).
-            found[device_id] = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
-    return found
-
-
-async def frequencies(session: AsyncSession) -> dict[int, tuple[int, dt.datetime, str]]:
-    """Every risk analysis: id → (frequency in days, last review, title)."""
-    rows = await session.execute(
-        select(
-            PciRiskAnalysis.id,
-            PciRiskAnalysis.frequency_days,
-            PciRiskAnalysis.reviewed_at,
-            PciRiskAnalysis.title,
-        )
-    )
-    return {r[0]: (r[1], r[2], r[3]) for r in rows.all()}
-
-
-async def latest_incidents(session: AsyncSession) -> dict[int, dt.datetime]:
-    """Per terminal, when its most recent incident record was opened."""
-    rows = await session.execute(
-        select(PciIncident.device_id, func.max(PciIncident.opened_at)).group_by(PciIncident.device_id)
-    )
-    return {d: (at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at) for d, at in rows.all() if at}
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """A terminal as the checks and the pages see it at one instant."""
-
-    device: PciDevice
-    frequency_days: int
-    # The risk analysis that sets the frequency; None means the configured default stands in for one.
-    risk_analysis_id: int | None
-    due: Due | None  # for deployed terminals only
-    incident_recorded: bool  # for an out-of-service terminal: an incident opened since it was deployed
-
-
-async def assess(
-    session: AsyncSession, config: PciConfig, now: dt.datetime, *, device_id: int | None = None
-) -> list[Assessment]:
-    """Every terminal (or one) with its due state and incident coverage, by site and window."""
-    query = select(PciDevice).order_by(PciDevice.site, PciDevice.window, PciDevice.id)
-    if device_id is not None:
-        if not 1 <= device_id <= MAX_ID:
-            return []
-        query = query.where(PciDevice.id == device_id)
-    devices = (await session.scalars(query)).all()
-    passes = await last_passes(session)
-    analyses = await frequencies(session)
-    incidents = await latest_incidents(session)
-    found: list[Assessment] = []
-    for device in devices:
-        analysis = analyses.get(device.risk_analysis_id) if device.risk_analysis_id is not None else None
-        frequency = analysis[0] if analysis else config.default_frequency_days
-        due = None
-        if device.status == DeviceStatus.DEPLOYED:
-            due = inspection_due(now, passes.get(device.id), frequency, due_by_hour=config.due_by_hour)
-        last_incident = incidents.get(device.id)
-        covered = last_incident is not None and (
-            device.deployed_at is None or last_incident >= device.deployed_at
-        )
-        found.append(
-            Assessment(
-                device=device,
-                frequency_days=frequency,
-                risk_analysis_id=device.risk_analysis_id if analysis else None,
-                due=due,
-                incident_recorded=covered,
-            )
-        )
-    return found

@@ -23,8 +23,10 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.solar import api, checks, events
-from plugins.solar.service import SolarConfig
+from plugins.solar import checks, events
+from plugins.solar.api import SolarApi
+from plugins.solar.pages import SolarPages
+from plugins.solar.rules import SolarConfig
 
 PLUGIN_ID = "solar"
 
@@ -43,12 +45,12 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [SolarApi]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [PageSpec(handler=SolarPages, nav_title="Solar", nav_path="/")]
 
 
 @hookimpl

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.solar.models import Voicemail
+from plugins.solar.queries import late as late_voicemails
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 
@@ -21,13 +19,7 @@ def make_voicemail_check(_ctx: PluginContext) -> CheckFn:
     async def run(check: CheckContext) -> CheckResult:
         now = check.clock.now()
         async with check.db.session() as session:
-            late = list(
-                await session.scalars(
-                    select(Voicemail)
-                    .where(Voicemail.returned_at.is_(None), Voicemail.due_at < now)
-                    .order_by(Voicemail.due_at)
-                )
-            )
+            late = await late_voicemails(session, now)
         details = {
             "overdue": [
                 {"voicemail_id": v.id, "hours_late": int((now - v.due_at).total_seconds() // 3600)}

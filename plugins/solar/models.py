@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, String, Text, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core.contract.db import Base, UTCDateTime
 
 
 class Voicemail(Base):
@@ -40,10 +39,3 @@ class Voicemail(Base):
 
 # For tests and tools that build the tables without Alembic (the migration is the source of truth).
 TABLES = [Base.metadata.tables["solar_voicemail"]]
-
-
-async def open_voicemails(session: AsyncSession) -> list[Voicemail]:
-    rows = await session.scalars(
-        select(Voicemail).where(Voicemail.returned_at.is_(None)).order_by(Voicemail.left_at, Voicemail.id)
-    )
-    return list(rows)

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from core.ccb.port import NetMeteringCharge, NetMeteringPeriod, NetMeteringTierLine, NetMeteringView
-from plugins.solar.service import (
+from plugins.solar.rules import (
     CREDIT_RULE,
     DEFAULT_ANSWERS,
     LOCAL_TZ,

@@ -9,7 +9,7 @@ import io
 import msgspec
 import pytest
 
-from plugins.pci_inspection.service import (
+from plugins.pci_inspection.rules import (
     CHECKLIST,
     CSV_HEADER,
     LOCAL_TZ,
