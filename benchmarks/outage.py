@@ -1,7 +1,8 @@
 """Outage broadcast: p99 delivery latency to 1,000 live subscribers, against a bare asyncio fan-out.
 
-Our side is the plugin's own :class:`~plugins.outage.events.Broadcaster` with 1,000 subscribers, each
-encoding every message as a server-sent event frame the way the stream route does. The baseline is the floor
+Our side is the hub's :class:`~core.contract.streams.Streams` (what the outage plugin publishes its banner
+to) with 1,000 subscribers on the banner channel, each reading through the stream route's ``sse`` generator,
+which encodes every message as a server-sent event frame. The baseline is the floor
 underneath: a plain list of ``asyncio.Queue`` objects filled in a loop, each drained by a task that does
 nothing but note the time. Latency runs from ``publish`` to the moment a subscriber holds the encoded frame.
 In-process only: the socket writes of real connections are not in either figure.
@@ -14,42 +15,48 @@ import gc
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from litestar.response import ServerSentEventMessage
-
 from benchmarks.registry import Result, RunOptions, benchmark, meets, percentile, ratio
-from plugins.outage.events import Broadcaster, Notice
+from core.contract.streams import Message, Streams
+from plugins.outage.events import BANNER_CHANNEL
 
 GOAL_P99_MS = 250.0
-DATA = '{"subject":"hub.outage.declared","outage_id":1,"utility":"electric","cause":"Transformer failure"}'
 BANNER = (
     '<div class="outage-banner" role="status"><ul><li>Electric outage #1 in service area MET</li></ul></div>'
 )
 
 
-async def _through_broadcaster(subscribers: int, messages: int, gap_s: float) -> list[float]:
+async def _through_streams(subscribers: int, messages: int, gap_s: float) -> list[float]:
     loop = asyncio.get_running_loop()
-    hub = Broadcaster(queue_size=64)
     latencies: list[float] = []
+    # Publish times by message number: each subscriber's k-th message is the k-th published (the backlog
+    # holds more than ``messages``, so none is dropped).
+    published: list[float] = []
     ready = asyncio.Event()
     joined = 0
 
-    async def stream() -> None:
+    async def opening() -> list[Message]:
+        # Called once the stream's subscription is open: publishing starts when every stream has one.
         nonlocal joined
-        async with hub.subscribe() as sub:
-            joined += 1
-            if joined == subscribers:
-                ready.set()
-            for _ in range(messages):
-                notice = await sub.queue.get()
-                ServerSentEventMessage(event=notice.event, data=notice.banner).encode()
-                latencies.append(loop.time() - notice.published_at)
+        joined += 1
+        if joined == subscribers:
+            ready.set()
+        return []
 
-    tasks = [loop.create_task(stream()) for _ in range(subscribers)]
-    await ready.wait()
-    for _ in range(messages):
-        hub.publish(Notice(event="declared", data=DATA, banner=BANNER, published_at=loop.time()))
-        await asyncio.sleep(gap_s)
-    await asyncio.gather(*tasks)
+    async def stream(streams: Streams) -> None:
+        received = 0
+        async for frame in streams.sse(BANNER_CHANNEL, first=opening, limit=messages, keepalive_s=60):
+            frame.encode()
+            latencies.append(loop.time() - published[received])
+            received += 1
+
+    async with Streams(backlog=64) as streams:
+        tasks = [loop.create_task(stream(streams)) for _ in range(subscribers)]
+        await ready.wait()
+        for _ in range(messages):
+            published.append(loop.time())
+            streams.publish(BANNER_CHANNEL, "banner", BANNER)
+            await asyncio.sleep(gap_s)
+        await asyncio.gather(*tasks)
     return latencies
 
 
@@ -86,7 +93,7 @@ def outage_fanout(opts: RunOptions) -> Result:
     messages = 10 if opts.quick else 50
     opts.progress(f"{messages} messages to {subscribers:,} subscribers, baseline first")
     base = _run(_through_queues, subscribers, messages)
-    ours = _run(_through_broadcaster, subscribers, messages)
+    ours = _run(_through_streams, subscribers, messages)
     if len(ours) != subscribers * messages or len(base) != subscribers * messages:
         raise RuntimeError("a subscriber missed a message")
     ours_ms = percentile(ours, 99) * 1000

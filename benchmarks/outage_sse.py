@@ -3,7 +3,7 @@
 The in-process ``outage`` row measures the fan-out alone. This one measures what a CSR's browser sees: a lead
 ``POST``s a declaration to ``/api/outage/outages`` and the clock runs until each of 1,000 open
 ``GET /api/outage/stream`` connections has received the ``declared`` frame — the guard, validation, the
-database write with its audit record and outbox row, the relay, the bus, the broadcaster, the SSE encoding
+database write with its audit record and outbox row, the relay, the bus, the hub's streams, the SSE encoding
 and the socket writes are all inside the figure. The baseline is ``benchmarks.sse_app`` on the same server
 software: one ``POST /publish`` fanned out to 1,000 streams with nothing in between.
 

@@ -38,7 +38,7 @@ async def stream() -> ServerSentEvent:
 async def publish(request: Request) -> dict[str, int]:
     data = (await request.body()).decode()
     for queue in list(_streams):
-        if not queue.full():  # the hub's Broadcaster also never lets a slow reader hold up the rest
+        if not queue.full():  # the hub's streams also never let a slow reader hold up the rest
             queue.put_nowait(data)
     return {"subscribers": len(_streams)}
 

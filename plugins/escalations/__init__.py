@@ -12,8 +12,7 @@ to other sections about an account is queued and recorded as a CCB customer cont
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -27,8 +26,10 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.escalations import api, checks, events
-from plugins.escalations.service import EscalationConfig
+from plugins.escalations import checks, events
+from plugins.escalations.api import EscalationsApi
+from plugins.escalations.pages import CroPages, EscalationPages
+from plugins.escalations.rules import EscalationConfig
 
 PLUGIN_ID = "escalations"
 
@@ -47,12 +48,15 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [EscalationsApi]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [
+        PageSpec(handler=EscalationPages, nav_title="Escalations", nav_path="/"),
+        PageSpec(handler=CroPages, nav_title="CRO queue", nav_path="/cro"),
+    ]
 
 
 @hookimpl
@@ -82,15 +86,4 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
 
 @hookimpl
 def hub_lifespan(ctx: PluginContext) -> AbstractAsyncContextManager[None] | None:
-    return _live_fanout(ctx)
-
-
-@contextlib.asynccontextmanager
-async def _live_fanout(ctx: PluginContext) -> AsyncIterator[None]:
-    events.broadcaster_for(ctx)  # made here so the streams and the fan-out share it from the start
-    # No durable name: every hub process receives every escalation event for the streams it holds open.
-    sub = await ctx.bus.subscribe("hub.escalation.>", events.make_fanout_handler(ctx))
-    try:
-        yield
-    finally:
-        await sub.unsubscribe()
+    return events.live_push(ctx)

@@ -1,6 +1,6 @@
 """Checks of the escalations plugin: nothing waits in a queue past its SLA deadline.
 
-The deadline is fixed when an escalation is raised (``service.due_at``: wall or business minutes per
+The deadline is fixed when an escalation is raised (``rules.due_at``: wall or business minutes per
 queue). ``cro_overdue`` covers the Customer Relations Office, which must resolve what management sends
 "as soon as possible" (issue 8 §4); ``queue_overdue`` covers the lead and supervisor queues, where a CSR
 (and often the customer, on the line) waits for a decision. A check that cannot read its tables raises,
@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.escalations.models import Escalation
-from plugins.escalations.service import Queue, Status
+from plugins.escalations.queries import overdue_in
+from plugins.escalations.rules import Queue
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 
@@ -24,17 +22,7 @@ def _make(queues: list[Queue], label: str) -> CheckFn:
     async def run(check: CheckContext) -> CheckResult:
         now = check.clock.now()
         async with check.db.session() as session:
-            late = list(
-                await session.scalars(
-                    select(Escalation)
-                    .where(
-                        Escalation.queue.in_([q.value for q in queues]),
-                        Escalation.status == Status.OPEN,
-                        Escalation.due_at < now,
-                    )
-                    .order_by(Escalation.due_at)
-                )
-            )
+            late = await overdue_in(session, queues, now)
         details = {
             "overdue": [
                 {

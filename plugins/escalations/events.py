@@ -4,30 +4,34 @@ Payloads name the escalation, its kind, queue, status, the account and the peopl
 (summary, reasons, mail bodies) stays in the plugin's tables, since the bus fans out to every subscriber.
 
 Live delivery: each hub process subscribes to ``hub.escalation.>`` without a durable name (every process
-gets every event) and hands each one to the server-sent-event streams it holds open through a
-:class:`Broadcaster`. A stream only forwards what concerns its reader: decisions on the reader's own
-escalations, and new escalations in a queue the reader may decide.
+gets every event) and publishes each one to the hub's streams on :data:`CHANNEL`. A stream only forwards
+what concerns its reader (``rules.concerns``): decisions on the reader's own escalations, and new
+escalations in a queue the reader may decide.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from core.bus import Envelope
 from core.contract import PluginContext
-from plugins.escalations.service import EscalationConfig
+from plugins.escalations.models import Escalation
+
+if TYPE_CHECKING:
+    # Annotations only: the bus's envelope type is not in the contract yet.
+    from core.bus import Envelope
 
 RAISED = "hub.escalation.raised"
 APPROVED = "hub.escalation.approved"
 DENIED = "hub.escalation.denied"
 RESOLVED = "hub.escalation.resolved"
 SECTION_MAIL_SENT = "hub.escalation.section_mail.sent"
+# The hub's stream channel for escalation events (each reader's stream keeps what concerns them).
+CHANNEL = "escalations.events"
 
 
 class EscalationChanged(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,77 +73,47 @@ EVENT_TYPES: list[tuple[str, type[msgspec.Struct], str]] = [
 ]
 
 
-# -- live fan-out ----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """One event for the open streams, with what a stream needs to decide whether its reader sees it."""
-
-    event: str  # raised | approved | denied | resolved
-    data: str
-    requested_by: str
-    queue: str
-
-
-@dataclass(eq=False)
-class Subscriber:
-    queue: asyncio.Queue[Notice]
-    dropped: int = 0
-
-
-@dataclass
-class Broadcaster:
-    """Fan-out to the streams one process holds open; ``publish`` never waits for a slow reader."""
-
-    queue_size: int = 64
-    subscribers: set[Subscriber] = field(default_factory=set)
-
-    @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[Subscriber]:
-        sub = Subscriber(asyncio.Queue(self.queue_size))
-        self.subscribers.add(sub)
-        try:
-            yield sub
-        finally:
-            self.subscribers.discard(sub)
-
-    def publish(self, notice: Notice) -> None:
-        for sub in tuple(self.subscribers):
-            if sub.queue.full():
-                # A reader that stopped reading loses its oldest notice rather than holding the others up.
-                sub.queue.get_nowait()
-                sub.dropped += 1
-            sub.queue.put_nowait(notice)
+def changed(e: Escalation, actor: str, at: dt.datetime) -> EscalationChanged:
+    return EscalationChanged(
+        escalation_id=e.id,
+        kind=e.kind,
+        urgency=e.urgency,
+        queue=e.queue,
+        status=e.status,
+        source=e.source,
+        account_id=e.account_id,
+        requested_by=e.requested_by,
+        due_at=e.due_at,
+        changed_at=at,
+        changed_by=actor,
+        pay_plan_id=e.pay_plan_id,
+    )
 
 
-def broadcaster_for(ctx: PluginContext) -> Broadcaster:
-    """The one broadcaster of this plugin instance, shared by the routes and the lifespan."""
-    found = ctx.extras.get("escalations.broadcaster")
-    if not isinstance(found, Broadcaster):
-        config: EscalationConfig = ctx.config
-        found = Broadcaster(queue_size=config.stream_queue_size)
-        ctx.extras["escalations.broadcaster"] = found
-    return found
-
-
+# -- live push -------------------------------------------------------------------------------------------
 def make_fanout_handler(ctx: PluginContext) -> Callable[[Envelope], Awaitable[None]]:
-    """Turn each escalation event into a :class:`Notice` for the open streams of this process."""
+    """Publish each escalation change to this process's streams."""
 
     async def fan_out(env: Envelope) -> None:
         if env.subject == SECTION_MAIL_SENT:
             return  # nobody waits live for a mail to another section
         try:
-            changed = env.payload(EscalationChanged)
+            env.payload(EscalationChanged)
         except (msgspec.ValidationError, TypeError, ValueError):
             ctx.log.warning("escalations: unreadable %s event %s", env.subject, env.id)
             return
         data = msgspec.json.encode({"subject": env.subject, "id": env.id, **env.data}).decode()
-        broadcaster_for(ctx).publish(
-            Notice(
-                event=env.subject.rsplit(".", 1)[-1],
-                data=data,
-                requested_by=changed.requested_by,
-                queue=changed.queue,
-            )
-        )
+        ctx.streams.publish(CHANNEL, env.subject.rsplit(".", 1)[-1], data)
 
     return fan_out
+
+
+@contextlib.asynccontextmanager
+async def live_push(ctx: PluginContext) -> AsyncIterator[None]:
+    """The plugin's lifespan: the fan-out subscription, held while the hub runs."""
+    # No durable name: every hub process receives every escalation event for the streams it holds open.
+    sub = await ctx.bus.subscribe("hub.escalation.>", make_fanout_handler(ctx))
+    try:
+        yield
+    finally:
+        await sub.unsubscribe()

@@ -13,12 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
-from plugins.escalations.service import Status
+from core.contract.db import Base, UTCDateTime
 
 
 class Escalation(Base):
@@ -73,30 +71,3 @@ class SectionMail(Base):
 
 # For tests and tools that build the tables without Alembic (the migration is the source of truth).
 TABLES = [Base.metadata.tables[name] for name in ("esc_escalation", "esc_section_mail")]
-
-
-async def open_in_queues(session: AsyncSession, queues: list[str]) -> list[Escalation]:
-    rows = await session.scalars(
-        select(Escalation)
-        .where(Escalation.queue.in_(queues), Escalation.status == Status.OPEN)
-        .order_by(Escalation.due_at, Escalation.id)
-    )
-    return list(rows)
-
-
-async def decided_in_queues(session: AsyncSession, queues: list[str], limit: int = 20) -> list[Escalation]:
-    """The queues' latest decisions and resolutions, newest first (what the lead's page shows below)."""
-    rows = await session.scalars(
-        select(Escalation)
-        .where(Escalation.queue.in_(queues), Escalation.status != Status.OPEN)
-        .order_by(func.coalesce(Escalation.resolved_at, Escalation.decided_at).desc(), Escalation.id.desc())
-        .limit(limit)
-    )
-    return list(rows)
-
-
-async def by_key(session: AsyncSession, key: str) -> Escalation | None:
-    found: Escalation | None = await session.scalar(
-        select(Escalation).where(Escalation.idempotency_key == key)
-    )
-    return found

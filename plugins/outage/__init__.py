@@ -8,8 +8,7 @@ area raises a suggested outage for a lead to confirm (issue 6 §3).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -25,8 +24,11 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.outage import api, checks, events
-from plugins.outage.service import OutageConfig
+from plugins.outage import checks, events
+from plugins.outage.api import OutageApi
+from plugins.outage.pages import OutagePages
+from plugins.outage.rules import OutageConfig
+from plugins.outage.service import OutageService
 
 PLUGIN_ID = "outage"
 
@@ -45,12 +47,12 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [OutageApi]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [PageSpec(handler=OutagePages, nav_title="Outages", nav_path="/")]
 
 
 @hookimpl
@@ -63,7 +65,7 @@ def hub_register_event_handlers(ctx: PluginContext) -> Sequence[EventHandler]:
     return [
         EventHandler(
             pattern=events.TROUBLE_TICKET_CREATED,
-            handler=events.make_trouble_ticket_handler(ctx),
+            handler=events.make_trouble_ticket_handler(OutageService(ctx)),
             durable="trouble_tickets",
             # One at a time: the burst window counts what earlier tickets wrote.
             max_in_flight=1,
@@ -93,20 +95,9 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
 
 @hookimpl
 async def hub_contact_hints(ctx: PluginContext, contact: Any) -> Sequence[ContactHint]:
-    return await api.contact_hints(ctx, contact)
+    return await OutageService(ctx).contact_hints(contact)
 
 
 @hookimpl
 def hub_lifespan(ctx: PluginContext) -> AbstractAsyncContextManager[None] | None:
-    return _live_fanout(ctx)
-
-
-@contextlib.asynccontextmanager
-async def _live_fanout(ctx: PluginContext) -> AsyncIterator[None]:
-    events.broadcaster_for(ctx)  # made here so the streams and the fan-out share it from the start
-    # No durable name: every hub process receives every outage event for the streams it holds open.
-    sub = await ctx.bus.subscribe("hub.outage.>", events.make_fanout_handler(ctx))
-    try:
-        yield
-    finally:
-        await sub.unsubscribe()
+    return events.live_push(ctx)

@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.outage.models import OutageSuggestion, active_outages
-from plugins.outage.service import OutageConfig, SuggestionStatus, etr_overdue
+from plugins.outage.queries import active_outages, suggestions_waiting_since
+from plugins.outage.rules import OutageConfig, etr_overdue
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 
@@ -69,13 +67,7 @@ def make_suggestions_check(ctx: PluginContext) -> CheckFn:
         config: OutageConfig = ctx.config
         cutoff = check.clock.now() - dt.timedelta(minutes=config.burst_window_minutes)
         async with check.db.session() as session:
-            waiting = list(
-                await session.scalars(
-                    select(OutageSuggestion).where(
-                        OutageSuggestion.status == SuggestionStatus.OPEN, OutageSuggestion.raised_at < cutoff
-                    )
-                )
-            )
+            waiting = await suggestions_waiting_since(session, cutoff)
         if waiting:
             return CheckResult(
                 passed=False,

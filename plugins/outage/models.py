@@ -1,7 +1,7 @@
-"""Tables of the outage plugin (all prefixed ``outage_``) and the read queries the other rooms share.
+"""Tables of the outage plugin (all prefixed ``outage_``).
 
 An outage keeps its area as three JSON lists (service-area codes, ZIP codes, premise ids) because the area
-is read whole and matched in Python (``service.area_contains``); the number of active outages is small.
+is read whole and matched in Python (``rules.area_contains``); the number of active outages is small.
 Every trouble ticket the CCB announces gets one ``outage_ticket`` row, keyed on its field activity, which
 both dedupes redeliveries and feeds the burst window. Times are stored in UTC (``UTCDateTime``).
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
-from plugins.outage.service import OutageFacts, OutageStatus, SuggestionStatus, make_area
+from core.contract.db import Base, UTCDateTime
+from plugins.outage.rules import OutageFacts, make_area
 
 
 class Outage(Base):
@@ -89,20 +88,3 @@ class OutageSuggestion(Base):
 
 # For tests and tools that build the tables without Alembic (the migration is the source of truth).
 TABLES = [Base.metadata.tables[name] for name in ("outage_outage", "outage_ticket", "outage_suggestion")]
-
-
-async def active_outages(session: AsyncSession) -> list[Outage]:
-    rows = await session.scalars(
-        select(Outage).where(Outage.status == OutageStatus.ACTIVE).order_by(Outage.declared_at, Outage.id)
-    )
-    return list(rows)
-
-
-async def open_suggestion(session: AsyncSession, key: str) -> OutageSuggestion | None:
-    found: OutageSuggestion | None = await session.scalar(
-        select(OutageSuggestion)
-        .where(OutageSuggestion.burst_key == key, OutageSuggestion.status == SuggestionStatus.OPEN)
-        .order_by(OutageSuggestion.id.desc())
-        .limit(1)
-    )
-    return found

@@ -1,216 +1,499 @@
-"""Pure outage logic: config, area matching, the trouble-ticket burst window, the ETR rule and the hints.
+"""Use cases of the outage plugin: declare, update, restore, decide on suggestions, link trouble tickets.
 
-Nothing here touches HTTP, the bus or the database, so each rule is unit-tested on plain values. An outage's
-area is a set of CCB service-area codes, ZIP codes and premise ids; a premise is in the outage when any one of
-the three names it (issue 6 §3: "area as service-area codes / ZIP codes and/or a list of premises").
+Each write runs in one transaction with its event and audit record, so a refused request leaves nothing
+half-written; refusals are :class:`InputError` naming the field (404 unknown, 409 wrong state). The JSON API
+and the lead's forms call the same methods.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Annotated
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import msgspec
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-# Shown to CSRs and callers in the utility's zone (ARCHITECTURE §5); stored in UTC.
-LOCAL_TZ = ZoneInfo("America/Los_Angeles")
-# A CCB service-area code and a US ZIP code (five digits, optionally ZIP+4, which matches on its first five).
-AREA_CODE = r"^[A-Z0-9][A-Z0-9_-]{0,19}$"
-ZIP_CODE = r"^[0-9]{5}(-[0-9]{4})?$"
-PREMISE_ID = r"^[0-9]{10}$"
+from core.contract import ContactHint, PluginContext
+from core.contract.ccb import CcbError
+from core.contract.ccb import port as p
+from core.contract.idempotency import IdempotencyKey, check_key
+from core.contract.inputs import InputError
+from core.contract.redact import redact
+from core.contract.staff import Staff
+from core.contract.streams import Message
+from plugins.outage import events, queries
+from plugins.outage.models import Outage, OutageSuggestion, OutageTicket
+from plugins.outage.rules import (
+    OutageConfig,
+    OutageStatus,
+    PremiseLocation,
+    SuggestionStatus,
+    TicketAction,
+    area_contains,
+    area_of_key,
+    banner_html,
+    burst_key,
+    caller_script,
+    hint_text,
+    in_window,
+    is_burst,
+    make_area,
+    matching,
+)
+from plugins.outage.schemas import ConfirmIn, DeclareIn, RestoreIn, UpdateIn, outage_view
 
-
-class Utility(enum.StrEnum):
-    ELECTRIC = "electric"
-    WATER = "water"
-
-
-class OutageStatus(enum.StrEnum):
-    ACTIVE = "active"
-    RESTORED = "restored"
-
-
-class SuggestionStatus(enum.StrEnum):
-    OPEN = "open"
-    CONFIRMED = "confirmed"
-    DISMISSED = "dismissed"
-
-
-class TicketAction(enum.StrEnum):
-    """What the plugin did with a trouble ticket from the CCB."""
-
-    LINKED = "linked"  # the premise is in an active outage: linked, and its field activity canceled
-    LINKED_NOT_CANCELED = "linked_not_canceled"  # linked, but the CCB refused the cancel (e.g. crew en route)
-    DISPATCHED = "dispatched"  # no known outage: the field activity stands
-
-
-class OutageConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The outage plugin's settings; every default works (the contract suite converts ``{}``)."""
-
-    # Burst rule: this many trouble tickets from one service area within the window suggest an outage.
-    burst_threshold: Annotated[int, msgspec.Meta(ge=2, le=1000)] = 5
-    burst_window_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
-    # ETR check: an active outage may go this long without an estimated restoration.
-    etr_missing_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 30
-    # Cancel the duplicate TROUBLE field activity of a ticket linked to an outage (off: link only).
-    cancel_duplicate_field_activity: bool = True
-    # Server-sent events: a comment every so often keeps proxies from closing an idle stream.
-    stream_keepalive_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 15.0
-    # Per subscriber; a browser that stops reading loses the oldest messages, never blocks the others.
-    stream_queue_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 64
+ACTOR = "system:outage"
 
 
-# -- areas -----------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Area:
-    """Where an outage is: any premise named by one of these is in it."""
-
-    service_areas: frozenset[str] = frozenset()
-    zips: frozenset[str] = frozenset()
-    premise_ids: frozenset[str] = frozenset()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.service_areas or self.zips or self.premise_ids)
-
-    def describe(self) -> str:
-        """A short text for banners and hints, e.g. "service area SA-12, ZIP 90012 and 3 premises"."""
-        parts: list[str] = []
-        if self.service_areas:
-            parts.append("service area " + ", ".join(sorted(self.service_areas)))
-        if self.zips:
-            parts.append("ZIP " + ", ".join(sorted(self.zips)))
-        if self.premise_ids:
-            n = len(self.premise_ids)
-            parts.append(f"{n} premise" + ("s" if n != 1 else ""))
-        return " and ".join(parts) if parts else "no area"
+def _clean(text: str | None) -> str | None:
+    """Free text is redacted before storage (ARCHITECTURE §6) and blank means none."""
+    if text is None or not text.strip():
+        return None
+    return redact(" ".join(text.split()))
 
 
-def make_area(
-    service_areas: Iterable[str] = (), zips: Iterable[str] = (), premise_ids: Iterable[str] = ()
-) -> Area:
-    """Normalise an area as entered: trimmed, upper-case area codes, ZIP+4 cut to the five-digit ZIP."""
-    return Area(
-        service_areas=frozenset(s.strip().upper() for s in service_areas if s.strip()),
-        zips=frozenset(z.strip()[:5] for z in zips if z.strip()),
-        premise_ids=frozenset(p.strip() for p in premise_ids if p.strip()),
-    )
+def _ids(contact: Any, name: str) -> list[str]:
+    value = contact.get(name) if isinstance(contact, dict) else getattr(contact, name, None)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
 
 
-@dataclass(frozen=True, slots=True)
-class PremiseLocation:
-    """What area matching needs of a CCB premise."""
-
-    premise_id: str
-    zip: str | None
-    service_area_code: str | None
-
-
-def area_contains(area: Area, where: PremiseLocation) -> bool:
-    if where.premise_id in area.premise_ids:
-        return True
-    if where.service_area_code and where.service_area_code.upper() in area.service_areas:
-        return True
-    return bool(where.zip) and (where.zip or "")[:5] in area.zips
+def request_key(body_key: str | None, header: IdempotencyKey | None) -> str | None:
+    """The declaration's key: the body's ``idempotency_key`` or the ``Idempotency-Key`` header (the same)."""
+    if body_key is not None:
+        body_key = check_key(body_key, "idempotency_key")
+    if header is None:
+        return body_key
+    if body_key not in (None, header.value):
+        raise InputError("idempotency_key", "differs from the Idempotency-Key header")
+    return header.value
 
 
-def burst_key(where: PremiseLocation) -> str | None:
-    """The area a trouble ticket counts toward for the burst rule: its service area, else its ZIP."""
-    if where.service_area_code:
-        return f"sa:{where.service_area_code.upper()}"
-    if where.zip:
-        return f"zip:{where.zip[:5]}"
-    return None
+class OutageService:
+    """The outage plugin's use cases over its context."""
 
+    def __init__(self, ctx: PluginContext) -> None:
+        self.ctx = ctx
+        self.config: OutageConfig = ctx.config
 
-def area_of_key(key: str) -> Area:
-    """The area a suggested outage proposes for a burst key (the inverse of :func:`burst_key`)."""
-    kind, _, value = key.partition(":")
-    return Area(service_areas=frozenset({value})) if kind == "sa" else Area(zips=frozenset({value}))
+    # -- reads -----------------------------------------------------------------------------------------
+    async def active(self) -> list[Outage]:
+        async with self.ctx.db.session() as session:
+            return await queries.active_outages(session)
 
+    async def outages(self, status: OutageStatus | None) -> list[Outage]:
+        async with self.ctx.db.session() as session:
+            return await queries.outages(session, status)
 
-# -- the burst rule --------------------------------------------------------------------------------------
-def in_window(times: Iterable[dt.datetime], now: dt.datetime, window: dt.timedelta) -> list[dt.datetime]:
-    """The times within ``window`` up to ``now`` (a sliding window: it ends now, not at a clock boundary)."""
-    start = now - window
-    return sorted(t for t in times if start < t <= now)
+    async def outage(self, outage_id: int) -> Outage:
+        async with self.ctx.db.session() as session:
+            found = await queries.outage(session, outage_id)
+        if found is None:
+            raise InputError("outage_id", f"no outage #{outage_id}", 404)
+        return found
 
+    async def tickets(self, outage_id: int) -> list[OutageTicket]:
+        async with self.ctx.db.session() as session:
+            return await queries.tickets_of(session, outage_id)
 
-def is_burst(
-    times: Iterable[dt.datetime],
-    now: dt.datetime,
-    *,
-    window: dt.timedelta,
-    threshold: int,
-    open_suggestion: bool,
-) -> bool:
-    """Whether the tickets of one area now call for a new suggested outage.
+    async def at_premise(self, premise_id: str) -> list[Outage]:
+        """The active outages whose area holds the premise."""
+        try:
+            premise = await self.ctx.ccb.get_premise(premise_id)
+        except CcbError:
+            raise InputError("premise_id", f"no premise {premise_id}", 404) from None
+        where = PremiseLocation(premise_id, premise.address.zip, premise.service_area_code)
+        active = await self.active()
+        ids = {o.outage_id for o in matching([o.facts() for o in active], where)}
+        return [o for o in active if o.id in ids]
 
-    One suggestion per burst: while one is open for the area (not yet confirmed or dismissed) a lead has
-    already been asked, so more tickets only add to its count.
-    """
-    return not open_suggestion and len(in_window(times, now, window)) >= threshold
+    async def suggestions(self, status: SuggestionStatus | None) -> list[OutageSuggestion]:
+        async with self.ctx.db.session() as session:
+            return await queries.suggestions(session, status)
 
+    async def open_suggestions(self) -> list[OutageSuggestion]:
+        async with self.ctx.db.session() as session:
+            return await queries.open_suggestions(session)
 
-# -- estimated restoration -------------------------------------------------------------------------------
-def etr_overdue(
-    status: OutageStatus | str,
-    estimated_restoration: dt.datetime | None,
-    etr_missing_since: dt.datetime | None,
-    now: dt.datetime,
-    limit: dt.timedelta,
-) -> bool:
-    """An active outage without an estimated restoration for longer than ``limit`` (the plugin's check)."""
-    if status != OutageStatus.ACTIVE or estimated_restoration is not None or etr_missing_since is None:
-        return False
-    return now - etr_missing_since > limit
+    async def banner(self) -> str:
+        return banner_html([o.facts() for o in await self.active()])
 
+    # -- what the streams start with -------------------------------------------------------------------
+    async def _active_for_stream(self) -> list[Outage]:
+        # A read session: a thousand screens reconnecting at once must not queue on the write lock.
+        async with self.ctx.db.read() as session:
+            return await queries.active_outages(session)
 
-def etr_text(estimated_restoration: dt.datetime | None) -> str:
-    if estimated_restoration is None:
-        return "not yet known"
-    return estimated_restoration.astimezone(LOCAL_TZ).strftime("%a %b %-d, %-I:%M %p %Z")
+    async def snapshot_messages(self) -> list[Message]:
+        """``snapshot``: the active outages, first on the JSON stream."""
+        snapshot = [outage_view(o) for o in await self._active_for_stream()]
+        return [Message(event="snapshot", data=msgspec.json.encode(snapshot).decode())]
 
+    async def banner_messages(self) -> list[Message]:
+        """``banner``: the banner as it reads now, first on the page stream."""
+        active = await self._active_for_stream()
+        return [Message(event="banner", data=banner_html([o.facts() for o in active]))]
 
-# -- what CSRs see and say -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class OutageFacts:
-    """An outage as the hint and the banner describe it."""
+    # -- writes ----------------------------------------------------------------------------------------
+    async def declare(
+        self, staff: Staff, data: DeclareIn, *, suggestion: OutageSuggestion | None = None
+    ) -> tuple[Outage, bool]:
+        """Declare an outage once per idempotency key, even when two identical submissions race.
 
-    outage_id: int
-    utility: str
-    cause: str
-    area: Area
-    estimated_restoration: dt.datetime | None
+        Returns the outage and whether it is a replay of an earlier declaration with the same key.
+        """
+        ctx = self.ctx
+        area = make_area(data.service_areas, data.zips, data.premise_ids)
+        if area.empty:
+            raise InputError(
+                "area",
+                "give at least one service area, ZIP code or premise (service_areas, zips, premise_ids)",
+            )
+        now = ctx.clock.now()
+        if data.estimated_restoration is not None and data.estimated_restoration < now - dt.timedelta(
+            hours=1
+        ):
+            raise InputError("estimated_restoration", "is in the past")
+        key = data.idempotency_key
+        try:
+            async with ctx.db.session() as session:
+                if key is not None:
+                    earlier = await queries.outage_by_key(session, key)
+                    if earlier is not None:
+                        return earlier, True
+                outage = Outage(
+                    utility=data.utility.value,
+                    status=OutageStatus.ACTIVE.value,
+                    cause=_clean(data.cause) or data.cause,
+                    message=_clean(data.message),
+                    service_areas=sorted(area.service_areas),
+                    zips=sorted(area.zips),
+                    premise_ids=sorted(area.premise_ids),
+                    estimated_restoration=data.estimated_restoration,
+                    etr_missing_since=None if data.estimated_restoration else now,
+                    declared_at=now,
+                    declared_by=staff.actor,
+                    updated_at=now,
+                    updated_by=staff.actor,
+                    revision=1,
+                    idempotency_key=key,
+                    suggestion_id=suggestion.id if suggestion else None,
+                )
+                session.add(outage)
+                await session.flush()
+                if suggestion is not None:
+                    current = await queries.suggestion(session, suggestion.id, lock=True)
+                    if current is None or current.status != SuggestionStatus.OPEN:
+                        raise InputError("suggestion_id", "was already decided", 409)
+                    current.status = SuggestionStatus.CONFIRMED.value
+                    current.decided_at, current.decided_by, current.outage_id = now, staff.actor, outage.id
+                ctx.events.emit(
+                    session,
+                    events.DECLARED,
+                    events.changed_payload(outage, staff.actor, now),
+                    actor=staff.actor,
+                )
+                await ctx.audit.append(
+                    session,
+                    actor=staff.actor,
+                    action="outage.declared",
+                    target=f"outage_outage:{outage.id}",
+                    detail={"utility": outage.utility, "area": area.describe()},
+                )
+        except IntegrityError:
+            if key is None:
+                raise
+            # The same key committed first in another transaction: answer with that record.
+            async with ctx.db.session() as session:
+                earlier = await queries.outage_by_key(session, key)
+            if earlier is None:
+                raise
+            return earlier, True
+        return outage, False
 
+    async def _locked(self, session: AsyncSession, outage_id: int) -> Outage:
+        found = await queries.outage(session, outage_id, lock=True)
+        if found is None:
+            raise InputError("outage_id", f"no outage #{outage_id}", 404)
+        return found
 
-def hint_text(o: OutageFacts) -> str:
-    return f"Known {o.utility} outage: {o.cause}, estimated restoration {etr_text(o.estimated_restoration)}"
+    async def update(self, staff: Staff, outage_id: int, data: UpdateIn) -> Outage:
+        ctx = self.ctx
+        now = ctx.clock.now()
+        async with ctx.db.session() as session:
+            outage = await self._locked(session, outage_id)
+            if outage.status != OutageStatus.ACTIVE:
+                raise InputError("status", f"outage #{outage_id} is {outage.status}; declare a new one", 409)
+            if data.revision is not None and data.revision != outage.revision:
+                raise InputError("revision", f"is {outage.revision} now; reload and try again", 409)
+            if not isinstance(data.cause, msgspec.UnsetType):
+                outage.cause = _clean(data.cause) or data.cause
+            if not isinstance(data.message, msgspec.UnsetType):
+                outage.message = _clean(data.message)
+            area = make_area(
+                outage.service_areas
+                if isinstance(data.service_areas, msgspec.UnsetType)
+                else data.service_areas,
+                outage.zips if isinstance(data.zips, msgspec.UnsetType) else data.zips,
+                outage.premise_ids if isinstance(data.premise_ids, msgspec.UnsetType) else data.premise_ids,
+            )
+            if area.empty:
+                raise InputError("area", "an outage needs at least one service area, ZIP code or premise")
+            outage.service_areas = sorted(area.service_areas)
+            outage.zips = sorted(area.zips)
+            outage.premise_ids = sorted(area.premise_ids)
+            if not isinstance(data.estimated_restoration, msgspec.UnsetType):
+                if data.estimated_restoration is None:
+                    outage.etr_missing_since = outage.etr_missing_since or now
+                else:
+                    outage.etr_missing_since = None
+                outage.estimated_restoration = data.estimated_restoration
+            outage.revision += 1
+            outage.updated_at, outage.updated_by = now, staff.actor
+            ctx.events.emit(
+                session, events.UPDATED, events.changed_payload(outage, staff.actor, now), actor=staff.actor
+            )
+            await ctx.audit.append(
+                session,
+                actor=staff.actor,
+                action="outage.updated",
+                target=f"outage_outage:{outage.id}",
+                detail={},
+            )
+        return outage
 
+    async def restore(self, staff: Staff, outage_id: int, data: RestoreIn) -> Outage:
+        """Mark an outage restored; restoring it again is a no-op that answers the same record."""
+        ctx = self.ctx
+        now = ctx.clock.now()
+        async with ctx.db.session() as session:
+            outage = await self._locked(session, outage_id)
+            if outage.status == OutageStatus.RESTORED:
+                return outage
+            outage.status = OutageStatus.RESTORED.value
+            outage.restored_at, outage.restored_by = now, staff.actor
+            outage.etr_missing_since = None
+            if data.message is not None:
+                outage.message = _clean(data.message)
+            outage.revision += 1
+            outage.updated_at, outage.updated_by = now, staff.actor
+            ctx.events.emit(
+                session, events.RESTORED, events.changed_payload(outage, staff.actor, now), actor=staff.actor
+            )
+            await ctx.audit.append(
+                session,
+                actor=staff.actor,
+                action="outage.restored",
+                target=f"outage_outage:{outage.id}",
+                detail={},
+            )
+        return outage
 
-def caller_script(o: OutageFacts) -> str:
-    """What the CSR tells the caller: acknowledge, give the estimate, and spare them a duplicate report."""
-    when = (
-        f"we expect service back by {etr_text(o.estimated_restoration)}"
-        if o.estimated_restoration is not None
-        else "we do not have a restoration estimate yet, and we will update it as soon as crews report"
-    )
-    return (
-        f"We know about a {o.utility} outage affecting your area ({o.cause}). Crews are working on it, and "
-        f"{when}. There is no need to report it again; if your neighbours have service and you do not once "
-        "it is restored, please call us back."
-    )
+    async def _open_suggestion(self, suggestion_id: int) -> OutageSuggestion:
+        async with self.ctx.db.session() as session:
+            found = await queries.suggestion(session, suggestion_id)
+        if found is None:
+            raise InputError("suggestion_id", f"no suggestion #{suggestion_id}", 404)
+        if found.status != SuggestionStatus.OPEN:
+            raise InputError("suggestion_id", f"suggestion #{suggestion_id} is already {found.status}", 409)
+        return found
 
+    async def confirm(self, staff: Staff, suggestion_id: int, data: ConfirmIn) -> Outage:
+        suggestion = await self._open_suggestion(suggestion_id)
+        area = area_of_key(suggestion.burst_key)
+        outage, _ = await self.declare(
+            staff,
+            DeclareIn(
+                utility=data.utility,
+                cause=data.cause,
+                service_areas=sorted(area.service_areas),
+                zips=sorted(area.zips),
+                estimated_restoration=data.estimated_restoration,
+                message=data.message,
+                # A second click on "confirm" must not declare a second outage.
+                idempotency_key=f"suggestion:{suggestion_id}",
+            ),
+            suggestion=suggestion,
+        )
+        return outage
 
-def banner_line(o: OutageFacts) -> str:
-    return f"{o.utility.capitalize()} outage #{o.outage_id} in {o.area.describe()}: {o.cause}. " + (
-        f"ETR {etr_text(o.estimated_restoration)}."
-    )
+    async def dismiss(self, staff: Staff, suggestion_id: int) -> OutageSuggestion:
+        ctx = self.ctx
+        await self._open_suggestion(suggestion_id)
+        async with ctx.db.session() as session:
+            found = await queries.suggestion(session, suggestion_id, lock=True)
+            assert found is not None  # checked just above; suggestions are never deleted
+            if found.status == SuggestionStatus.OPEN:
+                found.status = SuggestionStatus.DISMISSED.value
+                found.decided_at, found.decided_by = ctx.clock.now(), staff.actor
+                await ctx.audit.append(
+                    session,
+                    actor=staff.actor,
+                    action="outage.suggestion_dismissed",
+                    target=f"outage_suggestion:{found.id}",
+                    detail={"tickets": found.ticket_count},
+                )
+        return found
 
+    # -- contact hints ---------------------------------------------------------------------------------
+    async def contact_hints(self, contact: Any) -> list[ContactHint]:
+        """Hints for a contact whose premise lies in an active outage.
 
-def matching(outages: Sequence[OutageFacts], where: PremiseLocation) -> list[OutageFacts]:
-    return [o for o in outages if area_contains(o.area, where)]
+        The contact is the core's snapshot (``account_id``, ``verified_accounts``) or anything with
+        ``premise_ids``; premises are located through the CCB port (ZIP and service-area code).
+        """
+        premise_ids = _ids(contact, "premise_ids")
+        account_ids = _ids(contact, "account_id") + _ids(contact, "verified_accounts")
+        facts = [o.facts() for o in await self.active()]
+        if not facts:
+            return []  # the usual case: no CCB call at all
+        ccb = self.ctx.ccb
+        places: dict[str, PremiseLocation] = {}
+        for premise_id in premise_ids:
+            premise = await ccb.get_premise(premise_id)
+            places[premise_id] = PremiseLocation(premise_id, premise.address.zip, premise.service_area_code)
+        for account_id in dict.fromkeys(account_ids):
+            summary = await ccb.get_account_summary(account_id)
+            for prem in summary.premises:
+                places.setdefault(
+                    prem.premise_id,
+                    PremiseLocation(prem.premise_id, prem.address.zip, prem.service_area_code),
+                )
+        found: dict[int, ContactHint] = {}
+        for where in places.values():
+            for o in matching(facts, where):
+                found.setdefault(
+                    o.outage_id,
+                    ContactHint(
+                        kind="outage", text=hint_text(o), severity="warning", script=caller_script(o)
+                    ),
+                )
+        return list(found.values())
+
+    # -- trouble tickets -------------------------------------------------------------------------------
+    async def _location(self, premise_id: str) -> PremiseLocation:
+        try:
+            premise = await self.ctx.ccb.get_premise(premise_id)
+        except CcbError:
+            # An unknown premise still gets its ticket recorded; it just matches no area.
+            return PremiseLocation(premise_id=premise_id, zip=None, service_area_code=None)
+        return PremiseLocation(
+            premise_id=premise_id, zip=premise.address.zip, service_area_code=premise.service_area_code
+        )
+
+    async def _ticket_utility(self, field_activity_id: str, premise_id: str) -> str | None:
+        """Electric or water when the ticket is on a service point; None (matches either) otherwise."""
+        try:
+            fa = await self.ctx.ccb.get_field_activity(field_activity_id)
+            if fa.sp_id is None:
+                return None
+            premise = await self.ctx.ccb.get_premise(premise_id)
+        except CcbError:
+            return None
+        return next((sp.service for sp in premise.service_points if sp.sp_id == fa.sp_id), None)
+
+    async def trouble_ticket(self, ref: events.FieldActivityRef) -> None:
+        """Link a ticket inside an active outage (no duplicate dispatch) or count it toward a burst."""
+        ctx = self.ctx
+        if ref.fa_type != "TROUBLE":
+            return
+        async with ctx.db.session() as session:
+            if await queries.ticket_seen(session, ref.field_activity_id):
+                return  # a redelivery (at-least-once): already handled
+        where = await self._location(ref.premise_id)
+        utility = await self._ticket_utility(ref.field_activity_id, ref.premise_id)
+        hits = [
+            o
+            for o in await self.active()
+            if area_contains(o.facts().area, where) and (utility is None or o.utility == utility)
+        ]
+        now = ctx.clock.now()
+        if hits:
+            await self._link(ref, hits[0], burst_key(where), now)
+            return
+        key = burst_key(where)
+        async with ctx.db.session() as session:
+            session.add(
+                OutageTicket(
+                    field_activity_id=ref.field_activity_id,
+                    premise_id=ref.premise_id,
+                    burst_key=key,
+                    received_at=now,
+                    action=TicketAction.DISPATCHED,
+                )
+            )
+            if key is not None:
+                await self._consider_burst(session, key, now)
+
+    async def _link(
+        self, ref: events.FieldActivityRef, outage: Outage, key: str | None, now: dt.datetime
+    ) -> None:
+        action, remarks = TicketAction.LINKED, None
+        if self.config.cancel_duplicate_field_activity:
+            try:
+                # Idempotent on the key, so a redelivery after a crash here cancels nothing twice.
+                await self.ctx.ccb.cancel_field_activity(
+                    p.CancelFieldActivity(
+                        field_activity_id=ref.field_activity_id,
+                        reason=f"Known {outage.utility} outage #{outage.id}: {outage.cause}",
+                    ),
+                    actor=ACTOR,
+                    idempotency_key=f"outage:cancel:{ref.field_activity_id}",
+                )
+            except CcbError as exc:
+                action, remarks = TicketAction.LINKED_NOT_CANCELED, str(exc)[:500]
+        async with self.ctx.db.session() as session:
+            session.add(
+                OutageTicket(
+                    field_activity_id=ref.field_activity_id,
+                    premise_id=ref.premise_id,
+                    burst_key=key,
+                    received_at=now,
+                    action=action,
+                    outage_id=outage.id,
+                    remarks=remarks,
+                )
+            )
+
+    async def _consider_burst(self, session: AsyncSession, key: str, now: dt.datetime) -> None:
+        """Suggest an outage when this area's unlinked tickets within the window reach the threshold."""
+        config = self.config
+        window = dt.timedelta(minutes=config.burst_window_minutes)
+        await session.flush()
+        times = in_window(await queries.dispatched_since(session, key, now - window), now, window)
+        pending = await queries.open_suggestion(session, key)
+        if pending is not None:
+            pending.ticket_count = max(pending.ticket_count, len(times))
+            pending.last_at = now
+            return
+        if not is_burst(times, now, window=window, threshold=config.burst_threshold, open_suggestion=False):
+            return
+        suggestion = OutageSuggestion(
+            burst_key=key,
+            status=SuggestionStatus.OPEN,
+            ticket_count=len(times),
+            first_at=times[0],
+            last_at=times[-1],
+            raised_at=now,
+        )
+        session.add(suggestion)
+        await session.flush()
+        area = area_of_key(key)
+        self.ctx.events.emit(
+            session,
+            events.SUGGESTED,
+            events.OutageSuggested(
+                suggestion_id=suggestion.id,
+                service_areas=sorted(area.service_areas),
+                zips=sorted(area.zips),
+                ticket_count=len(times),
+                window_minutes=config.burst_window_minutes,
+                first_at=times[0],
+                last_at=times[-1],
+            ),
+            actor=ACTOR,
+        )

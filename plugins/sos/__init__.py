@@ -23,8 +23,11 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.sos import api, checks, events
-from plugins.sos.service import SosConfig
+from plugins.sos import checks, events
+from plugins.sos.api import VIEWERS, SosApi
+from plugins.sos.pages import SosFormPages, SosQueuePages
+from plugins.sos.rules import SosConfig
+from plugins.sos.service import contact_hints
 
 PLUGIN_ID = "sos"
 
@@ -43,12 +46,17 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [SosApi]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return api.pages(ctx)
+    return [
+        PageSpec(
+            handler=SosQueuePages, nav_title="SOS referrals", nav_path="/", nav_roles=tuple(VIEWERS["roles"])
+        ),
+        PageSpec(handler=SosFormPages, nav_title="SOS referral form", nav_path="/new"),
+    ]
 
 
 @hookimpl
@@ -71,4 +79,4 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
 
 @hookimpl
 async def hub_contact_hints(ctx: PluginContext, contact: Any) -> Sequence[ContactHint]:
-    return await api.contact_hints(ctx, contact)
+    return await contact_hints(ctx, contact)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from core.contract import CheckContext, CheckResult, PluginContext
-from plugins.sos.models import open_referrals
-from plugins.sos.service import SosConfig, add_business_days, overdue
+from plugins.sos.queries import open_referrals
+from plugins.sos.rules import SosConfig, add_business_days, overdue
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
-from plugins.sos.service import OPEN_STATUSES
+from core.contract.db import Base, UTCDateTime
 
 
 class ContactFlag(Base):
@@ -98,12 +96,3 @@ TABLES = [
     Base.metadata.tables[name]
     for name in ("sos_contact_flag", "sos_referral", "sos_extra_contact", "sos_routing")
 ]
-
-
-async def open_referrals(session: AsyncSession) -> list[Referral]:
-    rows = await session.scalars(
-        select(Referral)
-        .where(Referral.status.in_([str(s) for s in OPEN_STATUSES]))
-        .order_by(Referral.filed_at, Referral.id)
-    )
-    return list(rows)

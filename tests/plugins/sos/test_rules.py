@@ -8,7 +8,7 @@ import datetime as dt
 import msgspec
 import pytest
 
-from plugins.sos.service import (
+from plugins.sos.rules import (
     LOCAL_TZ,
     ExtraContactLine,
     Reason,

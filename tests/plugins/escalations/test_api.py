@@ -16,7 +16,7 @@ from core.ccb.billing import local_time
 from core.ccb.seed import DEFAULT_AS_OF, SeedAccount, identity_key, seed_customers
 from core.clock import ManualClock
 from core.mail import list_outbox
-from plugins.escalations.events import broadcaster_for
+from plugins.escalations.events import CHANNEL
 from plugins.escalations.models import Escalation, SectionMail
 
 API = "/api/escalations"
@@ -103,9 +103,9 @@ async def test_a_csr_escalates_from_a_contact_and_hears_the_approval_live(
 
     await drain()  # the "raised" event is out before the CSR starts listening
     stream = asyncio.create_task(hub_client.get(f"{API}/stream?limit=1", headers=staff["ann"]))
-    broadcaster = broadcaster_for(hub.plugins.records["escalations"].ctx)
+    streams = hub.plugins.records["escalations"].ctx.streams
     async with asyncio.timeout(5):
-        while not broadcaster.subscribers:  # noqa: ASYNC110 - the plugin offers no event to wait on
+        while not streams.subscribers(CHANNEL):  # noqa: ASYNC110 - the plugin offers no event to wait on
             await asyncio.sleep(0.01)
     ok = await hub_client.post(
         f"{API}/{esc['id']}/approve", json={"reason": "Life-support customer"}, headers=staff["lee"]

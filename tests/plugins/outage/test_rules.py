@@ -1,4 +1,4 @@
-"""Pure rules of the outage plugin: area matching, the burst window, the ETR rule, hints and the fan-out."""
+"""Pure rules of the outage plugin: area matching, the burst window, the ETR rule, hints and the live push."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import datetime as dt
 import msgspec
 import pytest
 
-from plugins.outage.events import Broadcaster, Notice
-from plugins.outage.service import (
+from core.contract.streams import Message, Streams
+from plugins.outage.events import EVENTS_CHANNEL
+from plugins.outage.rules import (
     OutageConfig,
     OutageFacts,
     OutageStatus,
@@ -116,14 +117,21 @@ def test_config_defaults_work_and_unknown_fields_are_refused() -> None:
 
 
 async def test_a_slow_subscriber_loses_its_oldest_messages_and_blocks_nobody() -> None:
-    hub = Broadcaster(queue_size=2)
-    notices = [Notice(event="declared", data=str(i), banner="", published_at=0.0) for i in range(3)]
-    async with hub.subscribe() as slow, hub.subscribe() as fast:
+    async def opening() -> list[Message]:
+        return [Message(event="snapshot", data="[]")]
+
+    async with Streams(backlog=2) as streams:
+        slow = streams.sse(EVENTS_CHANNEL, first=opening, keepalive_s=60)
+        fast = streams.sse(EVENTS_CHANNEL, first=opening, keepalive_s=60)
+        # The opening message comes once the stream is subscribed.
+        assert (await anext(slow)).event == (await anext(fast)).event == "snapshot"
+        assert streams.subscribers(EVENTS_CHANNEL) == 2
         received: list[str] = []
-        for notice in notices:
-            hub.publish(notice)
-            received.append((await asyncio.wait_for(fast.queue.get(), 1)).data)
+        for i in range(3):
+            streams.publish(EVENTS_CHANNEL, "declared", str(i))
+            received.append((await asyncio.wait_for(anext(fast), 1)).data)
         assert received == ["0", "1", "2"]
-        assert slow.dropped == 1
-        assert [slow.queue.get_nowait().data for _ in range(2)] == ["1", "2"]
-    assert not hub.subscribers
+        assert [(await asyncio.wait_for(anext(slow), 1)).data for _ in range(2)] == ["1", "2"]
+        await slow.aclose()
+        await fast.aclose()
+        assert streams.subscribers(EVENTS_CHANNEL) == 0

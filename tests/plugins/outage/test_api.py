@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 import plugins.outage as outage
 from core.bus import Envelope
 from core.ccb import port as p
-from plugins.outage.events import broadcaster_for
+from plugins.outage.events import EVENTS_CHANNEL
 from plugins.outage.models import Outage, OutageTicket
 
 API = "/api/outage"
@@ -169,9 +169,9 @@ async def test_the_stream_delivers_a_declaration_within_a_second(
     hub: Any, hub_client: Any, lead: dict[str, str], csr: dict[str, str]
 ) -> None:
     stream = asyncio.create_task(hub_client.get(f"{API}/stream?limit=1", headers=csr))
-    broadcaster = broadcaster_for(hub.plugins.records["outage"].ctx)
+    streams = hub.plugins.records["outage"].ctx.streams
     async with asyncio.timeout(5):
-        while not broadcaster.subscribers:  # noqa: ASYNC110 - the plugin offers no event to wait on
+        while not streams.subscribers(EVENTS_CHANNEL):  # noqa: ASYNC110 - the plugin offers no event to wait on
             await asyncio.sleep(0.01)
     r = await hub_client.post(f"{API}/outages", json=declaration(cause="Storm damage"), headers=lead)
     assert r.status_code == 201

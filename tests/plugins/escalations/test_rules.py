@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from core.ccb.payplan import PayPlanError
-from plugins.escalations.service import (
+from plugins.escalations.rules import (
     LOCAL_TZ,
     EscalationConfig,
     Kind,

@@ -19,6 +19,9 @@ from core.settings import Settings
 from plugins.sos.models import Referral
 from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
+# The browser fixture, re-exported so pytest finds it for this module.
+from tests.e2e.conftest import chromium_path as chromium_path
+
 pytestmark = pytest.mark.browser
 
 SECRET = "e2e-secret"
