@@ -468,9 +468,7 @@ async def test_the_periodic_pull_is_a_job_that_pulls_once_per_run(
     rec = hub.plugins.records["eteam"]
     assert rec.jobs == []  # pull_interval_s = 0 in this hub: pulls run only on request
     config = msgspec.structs.replace(rec.ctx.config, pull_interval_s=120.0)
-    assert (
-        pull_job(rec.ctx.replace(config=msgspec.structs.replace(config, base_url=None))) is None
-    )
+    assert pull_job(rec.ctx.replace(config=msgspec.structs.replace(config, base_url=None))) is None
     job = pull_job(rec.ctx.replace(config=config))
     assert job is not None and job.name == "pull" and job.every_s == 120.0 and not job.run_at_start
     await job.run()
