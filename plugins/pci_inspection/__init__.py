@@ -19,11 +19,14 @@ from core.contract import (
     PageSpec,
     PluginContext,
     PluginManifest,
+    ServiceOffer,
     Severity,
     hookimpl,
 )
 from plugins.pci_inspection import api, checks, events
+from plugins.pci_inspection.public import CardTerminals
 from plugins.pci_inspection.service import PciConfig
+from plugins.pci_inspection.terminals import InventoryTerminals
 
 PLUGIN_ID = "pci_inspection"
 
@@ -80,3 +83,8 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
             description="The targeted risk analyses in use were reviewed within 12 months.",
         ),
     ]
+
+
+@hookimpl
+def hub_provide_services(ctx: PluginContext) -> Sequence[ServiceOffer]:
+    return [ServiceOffer(protocol=CardTerminals, implementation=InventoryTerminals(ctx))]
