@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, SkipValidation
+from litestar.params import FromPath, JSONBody, SkipValidation
 
 from core.contract import PluginContext
 from core.contract.contact import ContactGuard
@@ -64,7 +64,7 @@ Service = NamedDependency[SkipValidation[CashService]]
 
 def provide_service(ctx: Ctx) -> CashService:
     """Dependency ``service``: the use cases, with the card-terminal inventory when it runs."""
-    return CashService(ctx, ctx.services.get(CardTerminals))
+    return CashService(ctx, ctx.services.get(CardTerminals))  # type: ignore[type-abstract]
 
 
 SERVICE = {"service": Provide(provide_service, sync_to_thread=False)}
@@ -89,7 +89,7 @@ def client_key(idempotency: Idempotency, body_key: str | None) -> str:
     return check_key(body_key, "idempotency_key")
 
 
-def card_payment(data: dict[str, Any]) -> CardPaymentIn:
+def card_payment(data: JSONBody[dict[str, Any]]) -> CardPaymentIn:
     """A card payment body, refusing first any card number or card-data field anywhere in it.
 
     The refusal names where the data was, never the data, so no response or log line can echo a PAN
@@ -116,7 +116,9 @@ class CashController(Controller):
     exception_handlers = {CashError: refusal}
 
     @post("/drawers", opt=WINDOW, summary="Open my drawer with the counted float")
-    async def open_drawer(self, service: Service, staff: Caller, data: OpenDrawerIn) -> Response[DrawerView]:
+    async def open_drawer(
+        self, service: Service, staff: Caller, data: JSONBody[OpenDrawerIn]
+    ) -> Response[DrawerView]:
         key = check_key(data.idempotency_key, "idempotency_key")
         drawer, replayed = await service.open_drawer(staff, data, key)
         return Response(queries.drawer_view(drawer), status_code=200 if replayed else 201)
@@ -143,7 +145,7 @@ class CashController(Controller):
         service: Service,
         staff: Caller,
         drawer_id: FromPath[int],
-        data: CloseDrawerIn,
+        data: JSONBody[CloseDrawerIn],
     ) -> DrawerView:
         drawer = await service.close_drawer(staff, drawer_id, data)
         async with ctx.db.session() as session:
@@ -157,7 +159,7 @@ class CashController(Controller):
         staff: Caller,
         guard: Guard,
         idempotency: Idempotency,
-        data: PaymentIn,
+        data: JSONBody[PaymentIn],
     ) -> Response[PaymentView]:
         """Body: ``PaymentIn``; ``Idempotency-Key`` header or ``idempotency_key``: a retry answers 200."""
         key = client_key(idempotency, data.idempotency_key)
@@ -174,7 +176,7 @@ class CashController(Controller):
         staff: Caller,
         guard: Guard,
         idempotency: Idempotency,
-        data: dict[str, Any],
+        data: JSONBody[dict[str, Any]],
     ) -> Response[PaymentView]:
         """Body: ``CardPaymentIn``; ``Idempotency-Key`` header or ``idempotency_key``: a retry answers 200.
 
@@ -216,7 +218,7 @@ class CashController(Controller):
 
     @post("/seized/{note_id:int}/custody", opt=CUSTODY, status_code=200, summary="Hand a seized note over")
     async def custody(
-        self, ctx: Ctx, service: Service, staff: Caller, note_id: FromPath[int], data: CustodyIn
+        self, ctx: Ctx, service: Service, staff: Caller, note_id: FromPath[int], data: JSONBody[CustodyIn]
     ) -> SeizedView:
         note = await service.record_custody(staff, note_id, data)
         async with ctx.db.session() as session:
@@ -234,19 +236,19 @@ class CashController(Controller):
         service: Service,
         staff: Caller,
         note_id: FromPath[int],
-        data: SubmissionIn,
+        data: JSONBody[SubmissionIn],
     ) -> SeizedView:
         note = await service.record_submission(staff, note_id, data)
         async with ctx.db.session() as session:
             return await queries.seized_view(session, note)
 
     @post("/deposits", opt=LEAD, status_code=201, summary="Group closed drawers into a deposit control")
-    async def deposit(self, service: Service, staff: Caller, data: DepositIn) -> DepositView:
+    async def deposit(self, service: Service, staff: Caller, data: JSONBody[DepositIn]) -> DepositView:
         return await service.create_deposit(staff, data, check_key(data.idempotency_key, "idempotency_key"))
 
     @post("/dropbox/collections", opt=LEAD, summary="Record a drop-box collection and its slips")
     async def collect(
-        self, ctx: Ctx, service: Service, staff: Caller, data: CollectionIn
+        self, ctx: Ctx, service: Service, staff: Caller, data: JSONBody[CollectionIn]
     ) -> Response[CollectionView]:
         key = check_key(data.idempotency_key, "idempotency_key")
         collection, replayed = await service.record_collection(staff, data, key)
@@ -264,6 +266,6 @@ class CashController(Controller):
         "/dropbox/slips/{slip_id:int}/post", opt=WINDOW, status_code=200, summary="Post a slip to its account"
     )
     async def post_slip(
-        self, service: Service, staff: Caller, slip_id: FromPath[int], data: SlipPostIn
+        self, service: Service, staff: Caller, slip_id: FromPath[int], data: JSONBody[SlipPostIn]
     ) -> SlipView:
         return queries.slip_view(await service.post_slip(staff, slip_id, data))
