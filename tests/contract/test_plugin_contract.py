@@ -131,13 +131,13 @@ async def test_pages_render(
     )
     nav_pages = [spec for spec in record.pages if spec.nav_title is not None]
     for spec in nav_pages:
-        path = f"/ui/{record.id}{sorted(spec.handler.paths)[0]}".rstrip("/")
+        path = f"/ui/{record.id}{spec.nav_target()[0]}".rstrip("/")
         assert (await hub_client.get(path)).status_code == 403, f"{path} opened outside the plugin's sections"
     await enable_plugin(record.id, "lead")
     for spec in record.pages:
         if spec.nav_title is None:
             continue
-        path = f"/ui/{record.id}{sorted(spec.handler.paths)[0]}".rstrip("/") or "/"
+        path = f"/ui/{record.id}{spec.nav_target()[0]}".rstrip("/") or "/"
         r = await hub_client.get(path)
         assert r.status_code == 200, f"{path} answered {r.status_code}"
         assert "<html" in r.text and spec.nav_title in (await hub_client.get("/ui/")).text
