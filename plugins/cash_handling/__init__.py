@@ -23,7 +23,7 @@ from core.contract import (
     Severity,
     hookimpl,
 )
-from plugins.cash_handling import api, checks, events, pages
+from plugins.cash_handling import api, checks, events, pages, pages_backoffice
 from plugins.cash_handling.rules import CashConfig
 
 PLUGIN_ID = "cash_handling"
@@ -55,9 +55,17 @@ def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
         PageSpec(handler=pages.WindowPages, nav_title="Cash window", nav_path="/", nav_roles=PAGE_ROLES),
         PageSpec(handler=pages.DrawerPages, nav_title="Drawers", nav_path="/drawers", nav_roles=PAGE_ROLES),
         PageSpec(
-            handler=pages.SeizedPages, nav_title="Seized notes", nav_path="/seized", nav_roles=PAGE_ROLES
+            handler=pages_backoffice.SeizedPages,
+            nav_title="Seized notes",
+            nav_path="/seized",
+            nav_roles=PAGE_ROLES,
         ),
-        PageSpec(handler=pages.DropboxPages, nav_title="Drop box", nav_path="/dropbox", nav_roles=PAGE_ROLES),
+        PageSpec(
+            handler=pages_backoffice.DropboxPages,
+            nav_title="Drop box",
+            nav_path="/dropbox",
+            nav_roles=PAGE_ROLES,
+        ),
     ]
 
 

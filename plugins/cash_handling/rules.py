@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 
+from core.contract.ccb import CcbError, Invalid, NotFound
 from core.contract.clock import local
 from core.contract.redact import redact
 
@@ -101,6 +102,15 @@ class CashError(Exception):
     def refused(cls, message: str, status_code: int) -> CashError:
         """A refusal about no one field: 403 (not yours), 404 (no such row), 409 (not now)."""
         return cls([("", message)], status_code)
+
+
+def ccb_refusal(exc: CcbError) -> CashError:
+    """A CCB refusal as the window answers it: 404 unknown, 422 naming the field, else 409."""
+    if isinstance(exc, NotFound):
+        return CashError.refused(str(exc), 404)
+    if isinstance(exc, Invalid):
+        return CashError([(exc.field, exc.message)])
+    return CashError.refused(str(exc), 409)
 
 
 def json_counts(counts: Mapping[int, int]) -> dict[str, int]:
