@@ -81,6 +81,12 @@ class TerminalsUnavailable(Exception):
     """Card terminals cannot be checked at this hub; the message says why."""
 
 
+def _cannot_answer(exc: Exception) -> str:
+    """Why the inventory could not answer: it raises ``RuntimeError`` naming the reason (its tables missing);
+    a database error reaching here means the same."""
+    return NO_TABLES if isinstance(exc, DBAPIError) else str(exc)
+
+
 def _counts(raw: dict[str, int], allowed: tuple[int, ...], field: str) -> dict[int, int]:
     return parse_counts(raw, allowed, field)
 
@@ -107,8 +113,8 @@ class CashService(BackOffice):
         inventory = self._inventory()
         try:
             return await inventory.at_site(self.config.card_terminal_site)
-        except DBAPIError:
-            raise TerminalsUnavailable(NO_TABLES) from None
+        except (RuntimeError, DBAPIError) as exc:
+            raise TerminalsUnavailable(_cannot_answer(exc)) from None
 
     async def check_terminal(self, terminal_id: int) -> CardTerminal:
         """The terminal, when a card may be taken on it now; else 409 naming ``terminal_id`` and why.
@@ -122,8 +128,8 @@ class CashService(BackOffice):
             found = await self._inventory().get(terminal_id)
         except TerminalsUnavailable as exc:
             raise cards_unavailable(str(exc)) from None
-        except DBAPIError:
-            raise cards_unavailable(NO_TABLES) from None
+        except (RuntimeError, DBAPIError) as exc:
+            raise cards_unavailable(_cannot_answer(exc)) from None
         if found is None:
             raise terminal_refused(f"there is no card terminal #{terminal_id} in the terminal inventory")
         label = terminal_label(found.id, found.make, found.model, found.window, found.serial_number)
