@@ -132,19 +132,19 @@ def form_key(token: str, kind: str) -> str:
         raise InputError("form_token", "this form has expired: reload the page and enter it again") from None
 
 
-def decode_part(form: Any, type_: type[S], name: Callable[[str], str]) -> S:
-    """The kit's form decoding over one part of a form whose inputs are named ``name(field)``.
+def decode_part(form: Any, type_: type[S], name: str) -> S:
+    """The kit's form decoding over one part of a form whose inputs are named ``name.format(field)``.
 
     The window's note rows (``uv_2000``), suspect rows (``suspect_0_uv``) and slip rows (``slip_3_amount``)
     repeat one Struct; an error names the very input at fault.
     """
     fields = [f.encode_name for f in msgspec.structs.fields(type_)]
-    part = {field: form.getall(name(field), []) for field in fields}
+    part = {field: form.getall(name.format(field), []) for field in fields}
     try:
         return decode_form(part, type_)
     except InputError as exc:
         message = str(exc).removeprefix(f"{exc.field}: ")
-        raise InputError(name(exc.field), message, exc.status_code) from None
+        raise InputError(name.format(exc.field), message, exc.status_code) from None
 
 
 def echo(form: Any, keep: Callable[[str], bool] = lambda _name: True) -> dict[str, str]:
@@ -191,7 +191,7 @@ class WindowNotes:
 def window_notes(form: Any, found: WindowNotes) -> None:
     """Notes counted by denomination take that row's checks, each; a suspect note set aside has its own."""
     for d in NOTES:
-        row = decode_part(form, NoteRowForm, lambda f, d=d: f"{f}_{d}")  # type: ignore[misc]
+        row = decode_part(form, NoteRowForm, f"{{}}_{d}")
         if not row.count:
             continue
         found.counts[str(d)] = row.count
@@ -199,7 +199,7 @@ def window_notes(form: Any, found: WindowNotes) -> None:
             found.notes.append(_note(d, row))
             found.origins.append(f"r{d}-{k}")
     for i in range(SUSPECT_ROWS):
-        row = decode_part(form, NoteRowForm, lambda f, i=i: f"suspect_{i}_{f}")  # type: ignore[misc]
+        row = decode_part(form, NoteRowForm, f"suspect_{i}_{{}}")
         if not row.denomination:
             continue
         found.counts[str(row.denomination)] = found.counts.get(str(row.denomination), 0) + 1
@@ -224,7 +224,7 @@ def _note(denomination: int, row: NoteRowForm) -> dict[str, Any]:
 
 
 def ssf_block(form: Any, origin: str) -> NoteBlockForm:
-    return decode_part(form, NoteBlockForm, lambda f: f"ssf_{origin}_{f}")
+    return decode_part(form, NoteBlockForm, f"ssf_{origin}_{{}}")
 
 
 def pay_field(api_field: str, origins: Sequence[str]) -> str:
@@ -290,11 +290,11 @@ def seizure(form: Any, data: PaymentIn, suspects: Sequence[int], origins: Sequen
     passer = reporter = None
     blocks: list[SeizedNoteIn] = []
     try:
-        passer = decode_part(form, PasserIn, lambda f: f"passer_{f}")
+        passer = decode_part(form, PasserIn, "passer_{}")
     except InputError as exc:
         problems.extend(problems_of(exc)[1])
     try:
-        reporter = decode_part(form, ReporterIn, lambda f: f"reporter_{f}")
+        reporter = decode_part(form, ReporterIn, "reporter_{}")
     except InputError as exc:
         problems.extend(problems_of(exc)[1])
     for i in suspects:

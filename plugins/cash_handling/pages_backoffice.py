@@ -22,7 +22,7 @@ from core.contract.inputs import InputError, convert, decode_form
 from core.contract.staff import Role
 from core.contract.web import render
 from plugins.cash_handling import queries
-from plugins.cash_handling.api import LEAD, SERVICE, SUPERVISOR, VIEW, WINDOW, Caller, Ctx, Service
+from plugins.cash_handling.api import CUSTODY, LEAD, SERVICE, SUPERVISOR, VIEW, WINDOW, Caller, Ctx, Service
 from plugins.cash_handling.models import CashDropboxCollection, CashSeizedNote
 from plugins.cash_handling.pages import (
     REFUSALS,
@@ -65,7 +65,6 @@ _SLIP_FIELD = {
     "check_number": "check",
     "assigned_to": "assigned",
 }
-CUSTODY = {"roles": ["csr", "lead", "supervisor"]}
 
 
 def local_time(text: str) -> dt.datetime | None:
@@ -288,7 +287,7 @@ class DropboxPages(Controller):
                 )
             slips: list[dict[str, Any]] = []
             for i in range(rows):
-                row = decode_part(form, SlipRowForm, lambda f, i=i: f"slip_{i}_{f}")  # type: ignore[misc]
+                row = decode_part(form, SlipRowForm, f"slip_{i}_{{}}")
                 if row.touched:
                     slips.append(
                         {
