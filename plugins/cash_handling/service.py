@@ -87,10 +87,6 @@ def _cannot_answer(exc: Exception) -> str:
     return NO_TABLES if isinstance(exc, DBAPIError) else str(exc)
 
 
-def _counts(raw: dict[str, int], allowed: tuple[int, ...], field: str) -> dict[int, int]:
-    return parse_counts(raw, allowed, field)
-
-
 class CashService(BackOffice):
     """The window's use cases over one plugin context and, when it runs, the card-terminal inventory."""
 
@@ -144,7 +140,7 @@ class CashService(BackOffice):
         """Open a tender control with the counted change fund (ccb-domain.md §1.9); once per key."""
         ctx = self.ctx
         key = f"cash:drawer:{key}"
-        counts = _counts(data.float_counts, FLOAT_DENOMINATIONS, "float_counts")
+        counts = parse_counts(data.float_counts, FLOAT_DENOMINATIONS, "float_counts")
         total = total_of(counts)
         if total > self.config.max_float_cents:
             limit = money(self.config.max_float_cents)
@@ -196,7 +192,7 @@ class CashService(BackOffice):
     async def close_drawer(self, staff: Staff, drawer_id: int, data: CloseDrawerIn) -> CashDrawer:
         """Count the drawer and balance its tender control to the cent; a variance goes to the lead."""
         ctx = self.ctx
-        counts = _counts(data.counted_counts, FLOAT_DENOMINATIONS, "counted_counts")
+        counts = parse_counts(data.counted_counts, FLOAT_DENOMINATIONS, "counted_counts")
         counted = total_of(counts)
         async with ctx.db.session() as session:
             drawer = await session.get(CashDrawer, drawer_id)
@@ -455,7 +451,7 @@ class CashService(BackOffice):
             existing = await self._replay(session, key, data.account_id)
             if existing is not None:
                 return existing, True
-        counts = _counts(data.note_counts, NOTES, "note_counts")
+        counts = parse_counts(data.note_counts, NOTES, "note_counts")
         problems = counts_match(counts, data.notes)
         if problems:
             raise CashError(problems)
