@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 
-from core.clock import local
 from core.contract import CheckContext, CheckResult, PluginContext
+from core.contract.clock import local
 from plugins.cash_handling.models import CashDrawer, CashSeizedNote
-from plugins.cash_handling.service import CashConfig, business_days_between, drawer_overdue
+from plugins.cash_handling.rules import CashConfig, business_days_between, drawer_overdue
 
 CheckFn = Callable[[CheckContext], Awaitable[CheckResult]]
 NAMED = 5

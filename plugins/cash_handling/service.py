@@ -1,490 +1,618 @@
-"""Pure rules of the cash window: notes and their checks, change, balancing, cards, deadlines, drop box.
+"""Use cases of the cash window: drawers, cash and card payments, seized notes, deposits and the drop box.
 
-Nothing here touches the database, the CCB port or HTTP, so every rule is unit-tested on its own. Money is
-integer cents everywhere (ARCHITECTURE §7: drawers balance to the cent); a denomination is named by its
-face value in cents, written as a string key in JSON bodies (``"2000"`` is a $20 note).
+Each write validates everything first (a :class:`~plugins.cash_handling.rules.CashError` naming the field;
+nothing is written on a refusal), then makes its CCB call with an idempotency key derived from the caller's
+key, then records the local rows, events, mails and audit in one transaction. The CCB call and the local
+transaction are two commits: a retry with the same key replays the CCB answer (ccb-domain.md §1.9,
+ARCHITECTURE §7 "payments idempotent") and completes the local record, so money is posted once and the
+receipt exists once, even when two submissions race (the keys are unique columns of this plugin's rows).
+
+Card tenders are taken only on a terminal that the card-terminal inventory (the pci_inspection plugin's
+:class:`CardTerminals` service) says is usable at this office. That plugin is an optional companion
+(``after_depends_on``): without it no terminal can be shown to be safe, so cards are refused with the reason
+and cash is still taken (rules.md §1.4 step 1: move customers to another verified terminal or to cash).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.redact import redact
+from core.contract import PluginContext
+from core.contract.ccb import CcbError
+from core.contract.ccb import port as p
+from core.contract.clock import local
+from core.contract.contact import ContactGuard
+from core.contract.staff import Role, Staff
+from plugins.cash_handling import events, queries
+from plugins.cash_handling.models import (
+    CashDrawer,
+    CashPayment,
+)
+from plugins.cash_handling.rules import (
+    FLOAT_DENOMINATIONS,
+    NOTES,
+    CashConfig,
+    CashError,
+    TenderType,
+    balance,
+    cards_unavailable,
+    ccb_refusal,
+    counts_match,
+    json_counts,
+    money,
+    note_record,
+    parse_counts,
+    receipt_number,
+    receipt_text,
+    redacted_passer,
+    seized_mail,
+    seized_note_block,
+    seized_receipt_block,
+    seized_reporter_block,
+    terminal_label,
+    terminal_refused,
+    terminal_status_reason,
+    total_of,
+    unbalanced_mail,
+    window_cash,
+)
+from plugins.cash_handling.schemas import (
+    CardPaymentIn,
+    CloseDrawerIn,
+    DepositIn,
+    DepositView,
+    OpenDrawerIn,
+    PaymentIn,
+)
+from plugins.cash_handling.service_backoffice import BackOffice
+from plugins.pci_inspection.public import CardTerminal, CardTerminals
 
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]
-
-# US notes in circulation (rules.md §2.2) and the coins a change fund holds, in cents.
-NOTES: tuple[int, ...] = (100, 200, 500, 1000, 2000, 5000, 10000)
-COINS: tuple[int, ...] = (1, 5, 10, 25, 50)
-# A float is counted by denomination; a $1 coin is counted with the $1 notes (same value in the drawer).
-FLOAT_DENOMINATIONS: tuple[int, ...] = (*COINS, *NOTES)
-# Nobody hands a window 10,000 notes of one kind; a bigger count is a typing slip, not money.
-MAX_COUNT = 10_000
-
-# UV glow of the security thread per denomination, current designs (rules.md §2.2). $1 and $2 notes have
-# no thread, so there is nothing to see under UV: the CSR relies on paper, printing, seals and serials.
-UV_THREAD: dict[int, str | None] = {
-    100: None,
-    200: None,
-    500: "blue",
-    1000: "orange",
-    2000: "green",
-    5000: "yellow",
-    10000: "pink",
-}
-# Colour-shifting ink on the lower-right numeral: none on the $1, $2 and $5 (rules.md §2.1).
-COLOUR_SHIFT: frozenset[int] = frozenset({1000, 2000, 5000, 10000})
-UV_COLOURS: tuple[str, ...] = ("blue", "orange", "green", "yellow", "pink", "none")
-
-
-def money(cents: int) -> str:
-    """``12345`` → ``$123.45`` (negative amounts keep their sign in front)."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{part:02d}"
-
-
-def denomination_title(cents: int) -> str:
-    return f"${cents // 100}" if cents >= 100 else f"{cents}¢"
-
-
-class CashConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """``[plugins.cash_handling]`` in hub.toml; the defaults run a one-office hub with no config at all."""
-
-    # Who hears about an unbalanced drawer (issue 6 §1: "escalated to the lead").
-    lead_emails: Annotated[list[Email], msgspec.Meta(min_length=1)] = msgspec.field(
-        default_factory=lambda: ["csc-lead@utility.example"]
-    )
-    # Who takes custody of a seized note and reports it (rules.md §2.3 step 5).
-    supervisor_emails: Annotated[list[Email], msgspec.Meta(min_length=1)] = msgspec.field(
-        default_factory=lambda: ["cs-supervisor@utility.example"]
-    )
-    # Local time after which a drawer still open fails the drawers check.
-    end_of_business: Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "17:30"
-    # A seized note without a Secret Service submission after this many business days fails a check.
-    submission_business_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
-    # Office holidays (no business day); weekends never count.
-    holidays: list[dt.date] = []
-    # The reporter block of SSF 1604 (rules.md §2.4).
-    office_name: Annotated[str, msgspec.Meta(max_length=200)] = "Customer Service Center"
-    office_address: Annotated[str, msgspec.Meta(max_length=300)] = "111 N Hope St, Los Angeles, CA 90012"
-    office_phone: Annotated[str, msgspec.Meta(max_length=40)] = "(800) 555-0100"
-    police_agency: Annotated[str, msgspec.Meta(max_length=120)] = "LAPD"
-    # A starting float larger than this is refused as a typing slip.
-    max_float_cents: Annotated[int, msgspec.Meta(ge=0)] = 100_000
-    # The site code, in the card-terminal inventory (the pci_inspection plugin's ``sites``), of this
-    # office's windows: a card is taken only on a terminal deployed here (PCI DSS 9.5.1.1 location).
-    card_terminal_site: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9][A-Z0-9-]{0,15}$")] = "MAIN"
+NOT_INSTALLED = "the PCI terminal inspection plugin (pci_inspection) is not installed"
+NO_TABLES = "the card-terminal inventory tables are missing (the database needs `ccbhub db upgrade`)"
 
 
-# -- denomination arithmetic ---------------------------------------------------------------------------
-class CashError(Exception):
-    """Bad cash input naming the field(s) at fault; the API answers 422 with each (field, message)."""
-
-    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
-        self.problems = list(problems)
+class TerminalsUnavailable(Exception):
+    """Card terminals cannot be checked at this hub; the message says why."""
 
 
-def parse_counts(raw: Mapping[str, int], allowed: Iterable[int], field: str) -> dict[int, int]:
-    """Check a ``{"2000": 3}`` map: known denominations, whole non-negative counts. Raises CashError."""
-    allowed_set = set(allowed)
-    problems: list[tuple[str, str]] = []
-    counts: dict[int, int] = {}
-    for key, count in raw.items():
-        name = f"{field}.{key}"
-        if not key.isdigit() or int(key) not in allowed_set:
-            known = ", ".join(str(d) for d in sorted(allowed_set))
-            problems.append((name, f"unknown denomination (cents; one of {known})"))
-            continue
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > MAX_COUNT:
-            problems.append((name, f"a count must be a whole number from 0 to {MAX_COUNT}"))
-            continue
-        if count:
-            counts[int(key)] = counts.get(int(key), 0) + count
-    if problems:
-        raise CashError(problems)
-    return counts
+def _cannot_answer(exc: Exception) -> str:
+    """Why the inventory could not answer: it raises ``RuntimeError`` naming the reason (its tables missing);
+    a database error reaching here means the same."""
+    return NO_TABLES if isinstance(exc, DBAPIError) else str(exc)
 
 
-def total_of(counts: Mapping[int, int]) -> int:
-    """The value of a count in cents."""
-    return sum(denomination * count for denomination, count in counts.items())
+class CashService(BackOffice):
+    """The window's use cases over one plugin context and, when it runs, the card-terminal inventory."""
 
+    def __init__(self, ctx: PluginContext, terminals: CardTerminals | None) -> None:
+        self.ctx = ctx
+        self.config: CashConfig = ctx.config
+        self.terminals = terminals
 
-def change_due(tendered_cents: int, amount_cents: int) -> int:
-    """Change handed back; the cash must cover the amount (a shortfall is not change)."""
-    if amount_cents < 0 or tendered_cents < 0:
-        raise CashError([("amount_cents", "must not be negative")])
-    if tendered_cents < amount_cents:
-        raise CashError(
-            [
-                (
-                    "amount_cents",
-                    f"the cash received ({money(tendered_cents)}) does not cover {money(amount_cents)}",
-                )
-            ]
-        )
-    return tendered_cents - amount_cents
+    # -- card terminals ----------------------------------------------------------------------------------
+    def _inventory(self) -> CardTerminals:
+        if self.terminals is None:
+            raise TerminalsUnavailable(NOT_INSTALLED)
+        reason = self.terminals.unavailable_reason()
+        if reason is not None:
+            raise TerminalsUnavailable(reason)
+        return self.terminals
 
+    async def terminals_here(self) -> list[CardTerminal]:
+        """Every terminal at this office, usable or not; raises :class:`TerminalsUnavailable`."""
+        inventory = self._inventory()
+        try:
+            return await inventory.at_site(self.config.card_terminal_site)
+        except (RuntimeError, DBAPIError) as exc:
+            raise TerminalsUnavailable(_cannot_answer(exc)) from None
 
-# -- counterfeit checks (rules.md §2) --------------------------------------------------------------------
-class PenResult(enum.StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    NOT_DONE = "not_done"
+    async def check_terminal(self, terminal_id: int) -> CardTerminal:
+        """The terminal, when a card may be taken on it now; else 409 naming ``terminal_id`` and why.
 
+        Refused: the inventory cannot vouch for terminals; the id is not in it; the terminal is at another
+        site; or it is not usable (a failed inspection takes it out of service at once, rules.md §1.4 step
+        1; in stock, in repair, quarantined, lost and decommissioned are never usable).
+        """
+        site = self.config.card_terminal_site
+        try:
+            found = await self._inventory().get(terminal_id)
+        except TerminalsUnavailable as exc:
+            raise cards_unavailable(str(exc)) from None
+        except (RuntimeError, DBAPIError) as exc:
+            raise cards_unavailable(_cannot_answer(exc)) from None
+        if found is None:
+            raise terminal_refused(f"there is no card terminal #{terminal_id} in the terminal inventory")
+        label = terminal_label(found.id, found.make, found.model, found.window, found.serial_number)
+        if found.site != site:
+            raise terminal_refused(f"terminal {label} is at site {found.site}, not at this office ({site})")
+        if not found.usable:
+            raise terminal_refused(f"terminal {label} is {terminal_status_reason(found.status)}")
+        return found
 
-class NoteCheck(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The checks performed on one note, in view of the customer (rules.md §2.1)."""
-
-    denomination: int
-    uv_colour: str  # what the thread glowed under UV, or "none"
-    pen: PenResult = PenResult.NOT_DONE
-    feel: bool  # raised intaglio print, cotton/linen paper, embedded fibres
-    watermark: bool  # present, seen from both sides, matches the denomination
-    colour_shift: bool | None = None  # only asked where the design has colour-shifting ink
-    serial_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9*]{8,14}$")] | None = None
-    remarks: Annotated[str, msgspec.Meta(max_length=500)] = ""
-
-
-@dataclass(frozen=True)
-class NoteVerdict:
-    suspect: bool
-    reasons: tuple[str, ...]
-    pen_only: bool  # only the pen disagreed: not enough to seize (rules.md §2.1)
-
-
-def expected_uv(denomination: int) -> str:
-    """The thread colour expected under UV, or ``"none"`` for notes without a thread."""
-    return UV_THREAD.get(denomination) or "none"
-
-
-def check_note(index: int, note: NoteCheck) -> NoteVerdict:
-    """Judge one note. Raises CashError for an unknown denomination or a check that was skipped.
-
-    A note is suspect when a physical feature is wrong: the UV thread colour differs from the reference
-    table, the feel or watermark fails, or the colour-shifting ink does not shift. A detector pen alone
-    never decides (rules.md §2.1: "never accept/reject on pen result alone").
-    """
-    where = f"notes[{index}]"
-    if note.denomination not in UV_THREAD:
-        raise CashError([(f"{where}.denomination", "unknown denomination (cents of a US note)")])
-    if note.uv_colour not in UV_COLOURS:
-        raise CashError([(f"{where}.uv_colour", f"one of {', '.join(UV_COLOURS)}")])
-    has_shift = note.denomination in COLOUR_SHIFT
-    if has_shift and note.colour_shift is None:
-        raise CashError([(f"{where}.colour_shift", "check the colour-shifting numeral (tilt the note)")])
-    reasons: list[str] = []
-    expected = expected_uv(note.denomination)
-    if note.uv_colour != expected:
-        reasons.append(f"UV thread {note.uv_colour}, expected {expected}")
-    if not note.feel:
-        reasons.append("paper/print feel wrong")
-    if not note.watermark:
-        reasons.append("watermark missing or wrong")
-    if has_shift and note.colour_shift is False:
-        reasons.append("numeral does not shift colour")
-    pen_failed = note.pen is PenResult.FAIL
-    return NoteVerdict(suspect=bool(reasons), reasons=tuple(reasons), pen_only=pen_failed and not reasons)
-
-
-def tally(notes: Sequence[NoteCheck]) -> dict[int, int]:
-    found: dict[int, int] = {}
-    for note in notes:
-        found[note.denomination] = found.get(note.denomination, 0) + 1
-    return found
-
-
-def counts_match(counts: Mapping[int, int], notes: Sequence[NoteCheck]) -> list[tuple[str, str]]:
-    """The notes counted by denomination must be exactly the notes checked one by one."""
-    checked = tally(notes)
-    problems: list[tuple[str, str]] = []
-    for denomination in sorted(set(counts) | set(checked)):
-        if counts.get(denomination, 0) != checked.get(denomination, 0):
-            problems.append(
-                (
-                    f"note_counts.{denomination}",
-                    f"{counts.get(denomination, 0)} counted but {checked.get(denomination, 0)} checked",
-                )
+    # -- drawers -----------------------------------------------------------------------------------------
+    async def open_drawer(self, staff: Staff, data: OpenDrawerIn, key: str) -> tuple[CashDrawer, bool]:
+        """Open a tender control with the counted change fund (ccb-domain.md §1.9); once per key."""
+        ctx = self.ctx
+        key = f"cash:drawer:{key}"
+        counts = parse_counts(data.float_counts, FLOAT_DENOMINATIONS, "float_counts")
+        total = total_of(counts)
+        if total > self.config.max_float_cents:
+            limit = money(self.config.max_float_cents)
+            raise CashError([("float_counts", f"a float of {money(total)} is above {limit}")])
+        async with ctx.db.session() as session:
+            existing = await queries.drawer_by_key(session, key)
+            if existing is not None:
+                return existing, True
+            if await queries.open_drawer_of(session, staff.name) is not None:
+                raise CashError.refused(f"{staff.name} already has an open drawer: close it first", 409)
+        try:
+            control = await ctx.ccb.open_tender_control(
+                p.OpenTenderControl(csr=staff.name, starting_float_cents=total),
+                actor=staff.actor,
+                idempotency_key=key,
             )
-    return problems
+        except CcbError as exc:
+            raise ccb_refusal(exc) from None
+        now = ctx.clock.now()
+        try:
+            async with ctx.db.session() as session:
+                drawer = CashDrawer(
+                    tender_control_id=control.tender_control_id,
+                    csr=staff.name,
+                    status="open",
+                    float_counts=json_counts(counts),
+                    starting_float_cents=total,
+                    opened_at=now,
+                    opened_on=local(now).date(),
+                    idempotency_key=key,
+                )
+                session.add(drawer)
+                await session.flush()
+                await ctx.audit.append(
+                    session,
+                    actor=staff.actor,
+                    action="cash.drawer.opened",
+                    target=f"cash_drawer:{drawer.id}",
+                    detail={"tender_control": control.tender_control_id, "float_cents": total},
+                )
+        except IntegrityError:
+            async with ctx.db.session() as session:
+                again = await queries.drawer_by_key(session, key)
+            if again is None:
+                raise
+            return again, True
+        return drawer, False
 
+    async def close_drawer(self, staff: Staff, drawer_id: int, data: CloseDrawerIn) -> CashDrawer:
+        """Count the drawer and balance its tender control to the cent; a variance goes to the lead."""
+        ctx = self.ctx
+        counts = parse_counts(data.counted_counts, FLOAT_DENOMINATIONS, "counted_counts")
+        counted = total_of(counts)
+        async with ctx.db.session() as session:
+            drawer = await session.get(CashDrawer, drawer_id)
+        if drawer is None:
+            raise CashError.refused(f"no drawer {drawer_id}", 404)
+        if drawer.csr != staff.name and staff.role is Role.CSR:
+            raise CashError.refused(f"drawer {drawer_id} belongs to {drawer.csr}", 403)
+        if drawer.status != "open":
+            raise CashError.refused(f"drawer {drawer_id} is already closed", 409)
+        base = f"cash:close:{drawer_id}"
+        try:
+            control = await ctx.ccb.get_tender_control(drawer.tender_control_id)
+            if control.status == "open":
+                await ctx.ccb.start_balancing(
+                    p.StartBalancing(tender_control_id=drawer.tender_control_id),
+                    actor=staff.actor,
+                    idempotency_key=f"{base}:start",
+                )
+            control = await ctx.ccb.balance_tender_control(
+                p.BalanceTenderControl(tender_control_id=drawer.tender_control_id, counted_cents=counted),
+                actor=staff.actor,
+                idempotency_key=f"{base}:balance:{counted}",
+            )
+        except CcbError as exc:
+            raise ccb_refusal(exc) from None
+        # The CCB's expected amount is authoritative (cash and checks in the drawer, cards settle elsewhere).
+        result = balance(drawer.starting_float_cents, control.tenders_cents, counted)
+        expected = control.expected_cents if control.expected_cents is not None else result.expected_cents
+        over_under = counted - expected
+        now = ctx.clock.now()
+        async with ctx.db.session() as session:
+            row = await session.get(CashDrawer, drawer_id, with_for_update=True)
+            assert row is not None
+            if row.status != "open":  # a concurrent close got here first: its record stands
+                return row
+            row.status = "closed"
+            row.closed_at = now
+            row.counted_counts = json_counts(counts)
+            row.counted_cents = counted
+            row.expected_cents = expected
+            row.over_under_cents = over_under
+            payload = events.DrawerClosed(
+                drawer_id=row.id,
+                tender_control_id=row.tender_control_id,
+                csr=row.csr,
+                expected_cents=expected,
+                counted_cents=counted,
+                over_under_cents=over_under,
+                at=now,
+            )
+            ctx.events.emit(session, events.DRAWER_CLOSED, payload, actor=staff.actor)
+            if over_under:
+                ctx.events.emit(session, events.DRAWER_UNBALANCED, payload, actor=staff.actor)
+                subject, body = unbalanced_mail(
+                    row.id,
+                    row.tender_control_id,
+                    row.csr,
+                    staff.name,
+                    now,
+                    row.starting_float_cents,
+                    expected,
+                    counted,
+                )
+                await ctx.mail.queue(
+                    session,
+                    to=list(self.config.lead_emails),
+                    subject=subject,
+                    body=body,
+                    idempotency_key=f"cash_handling:unbalanced:{row.id}",
+                )
+            await ctx.audit.append(
+                session,
+                actor=staff.actor,
+                action="cash.drawer.closed",
+                target=f"cash_drawer:{row.id}",
+                detail={"expected_cents": expected, "counted_cents": counted, "over_under_cents": over_under},
+            )
+            return row
 
-@dataclass(frozen=True)
-class WindowCash:
-    """What a window payment comes to once the suspect notes are set aside."""
+    async def create_deposit(self, staff: Staff, data: DepositIn, key: str) -> DepositView:
+        """Group closed drawers into one CCB deposit control (ccb-domain.md §1.9)."""
+        ctx = self.ctx
+        ids = list(dict.fromkeys(data.drawer_ids))
+        async with ctx.db.session() as session:
+            drawers = [await session.get(CashDrawer, i) for i in ids]
+        controls: list[str] = []
+        for i, d in zip(ids, drawers, strict=True):
+            if d is None:
+                raise CashError([("drawer_ids", f"no drawer {i}")])
+            if d.status != "closed":
+                raise CashError([("drawer_ids", f"drawer {i} is not closed")])
+            if d.deposit_control_id is not None:
+                raise CashError([("drawer_ids", f"drawer {i} is already in deposit {d.deposit_control_id}")])
+            controls.append(d.tender_control_id)
+        try:
+            deposit = await ctx.ccb.create_deposit_control(
+                p.CreateDepositControl(tender_control_ids=tuple(controls)),
+                actor=staff.actor,
+                idempotency_key=f"cash:deposit:{key}",
+            )
+        except CcbError as exc:
+            raise ccb_refusal(exc) from None
+        async with ctx.db.session() as session:
+            for i in ids:
+                row = await session.get(CashDrawer, i)
+                assert row is not None
+                row.deposit_control_id = deposit.deposit_control_id
+            await ctx.audit.append(
+                session,
+                actor=staff.actor,
+                action="cash.deposit.created",
+                target=f"deposit_control:{deposit.deposit_control_id}",
+                detail={"drawers": ids, "total_cents": deposit.total_cents},
+            )
+        return DepositView(
+            deposit_control_id=deposit.deposit_control_id, total_cents=deposit.total_cents, drawer_ids=ids
+        )
 
-    received_cents: int  # everything the customer handed over
-    seized_cents: int  # suspect notes, seized and never credited (rules.md §2.3 step 8)
-    genuine_cents: int
-    change_cents: int
-    verdicts: tuple[NoteVerdict, ...]
+    # -- window payments ---------------------------------------------------------------------------------
+    async def _replay(
+        self, session: AsyncSession, key: str, account_id: str, tender: TenderType = TenderType.CASH
+    ) -> CashPayment | None:
+        """The payment already recorded under ``key``; one key is one window payment, whatever its tender."""
+        existing = await queries.payment_by_key(session, key)
+        if existing is not None and existing.account_id != account_id:
+            raise CashError.refused(f"idempotency key already used for account {existing.account_id}", 409)
+        if existing is not None and existing.tender_type != tender:
+            raise CashError.refused(f"idempotency key already used for a {existing.tender_type} payment", 409)
+        return existing
 
+    async def _verified(
+        self, guard: ContactGuard, account_id: str, contact_id: str | None, purpose: str
+    ) -> str:
+        """Customer data needs a contact verified for the account (ARCHITECTURE §6): the core's guard decides.
 
-def window_cash(
-    notes: Sequence[NoteCheck], coins_cents: int, amount_cents: int, change_entered: int
-) -> WindowCash:
-    """Validate a window payment's cash: what is credited, what is seized, and that the change is right."""
-    if coins_cents < 0:
-        raise CashError([("coins_cents", "must not be negative")])
-    verdicts = tuple(check_note(i, n) for i, n in enumerate(notes))
-    received = sum(n.denomination for n in notes) + coins_cents
-    seized = sum(n.denomination for n, v in zip(notes, verdicts, strict=True) if v.suspect)
-    genuine = received - seized
-    if amount_cents > genuine:
-        what = "the genuine cash" if seized else "the cash received"
-        raise CashError([("amount_cents", f"{what} ({money(genuine)}) does not cover {money(amount_cents)}")])
-    change = genuine - amount_cents
-    if change_entered != change:
-        raise CashError([("change_cents", f"change due is {money(change)}, not {money(change_entered)}")])
-    return WindowCash(received, seized, genuine, change, verdicts)
+        Returns what is recorded on the payment: the contact id, or the lead's recorded reason.
+        """
+        access = await guard.account(
+            account_id, purpose=purpose, topic="payment", change=True, contact_id=contact_id
+        )
+        return (access.contact_id or f"reason: {access.reason}")[:64]
 
+    async def _summary(self, account_id: str) -> p.AccountSummary:
+        try:
+            return await self.ctx.ccb.get_account_summary(account_id)
+        except CcbError as exc:
+            raise ccb_refusal(exc) from None
 
-# -- balancing (ccb-domain.md §1.9) ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Balance:
-    expected_cents: int
-    counted_cents: int
-    over_under_cents: int  # counted − expected: positive is over, negative is short
+    async def _open_drawer(self, staff: Staff) -> CashDrawer:
+        async with self.ctx.db.session() as session:
+            drawer = await queries.open_drawer_of(session, staff.name)
+        if drawer is None:
+            raise CashError.refused(
+                f"{staff.name} has no open drawer: open one with the counted float first", 409
+            )
+        return drawer
 
-    @property
-    def balanced(self) -> bool:
-        return self.over_under_cents == 0
+    async def _post_tender(
+        self, staff: Staff, account_id: str, tender: p.TenderInput, drawer: CashDrawer, key: str
+    ) -> p.PaymentResult:
+        """One tender posted to CCB on the CSR's tender control, under the window payment's key."""
+        try:
+            return await self.ctx.ccb.post_payment(
+                p.PostPayment(
+                    account_id=account_id, tenders=(tender,), tender_control_id=drawer.tender_control_id
+                ),
+                idempotency_key=key,
+                actor=staff.actor,
+            )
+        except CcbError as exc:
+            raise ccb_refusal(exc) from None
 
+    async def _announce(
+        self,
+        session: AsyncSession,
+        staff: Staff,
+        pay: CashPayment,
+        posted: p.PaymentResult,
+        email: str | None,
+        now: dt.datetime,
+    ) -> None:
+        """The event and the customer's mailed receipt of a posted payment (in the payment's commit)."""
+        self.ctx.events.emit(
+            session,
+            events.PAYMENT_POSTED,
+            events.PaymentPosted(
+                source="window",
+                account_id=pay.account_id,
+                amount_cents=pay.amount_cents,
+                tender_type=pay.tender_type,
+                payment_id=posted.payment_id,
+                receipt_no=pay.receipt_no,
+                drawer_id=pay.drawer_id,
+                slip_id=None,
+                taken_by=staff.name,
+                at=now,
+            ),
+            actor=staff.actor,
+        )
+        if email:
+            await self.ctx.mail.queue(
+                session,
+                to=[email],
+                subject=f"Your payment receipt {pay.receipt_no}",
+                body=receipt_text(self.config, pay),
+                idempotency_key=f"cash_handling:receipt:{pay.id}",
+            )
 
-def balance(starting_float_cents: int, tenders_cents: int, counted_cents: int) -> Balance:
-    """Counted drawer against float + drawer tenders, to the cent."""
-    expected = starting_float_cents + tenders_cents
-    return Balance(expected, counted_cents, counted_cents - expected)
+    async def _record(
+        self,
+        staff: Staff,
+        pay: CashPayment,
+        posted: p.PaymentResult | None,
+        email: str | None,
+        detail: dict[str, Any],
+        seize: Callable[[AsyncSession, CashPayment], Awaitable[None]] | None = None,
+    ) -> tuple[CashPayment, bool]:
+        """Record a window payment, its receipt, seizures, event, mail and audit in one transaction.
 
+        Returns (payment, replayed): when the same key committed first in a racing request, its record is
+        the answer.
+        """
+        try:
+            async with self.ctx.db.session() as session:
+                session.add(pay)
+                await session.flush()
+                if posted:
+                    pay.receipt_no = receipt_number(local(pay.taken_at).date(), pay.id)
+                if seize is not None:
+                    await seize(session, pay)
+                if posted:
+                    await self._announce(session, staff, pay, posted, email, pay.taken_at)
+                await self.ctx.audit.append(
+                    session,
+                    actor=staff.actor,
+                    action="cash.payment.taken",
+                    target=f"account:{pay.account_id}",
+                    detail={"receipt": pay.receipt_no, **detail, "payment": pay.payment_id},
+                )
+                return pay, False
+        except IntegrityError:
+            async with self.ctx.db.session() as session:
+                again = await self._replay(
+                    session, pay.idempotency_key, pay.account_id, TenderType(pay.tender_type)
+                )
+            if again is None:
+                raise
+            return again, True
 
-class TenderType(enum.StrEnum):
-    """The CCB tender types the window takes (ccb-domain.md §1.9: cash, check, card)."""
+    async def take_payment(
+        self, staff: Staff, guard: ContactGuard, data: PaymentIn, client_key: str
+    ) -> tuple[CashPayment, bool]:
+        """A cash payment at the window: checks per note, seizure of suspects, one CCB post, a receipt."""
+        key = f"cash:pay:{client_key}"
+        async with self.ctx.db.session() as session:
+            existing = await self._replay(session, key, data.account_id)
+            if existing is not None:
+                return existing, True
+        counts = parse_counts(data.note_counts, NOTES, "note_counts")
+        problems = counts_match(counts, data.notes)
+        if problems:
+            raise CashError(problems)
+        cash = window_cash(data.notes, data.coins_cents, data.amount_cents, data.change_cents)
+        suspects = [i for i, v in enumerate(cash.verdicts) if v.suspect]
+        if suspects and data.passer is None:
+            raise CashError([("passer", "a seized note needs the passer's description (SSF 1604)")])
+        for block in data.seized_notes:
+            if block.note_index not in suspects:
+                raise CashError([(f"seized_notes.{block.note_index}", "names no suspect note")])
+        if data.amount_cents == 0 and not suspects:
+            raise CashError([("amount_cents", "must be positive")])
+        summary = await self._summary(data.account_id)
+        contact = await self._verified(guard, data.account_id, data.contact_id, "cash payment")
+        drawer = await self._open_drawer(staff)
+        posted: p.PaymentResult | None = None
+        if data.amount_cents:
+            cash_tender = p.TenderInput(tender_type="cash", amount_cents=data.amount_cents)
+            posted = await self._post_tender(staff, data.account_id, cash_tender, drawer, key)
+        email = summary.main_customer.email
+        pay = CashPayment(
+            drawer_id=drawer.id,
+            account_id=data.account_id,
+            contact_id=contact,
+            tender_type=TenderType.CASH.value,
+            amount_cents=data.amount_cents,
+            received_cents=cash.received_cents,
+            seized_cents=cash.seized_cents,
+            change_cents=cash.change_cents,
+            coins_cents=data.coins_cents,
+            note_counts=json_counts(counts),
+            notes=[note_record(n, v) for n, v in zip(data.notes, cash.verdicts, strict=True)],
+            payment_id=posted.payment_id if posted else None,
+            payment_event_id=posted.payment_event_id if posted else None,
+            balance_after_cents=posted.balance_cents if posted else None,
+            mailed_to=email if (email and posted) else None,
+            taken_by=staff.name,
+            taken_at=self.ctx.clock.now(),
+            idempotency_key=key,
+        )
 
-    CASH = "cash"
-    CHECK = "check"
-    CARD = "card"
+        async def seize(session: AsyncSession, pay: CashPayment) -> None:
+            for index in suspects:
+                await self._seize(session, staff, pay, data, index, cash.verdicts[index].reasons)
 
+        detail = {"amount_cents": pay.amount_cents, "seized_cents": pay.seized_cents, "contact": contact}
+        return await self._record(staff, pay, posted, email, detail, seize)
 
-# What is physically in the drawer at the count: cash and checks. A card tender links to the CSR's tender
-# control like any other, but the money settles with the card processor, never in the drawer
-# (ccb-domain.md §1.9; the CCB mock's expected amount leaves cards out the same way).
-IN_DRAWER: frozenset[TenderType] = frozenset({TenderType.CASH, TenderType.CHECK})
+    async def take_card_payment(
+        self, staff: Staff, guard: ContactGuard, data: CardPaymentIn, client_key: str
+    ) -> tuple[CashPayment, bool]:
+        """A card tender at the window, on a usable terminal of this office, posted to CCB once per key.
 
+        The card tender links to the CSR's open tender control like any tender (ccb-domain.md §1.9), but it
+        is not in the drawer's expected cash: cards settle with the processor. Only the slip's last four
+        digits, brand and approval code are kept (rules.md §1.5).
+        """
+        key = f"cash:pay:{client_key}"
+        async with self.ctx.db.session() as session:
+            existing = await self._replay(session, key, data.account_id, TenderType.CARD)
+            if existing is not None:
+                return existing, True
+        drawer = await self._open_drawer(staff)
+        terminal = await self.check_terminal(data.terminal_id)
+        summary = await self._summary(data.account_id)
+        contact = await self._verified(guard, data.account_id, data.contact_id, "card payment")
+        brand = data.card_brand.value if data.card_brand else None
+        card_tender = p.TenderInput(
+            tender_type=TenderType.CARD.value,
+            amount_cents=data.amount_cents,
+            card_last4=data.card_last4,
+            card_brand=brand,
+        )
+        posted = await self._post_tender(staff, data.account_id, card_tender, drawer, key)
+        email = summary.main_customer.email
+        pay = CashPayment(
+            drawer_id=drawer.id,
+            account_id=data.account_id,
+            contact_id=contact,
+            tender_type=TenderType.CARD.value,
+            amount_cents=data.amount_cents,
+            received_cents=data.amount_cents,
+            seized_cents=0,
+            change_cents=0,
+            coins_cents=0,
+            note_counts={},
+            notes=[],
+            payment_id=posted.payment_id,
+            payment_event_id=posted.payment_event_id,
+            balance_after_cents=posted.balance_cents,
+            mailed_to=email or None,
+            taken_by=staff.name,
+            taken_at=self.ctx.clock.now(),
+            idempotency_key=key,
+            card_type=data.card_type.value,
+            card_brand=brand,
+            card_last4=data.card_last4,
+            authorization_code=data.authorization_code.upper(),
+            terminal_id=terminal.id,
+        )
+        detail = {
+            "tender": "card",
+            "card_type": pay.card_type,
+            "terminal": terminal.id,
+            "amount_cents": pay.amount_cents,
+            "contact": contact,
+        }
+        return await self._record(staff, pay, posted, email, detail)
 
-@dataclass(frozen=True)
-class DrawerTotals:
-    """One drawer's tenders by type: what the count must find, and what settles elsewhere."""
-
-    starting_float_cents: int
-    cash_cents: int
-    check_cents: int
-    card_cents: int
-    payments: int
-    card_payments: int
-
-    @property
-    def expected_cents(self) -> int:
-        """The float plus the cash and checks taken: what a balanced drawer counts."""
-        return self.starting_float_cents + self.cash_cents + self.check_cents
-
-
-def drawer_totals(starting_float_cents: int, tenders: Iterable[tuple[str, int]]) -> DrawerTotals:
-    """Sum a drawer's ``(tender type, cents)`` lines; card tenders are kept apart from the cash expected."""
-    sums = dict.fromkeys(TenderType, 0)
-    payments = cards = 0
-    for kind, cents in tenders:
-        tender = TenderType(kind)  # an unknown type is a bug upstream, not input: let it raise
-        sums[tender] += cents
-        payments += 1
-        cards += tender is TenderType.CARD
-    return DrawerTotals(
-        starting_float_cents=starting_float_cents,
-        cash_cents=sums[TenderType.CASH],
-        check_cents=sums[TenderType.CHECK],
-        card_cents=sums[TenderType.CARD],
-        payments=payments,
-        card_payments=cards,
-    )
-
-
-# -- card tenders at the window (rules.md §1.5) ----------------------------------------------------------
-class CardType(enum.StrEnum):
-    CREDIT = "credit"
-    DEBIT = "debit"
-
-
-class CardBrand(enum.StrEnum):
-    """As printed on the terminal's slip; the CCB tender keeps it beside the last four digits."""
-
-    VISA = "visa"
-    MASTERCARD = "mastercard"
-    AMEX = "amex"
-    DISCOVER = "discover"
-    OTHER = "other"
-
-
-# The only card data the hub ever sees: the last four digits and the processor's approval code, both copied
-# from the terminal's slip. The terminal reads the card; the full number (PAN), the CVV and the PIN are
-# never typed, sent or kept (PCI DSS 3.3.1, 3.4.1, 3.5.1 as summarised in rules.md §1.5).
-CARD_LAST4 = r"^\d{4}$"
-# Approval codes are six characters on most slips (ISO 8583 field 38); four to eight letters or digits
-# covers every processor, and nothing that short can hold a card number.
-AUTHORIZATION_CODE = r"^[A-Za-z0-9]{4,8}$"
-# Field names that can only mean card data a hub must never receive; a body carrying one is refused with a
-# message saying why, rather than the generic "unknown field".
-CARD_DATA_FIELDS: frozenset[str] = frozenset(
-    {
-        "card_number",
-        "cardnumber",
-        "pan",
-        "primary_account_number",
-        "cvv",
-        "cvv2",
-        "cvc",
-        "cvc2",
-        "cid",
-        "security_code",
-        "track",
-        "track1",
-        "track2",
-        "track_data",
-        "pin",
-        "pin_block",
-        "expiry",
-        "expiration",
-        "exp_date",
-        "expiration_date",
-    }
-)
-NEVER_CARD_DATA = (
-    "card numbers, security codes and PINs are never entered here: the terminal reads the card; copy only "
-    "the last four digits and the approval code from its slip"
-)
-
-
-def looks_like_pan(text: str) -> bool:
-    """A Luhn-valid run of 13–19 digits (spaces or hyphens between groups allowed): a card number.
-
-    The core's redaction decides what a card number is, so the hub has one definition of it.
-    """
-    return "[card ****" in redact(text)
-
-
-def card_data_in(value: object, path: str = "") -> list[str]:
-    """The paths inside a decoded JSON value that carry card data: a card-data field name or a PAN.
-
-    Returned paths name the place, never the value, so an error message can never echo a card number.
-    """
-    found: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if str(key).lower() in CARD_DATA_FIELDS:
-                found.append(where)
-                continue
-            found.extend(card_data_in(item, where))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found.extend(card_data_in(item, f"{path}[{index}]"))
-    elif isinstance(value, str | int) and not isinstance(value, bool):
-        if looks_like_pan(str(value)):
-            found.append(path or "body")
-    return found
-
-
-def masked_pan(last4: str) -> str:
-    """How a card shows to agents: the last four digits only (rules.md §1.5, PCI DSS 3.4.1)."""
-    return "************" + last4
-
-
-# -- business days (counterfeit submission deadline) -----------------------------------------------------
-def business_days_between(start: dt.date, end: dt.date, holidays: Iterable[dt.date] = ()) -> int:
-    """Business days after ``start`` up to and including ``end`` (Mon–Fri, not a holiday)."""
-    off = set(holidays)
-    days = 0
-    day = start + dt.timedelta(days=1)
-    while day <= end:
-        if day.weekday() < 5 and day not in off:
-            days += 1
-        day += dt.timedelta(days=1)
-    return days
-
-
-def submission_overdue(
-    seized_on: dt.date, today: dt.date, limit: int, holidays: Iterable[dt.date] = ()
-) -> bool:
-    return business_days_between(seized_on, today, holidays) > limit
-
-
-def custody_time(
-    at: dt.datetime | None, now: dt.datetime, earliest: dt.datetime, field: str = "at"
-) -> dt.datetime:
-    """When a hand-over happened: now by default; a time given later may not be in the future or before
-    the note's last custody entry, so the chain of custody stays in order (rules.md §2.3 steps 5-7)."""
-    if at is None:
-        return now
-    if at.tzinfo is None:
-        raise CashError([(field, "give the time with its zone (or leave it empty for now)")])
-    if at > now + dt.timedelta(minutes=1):
-        raise CashError([(field, "a hand-over cannot be recorded in the future")])
-    if at < earliest:
-        raise CashError([(field, "is before the note's last custody entry")])
-    return at
-
-
-def drawer_overdue(opened_on: dt.date, now_local: dt.datetime, end_of_business: str) -> bool:
-    """A drawer must be closed by end of business on the day it was opened."""
-    hour, minute = (int(x) for x in end_of_business.split(":"))
-    if now_local.date() > opened_on:
-        return True
-    return now_local.date() == opened_on and now_local.time() >= dt.time(hour, minute)
-
-
-# -- drop box (tasks 20, 22) -----------------------------------------------------------------------------
-class SlipType(enum.StrEnum):
-    CASH = "cash"
-    CHECK = "check"
-    MONEY_ORDER = "money_order"
-
-
-@dataclass(frozen=True)
-class SlipLine:
-    amount_cents: int
-    slip_type: SlipType
-    posted: bool
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    slips_cents: int
-    cash_slips_cents: int
-    counter_cents: int
-    counter_variance_cents: int  # bill counter − cash slips
-    posted_cents: int
-    unposted: int
-    reconciled: bool  # counter agrees with the cash slips and every slip is posted
-
-
-def reconcile(counter_cents: int, slips: Sequence[SlipLine]) -> Reconciliation:
-    """Compare the bill-counter total with the cash slips, and the postings with the slips."""
-    total = sum(s.amount_cents for s in slips)
-    cash = sum(s.amount_cents for s in slips if s.slip_type is SlipType.CASH)
-    posted = sum(s.amount_cents for s in slips if s.posted)
-    unposted = sum(1 for s in slips if not s.posted)
-    variance = counter_cents - cash
-    return Reconciliation(
-        total, cash, counter_cents, variance, posted, unposted, variance == 0 and posted == total
-    )
-
-
-def receipt_number(day: dt.date, row_id: int) -> str:
-    """A receipt number the customer can read out: office day plus a sequence."""
-    return f"CR{day:%y%m%d}-{row_id:06d}"
+    async def _seize(
+        self,
+        session: AsyncSession,
+        staff: Staff,
+        pay: CashPayment,
+        data: PaymentIn,
+        index: int,
+        reasons: tuple[str, ...],
+    ) -> None:
+        """Keep the note, write the SSF 1604 record and start its custody log (rules.md §2.3, §2.4)."""
+        now = pay.taken_at
+        note = data.notes[index]
+        block = next((s for s in data.seized_notes if s.note_index == index), None)
+        fields: dict[str, Any] = msgspec.to_builtins(block) if block else {}
+        seized = queries.add_seized_note(
+            session,
+            pay=pay,
+            denomination=note.denomination,
+            note=seized_note_block(note, fields, reasons),
+            receipt=seized_receipt_block(self.config, now, staff.name, pay.account_id, pay.received_cents),
+            passer=redacted_passer(msgspec.to_builtins(data.passer)) if data.passer else {},
+            reporter=seized_reporter_block(
+                self.config,
+                staff.name,
+                data.reporter.police_agency if data.reporter else "",
+                data.reporter.police_report_no if data.reporter else "",
+            ),
+            holder=staff.name,
+            now=now,
+        )
+        await session.flush()
+        queries.add_custody(
+            session, seized, to_holder=staff.name, action="seized", at=now, recorded_by=staff.name
+        )
+        self.ctx.events.emit(
+            session,
+            events.COUNTERFEIT_SEIZED,
+            events.CounterfeitSeized(
+                seized_note_id=seized.id,
+                denomination=note.denomination,
+                payment_id=pay.id,
+                reasons=list(reasons),
+                seized_by=staff.name,
+                at=now,
+            ),
+            actor=staff.actor,
+        )
+        subject, body = seized_mail(staff.name, note.denomination, seized.id, reasons, now)
+        await self.ctx.mail.queue(
+            session,
+            to=list(self.config.supervisor_emails),
+            subject=subject,
+            body=body,
+            idempotency_key=f"cash_handling:seized:{seized.id}",
+        )

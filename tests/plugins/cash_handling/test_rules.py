@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from plugins.cash_handling.service import (
+from plugins.cash_handling.rules import (
     NOTES,
     CashConfig,
     CashError,
