@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.contract.db import Base, UTCDateTime
 from core.contract.inputs import InputError
+from core.redact import contains_pan
 
 __all__ = [
     "HEADER",
@@ -61,10 +62,14 @@ class IdempotencyKey(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def check_key(value: str, field: str = HEADER) -> str:
-    """The key stripped and checked; a bad one is a 422 naming ``field``."""
+    """The key stripped and checked; a bad one (or one holding a card number) is a 422 naming ``field``."""
     value = value.strip()
     if not KEY.fullmatch(value):
         raise InputError(field, KEY_HINT)
+    # The key is stored (with the answer, and by some parts beside their rows): a card number in it
+    # would be a PAN kept in clear. The message never repeats the key.
+    if contains_pan(value):
+        raise InputError(field, "must not contain a card number")
     return value
 
 
