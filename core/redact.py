@@ -1,4 +1,4 @@
-"""Card numbers and SSNs out of free text: one detector, applied before any text is stored, logged or published.
+"""Card numbers and SSNs out of free text: one detector, used wherever text is stored, logged or published.
 
 PCI DSS 3.4 / 3.5 (reference rules.md §1.5): a PAN is never stored, logged or sent in clear; only a masked
 PAN keeping the last four digits (``[card ****1111]``). SSNs (rules.md §4.3) are masked whole except the
@@ -26,6 +26,7 @@ __all__ = [
     "luhn_valid",
     "mask_pan",
     "redact",
+    "redact_pans",
 ]
 
 MIN_PAN_DIGITS = 13
@@ -124,7 +125,8 @@ def mask_pan(written: str) -> str:
     return "[card ****" + digits[-4:] + "]"
 
 
-def _redact_pans(text: str) -> str:
+def redact_pans(text: str) -> str:
+    """Mask the card numbers only (SSN-like patterns stay): for values that are not free text."""
     spans = find_pans(text)
     if not spans:
         return text
@@ -142,7 +144,7 @@ def redact(text: str) -> str:
     """Mask card numbers (see :func:`find_pans`) and SSN patterns; everything else is left as written."""
     if not text:
         return text
-    text = _redact_pans(text)
+    text = redact_pans(text)
     text = _SSN_GROUPED.sub(lambda m: "[ssn ***-**-" + m.group(4) + "]", text)
     text = _SSN_KEYWORD.sub(lambda m: m.group(1) + m.group(2) + "[ssn ***-**-" + m.group(3)[-4:] + "]", text)
     return text
