@@ -6,10 +6,12 @@ last four (``[ssn ***-**-6789]``).
 
 The PAN detector (:func:`find_pans`) is the only place that decides what a card number looks like; the
 redaction of free text, the input checks, the log filter, the event payload rule and ``ccbhub security
-scan`` all call it. A PAN is 13 to 19 digits that pass the Luhn check, written with or without separators
-between digits: one or several spaces, ``.``, ``-``, ``/``, ``_``, ``" - "``, mixed. Phone numbers (10–11
-digits), CCB ids (10 or 12) and dates are shorter, a window of digit groups never spans a two-digit group
-(dates, times, amounts, expiry dates), and a number failing Luhn is not a card, so they stay as written.
+scan`` all call it. A PAN is 13 to 19 digits that pass the Luhn check and start like a payment card (3–6,
+or 22–27), written whole or in groups with any separators between them: one or several spaces, ``.``,
+``-``, ``/``, ``_``, ``" - "``, mixed. What is not one stays as written: phone numbers (10–11 digits), CCB
+ids (10 or 12) and dates are shorter; a window of groups never spans a two-digit group (dates, times,
+amounts, expiry dates), a group of nine digits or more, or starts with a 3-3-4 phone number; digits glued
+to letters belong to a word or a hash; and a number failing Luhn is not a card.
 """
 
 from __future__ import annotations
@@ -56,6 +58,18 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_prefix(digits: str) -> bool:
+    """Whether the number starts like a payment card of a PCI brand (ISO/IEC 7812 industry 3–6, or the
+    22–27 ranges of Mir and Mastercard's 2-series).
+
+    The other first digits are airlines (1), petroleum (7), telecoms and health (8), national schemes (9):
+    no PCI card, while epoch-millisecond stamps (1…) and compact timestamps (2026…) would pass Luhn one
+    time in ten.
+    """
+    first = digits[0]
+    return first in "3456" or (first == "2" and "2" <= digits[1] <= "7")
+
+
 def _is_letter(ch: str) -> bool:
     return ch.isalpha()
 
@@ -89,7 +103,7 @@ def _pans_in_run(text: str, run_start: int, run_end: int) -> list[tuple[int, int
             digits += text[groups[j][0] : groups[j][1]]
             if len(digits) > MAX_PAN_DIGITS:
                 break
-            if len(digits) >= MIN_PAN_DIGITS and luhn_valid(digits):
+            if len(digits) >= MIN_PAN_DIGITS and _card_prefix(digits) and luhn_valid(digits):
                 spans.append((groups[i][0], groups[j][1]))
     spans.sort()
     merged: list[tuple[int, int]] = []

@@ -68,6 +68,9 @@ def test_usual_and_unusual_groupings_are_found(written: str) -> None:
         "4111111111111112",  # 16 digits failing Luhn: an account-like number, not a PAN
         "4111-1111-1111-1112",
         "sha256 deadbeef4111111111111111abcdef",  # inside a hex digest
+        "sent at 1765060239123 ms",  # an epoch-millisecond stamp: Luhn-valid, but no card starts with 1
+        "<20261206223038.12345@mail.example>",  # a compact timestamp in a Message-ID: Luhn-valid too
+        "7992 7398 7130 0008",  # Luhn-valid, 16 digits, but a petroleum-industry number, not a PCI card
         "ref INV4111111111111111",  # glued to letters: a reference, not a card
         "",
     ],
