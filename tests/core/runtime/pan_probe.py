@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +46,9 @@ def hub_register_event_types(ctx: PluginContext) -> Sequence[EventType]:
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
     @post("/notes", opt={"roles": ["csr", "lead"]}, status_code=201)
-    async def write_note(data: JSONBody[NoteIn], idempotency: IdempotencyKey | None) -> dict[str, Any]:
+    async def write_note(
+        data: JSONBody[NoteIn], idempotency: NamedDependency[IdempotencyKey | None]
+    ) -> dict[str, Any]:
         async def write(session: AsyncSession) -> tuple[int, dict[str, Any]]:
             env = ctx.events.emit(
                 session, WROTE, Wrote(note=data.note, lines=data.lines, ref=data.ref), actor="probe"
