@@ -39,6 +39,7 @@ from core.redact import find_pans, mask_pan
 __all__ = [
     "DEFAULT_SECRETS",
     "Finding",
+    "ScanReport",
     "Secrets",
     "load_secrets",
     "scan_database",

@@ -22,8 +22,11 @@ from core.ccb.billing import local_time
 from core.ccb.seed import DEFAULT_AS_OF, SeedAccount, identity_key, seed_customers
 from core.cli import main
 from core.clock import ManualClock
+from core.contract.idempotency import IdempotencyRecord
+from core.db import Database
+from core.migrate import upgrade
 from core.redact import RedactingLogFilter
-from core.security_scan import Secrets, load_secrets
+from core.security_scan import ScanReport, Secrets, load_secrets, scan_database
 from tests.core.runtime import pan_probe
 
 TODAY = DEFAULT_AS_OF + dt.timedelta(days=3)
@@ -274,3 +277,34 @@ async def test_bad_options_exit_2(hub: Any, monkeypatch: pytest.MonkeyPatch, tmp
     malformed = await scan(hub, monkeypatch, "--secrets", str(bad))
     assert malformed.exit_code == 2 and "--secrets" in malformed.output
     assert (await scan(hub, monkeypatch, "--logs", str(tmp_path / "no.log"))).exit_code == 2
+
+
+@pytest.mark.postgres
+async def test_the_scan_reads_text_json_and_binary_columns_on_postgresql(postgres_url: str) -> None:
+    await asyncio.to_thread(upgrade, postgres_url)
+    db = Database(postgres_url)
+    try:
+        async with db.session() as session:
+            session.add(
+                IdempotencyRecord(
+                    scope="probe",
+                    key="probe-key-0001",
+                    fingerprint="0" * 64,
+                    status_code=201,
+                    body=b'{"note":"card 4111/1111/1111/1111"}',
+                    created_at=dt.datetime.now(dt.UTC),
+                )
+            )
+            await session.execute(
+                text(
+                    "INSERT INTO hub_kv (key, value) VALUES ('ok', 'card [card ****1111], call 213-555-1234')"
+                )
+            )
+        report = ScanReport()
+        await scan_database(postgres_url, Secrets(), report)
+        assert [f.line() for f in report.findings] == [
+            "hub_idempotency.body [id=1]: card number [card ****1111]"
+        ]
+        assert report.tables > 10 and report.rows >= 2
+    finally:
+        await db.dispose()
