@@ -7,7 +7,8 @@ plugins' tables included; binary and JSON columns are read as text too), and any
 ``--logs``. Card numbers are found with the hub's one detector (:func:`core.redact.find_pans`).
 
 The synthetic customers' clear secrets come from the file ``ccbhub demo seed`` / ``make run`` writes
-(``var/demo-customers.jsonl``, or ``--secrets FILE``). Outside the tables that hold their keyed hashes:
+(``var/demo-customers.jsonl``, read when present) or from ``--secrets FILE`` (the same JSON lines
+``ccbhub seed --json`` prints). Outside the tables that hold their keyed hashes:
 
 * an access code (6–10 digits) is a hit wherever it stands as a whole number — not inside a longer
   number, a date, a time, a decimal or an id such as ``2026-12-06`` or ``12.482913``;
@@ -214,6 +215,10 @@ def scan_logs(paths: Iterable[Path], secrets: Secrets, report: ScanReport) -> No
                     report.findings.append(Finding(f"{path}:{number}", kind, masked))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 @click.group("security")
 def security_group() -> None:
     """Security checks over the data the hub has stored."""
@@ -246,9 +251,9 @@ def scan_command(hc: HubContext, logs: tuple[Path, ...], secrets_file: Path | No
     asyncio.run(scan_database(settings.database_url, secrets, report))
     scan_logs(logs, secrets, report)
     elapsed = time.perf_counter() - started
-    read = f"{report.rows} rows in {report.tables} tables" + (
-        f" and {report.log_lines} log lines" if logs else ""
-    )
+    read = _count(report.rows, "row") + " in " + _count(report.tables, "table")
+    if logs:
+        read += " and " + _count(report.log_lines, "log line")
     looked = (
         f"no card number and no secret of the {secrets.customers} demo customers"
         if secrets.customers
@@ -261,5 +266,5 @@ def scan_command(hc: HubContext, logs: tuple[Path, ...], secrets_file: Path | No
         click.echo(finding.line())
     if len(report.findings) > MAX_PRINTED:
         click.echo(f"… and {len(report.findings) - MAX_PRINTED} more")
-    click.echo(f"{len(report.findings)} values in clear found in {read}")
+    click.echo(f"{_count(len(report.findings), 'value')} in clear found in {read}")
     raise SystemExit(1)
