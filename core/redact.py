@@ -10,8 +10,8 @@ scan`` all call it. A PAN is 13 to 19 digits that pass the Luhn check and start 
 or 22–27), written whole or in groups with any separators between them: one or several spaces, ``.``,
 ``-``, ``/``, ``_``, ``" - "``, mixed. What is not one stays as written: phone numbers (10–11 digits), CCB
 ids (10 or 12) and dates are shorter; a window of groups never spans a two-digit group (dates, times,
-amounts, expiry dates), a group of nine digits or more, or starts with a 3-3-4 phone number; digits glued
-to letters belong to a word or a hash; and a number failing Luhn is not a card.
+amounts, expiry dates), a group of nine digits or more, or starts with a 3-3-4 phone number; digits
+inside a word belong to it (a hash, a code mixing letters and digits); a number failing Luhn is no card.
 """
 
 from __future__ import annotations
@@ -70,18 +70,35 @@ def _card_prefix(digits: str) -> bool:
     return first in "3456" or (first == "2" and "2" <= digits[1] <= "7")
 
 
-def _is_letter(ch: str) -> bool:
-    return ch.isalpha()
+def _has_digit(word: str | None) -> bool:
+    return word is not None and any(ch.isdigit() for ch in word)
+
+
+def _glued_word(text: str, pos: int, step: int) -> str | None:
+    """The letters and digits glued to a digit group at ``pos`` (going left with step -1, right with 1),
+    or None when a separator, punctuation or the end of the text is there."""
+    end = pos
+    while 0 <= end < len(text) and text[end].isalnum():
+        end += step
+    if end == pos:
+        return None
+    return text[end + 1 : pos + 1] if step < 0 else text[pos:end]
 
 
 def _pans_in_run(text: str, run_start: int, run_end: int) -> list[tuple[int, int]]:
     groups = [m.span() for m in _GROUP.finditer(text, run_start, run_end)]
-    # A group glued to a letter belongs to a word ("visa13", a hex hash, a reference like "INV2026"):
-    # it is never part of a card number, which keeps hashes and codes from being taken for PANs.
-    if groups and groups[0][0] > 0 and _is_letter(text[groups[0][0] - 1]):
-        groups.pop(0)
-    if groups and groups[-1][1] < len(text) and _is_letter(text[groups[-1][1]]):
-        groups.pop()
+    # Digits inside a word belong to it: a hex digest ("deadbeef4111…abcd"), a code mixing letters and
+    # digits ("a1b2c4111…"). A card glued to a plain word ("VISA4111111111111111") is still a card.
+    left = _glued_word(text, run_start - 1, -1) if run_start > 0 else None
+    right = _glued_word(text, run_end, 1)
+    if len(groups) == 1:
+        if (left is not None and right is not None) or _has_digit(left) or _has_digit(right):
+            return []
+    else:
+        if _has_digit(left):
+            groups.pop(0)
+        if _has_digit(right):
+            groups.pop()
     sizes = [end - start for start, end in groups]
     spans: list[tuple[int, int]] = []
     for i in range(len(groups)):

@@ -71,13 +71,21 @@ def test_usual_and_unusual_groupings_are_found(written: str) -> None:
         "sent at 1765060239123 ms",  # an epoch-millisecond stamp: Luhn-valid, but no card starts with 1
         "<20261206223038.12345@mail.example>",  # a compact timestamp in a Message-ID: Luhn-valid too
         "7992 7398 7130 0008",  # Luhn-valid, 16 digits, but a petroleum-industry number, not a PCI card
-        "ref INV4111111111111111",  # glued to letters: a reference, not a card
+        "digest 9f8e7d4111111111111111",  # glued to a word holding digits: a hash or a code
+        "id 4111111111111111x9",
         "",
     ],
 )
 def test_what_is_not_a_pan_is_left_alone(text: str) -> None:
     assert find_pans(text) == []
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text", ["VISA4111111111111111", "paid with card4111-1111-1111-1111", "4111111111111111exp"]
+)
+def test_a_pan_glued_to_a_plain_word_is_still_a_pan(text: str) -> None:
+    assert contains_pan(text) and "1111 1111" not in redact(text) and "[card ****1111]" in redact(text)
 
 
 def test_a_pan_next_to_other_numbers_is_masked_exactly() -> None:
