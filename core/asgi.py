@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from core.app import create_app
 from core.hub import Hub
+from core.logs import configure_logging
 from core.settings import load_settings
 
 settings = load_settings()
-logging.basicConfig(
-    level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-)
+configure_logging(settings.log_level)
 app = create_app(Hub(settings), freeze_gc=True)

@@ -95,6 +95,7 @@ pass_hub = click.make_pass_decorator(HubContext)
 LAZY_COMMANDS: dict[str, str] = {
     "seed": "core.ccb.seed:seed_command",
     "offline": "core.ccb.offline_cli:offline_group",
+    "security": "core.security_scan:security_group",
 }
 # Installed packages add ``ccbhub`` subcommands here: each entry point is ``register(group)``, called with
 # the root group (the simulators add ``ccbhub simulate …`` this way).
@@ -179,6 +180,10 @@ class HubGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config: str | None, no_plugins: bool) -> None:
     """ccbhub — the customer service integration hub."""
+    from core.redact import install_log_redaction
+
+    # Commands log through Python's last-resort handler (or the one a command sets up): masked either way.
+    install_log_redaction()
     ctx.obj = HubContext(config, no_plugins)
 
 

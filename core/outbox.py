@@ -24,6 +24,7 @@ from core.bus import Bus, Envelope, decode_envelope, encode_envelope, make_envel
 from core.clock import Clock
 from core.db import Database, utcnow
 from core.models import OutboxEvent
+from core.redact import contains_pan, redact_pans
 from core.retry import RECONNECT
 
 log = logging.getLogger("ccbhub.outbox")
@@ -110,6 +111,7 @@ class EventWriter:
             occurred_at=self._clock.now(),
             correlation_id=correlation_id,
         )
+        env = self._without_card_numbers(env, entry)
         session.add(
             OutboxEvent(
                 event_id=env.id,
@@ -121,6 +123,51 @@ class EventWriter:
         # Wake the relay only once the change is durable; a rollback leaves nothing to publish.
         event.listen(session.sync_session, "after_commit", lambda _s: self._kick(), once=True)
         return env
+
+    def _without_card_numbers(self, env: Envelope, entry: CatalogueEntry) -> Envelope:
+        """The envelope with every card number in its payload masked (ARCHITECTURE §4: payloads never
+        carry card numbers); a warning names the fields, never their values.
+
+        Masking keeps the change and its event flowing (the sender usually passed free text it did not
+        redact); a payload that no longer fits its Struct once masked is refused with ValueError instead.
+        """
+        fields: list[str] = []
+        _pan_fields(env.data, "", fields)
+        if not fields:
+            return env
+        data = _masked(env.data)
+        log.warning("%s: card number masked in event %s (%s)", self._source, env.subject, ", ".join(fields))
+        try:
+            msgspec.convert(data, entry.payload)
+        except msgspec.ValidationError as exc:
+            raise ValueError(
+                f"{env.subject} payload carries a card number in {', '.join(fields)} and does not fit "
+                f"{entry.payload.__name__} once masked: {exc}"
+            ) from None
+        return msgspec.structs.replace(env, data=data)
+
+
+def _pan_fields(value: Any, path: str, found: list[str]) -> None:
+    """Append to ``found`` the path of every string in ``value`` (builtins) that holds a card number."""
+    if isinstance(value, str):
+        if contains_pan(value):
+            found.append(path or "$")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _pan_fields(v, f"{path}.{k}" if path else str(k), found)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _pan_fields(v, f"{path}[{i}]", found)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_pans(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 class OutboxRelay:

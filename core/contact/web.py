@@ -32,6 +32,7 @@ from core.ccb.errors import IllegalTransition, Invalid, NotFound
 from core.contact.guard import CONTACT_ROLES, AccessDenied
 from core.contact.service import ContactService, service_for
 from core.contact.verification import Locked
+from core.redact import contains_pan
 from core.security import hub_of
 
 __all__ = [
@@ -170,6 +171,8 @@ def idempotency_key(request: Request[Any, Any, Any], suffix: str = "") -> str | 
     value = value.strip()
     if not value or len(value) > 80 or not value.isprintable():
         raise unprocessable(IDEMPOTENCY_HEADER, "must be 1 to 80 printable characters")
+    if contains_pan(value):  # the CCB port stores the key: never a card number in clear (rules §1.5)
+        raise unprocessable(IDEMPOTENCY_HEADER, "must not contain a card number")
     return f"{value}{suffix}"
 
 

@@ -5,6 +5,8 @@ have to repeat after a lost answer. The rule everywhere (ARCHITECTURE §7, issue
 
 * the same key with the same body replays the first answer (its status and JSON) and changes nothing;
 * the same key with another body is refused: 422 naming ``Idempotency-Key``;
+* a key holding a card number is refused the same way, without repeating it (the key is stored, and a
+  PAN is never stored in clear: rules §1.5);
 * the first answer is stored in the same transaction as the write it answers, so a crash between the two
   cannot leave a write without its answer (or an answer without its write).
 
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.contract.db import Base, UTCDateTime
 from core.contract.inputs import InputError
+from core.redact import contains_pan
 
 __all__ = [
     "HEADER",
@@ -63,10 +66,14 @@ class IdempotencyKey(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def check_key(value: str, field: str = HEADER) -> str:
-    """The key stripped and checked; a bad one is a 422 naming ``field``."""
+    """The key stripped and checked; a bad one (or one holding a card number) is a 422 naming ``field``."""
     value = value.strip()
     if not KEY.fullmatch(value):
         raise InputError(field, KEY_HINT)
+    # The key is stored (with the answer, and by some parts beside their rows): a card number in it
+    # would be a PAN kept in clear. The message never repeats the key.
+    if contains_pan(value):
+        raise InputError(field, "must not contain a card number")
     return value
 
 
