@@ -182,6 +182,7 @@ class AuditLog:
         self.every = every
         self.interval_s = interval_s
         self._last_checkpoint_seq: int | None = None
+        self._last_appended_seq = 0  # this process's newest record (only what it added before a commit)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> AuditLog:
@@ -228,6 +229,7 @@ class AuditLog:
             keyed_from = head.keyed_from
             head.seq, head.hash = seq, digest
         await session.flush()
+        self._last_appended_seq = max(self._last_appended_seq, seq)
         if self.checkpoints is not None and seq % self.every == 0:
             self._checkpoint_after_commit(session, seq, digest, keyed_from, at)
         return record
@@ -267,10 +269,13 @@ class AuditLog:
             self._last_checkpoint_seq = seq
         return cp
 
-    async def checkpoint(self, db: Database) -> Checkpoint | None:
-        """Sign the current head (the timer job and hub stop); nothing when it has not moved since the
-        last checkpoint this process wrote, or when the newest record does not verify under the key."""
+    async def checkpoint(self, db: Database, *, own_records: bool = False) -> Checkpoint | None:
+        """Sign the current head (the timer job; hub stop with ``own_records``, when this process added
+        records since its last checkpoint); nothing when the head has not moved since the last checkpoint
+        this process wrote, or when the newest record does not verify under the key."""
         if self.checkpoints is None:
+            return None
+        if own_records and self._last_appended_seq <= (self._last_checkpoint_seq or 0):
             return None
         async with db.read() as session:
             head = await session.get(AuditHead, 1)

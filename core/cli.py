@@ -79,6 +79,7 @@ class HubContext:
                     await hub.stop()
                 else:
                     await hub.relay.stop()
+                    await hub.checkpoint_audit()  # a command that audited something signs it
                     await hub.db.dispose()
 
         try:

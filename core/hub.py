@@ -189,7 +189,7 @@ class Hub:
         if self.mail_sender is not None:
             await self.mail_sender.stop()
         await self.relay.stop()
-        await self._audit_checkpoint()
+        await self.checkpoint_audit()
         await self.bus.close()
         close = getattr(self.ccb, "aclose", None)
         if close is not None:
@@ -198,10 +198,11 @@ class Hub:
         await self.streams.__aexit__(None, None, None)
         self.started = False
 
-    async def _audit_checkpoint(self) -> None:
-        """Sign the audit head on the way out, so records since the last checkpoint are covered too."""
+    async def checkpoint_audit(self) -> None:
+        """Sign the audit head on the way out when this process added records since its last checkpoint,
+        so they are covered before the next every-N or timer checkpoint."""
         try:
-            await self.audit.checkpoint(self.db)
+            await self.audit.checkpoint(self.db, own_records=True)
         except Exception as exc:  # stopping must go on (e.g. the database is already gone)
             log.warning("no audit checkpoint at stop: %s: %s", type(exc).__name__, exc)
 
