@@ -281,12 +281,13 @@ class AuditLog:
             head = await session.get(AuditHead, 1)
             if head is None or head.seq == self._last_checkpoint_seq:
                 return None
+            if head.seq < head.keyed_from:  # a migrated hub that has not added a keyed record yet
+                return None
             newest = await session.get(AuditRecord, head.seq)
             seq, digest, keyed_from = head.seq, head.hash, head.keyed_from
         if (
             newest is None
             or newest.hash != digest
-            or seq < keyed_from
             or self.key.digest(newest.prev_hash, _canonical_of(newest)) != digest
         ):
             # Never sign a head the key did not make: that would bless a rewritten chain.

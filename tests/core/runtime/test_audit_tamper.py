@@ -120,6 +120,11 @@ async def test_a_rolled_back_append_writes_no_checkpoint(db: Database, cps: Chec
         async with db.session() as session:
             await audit.append(session, actor="a", action="x", target="rolled back")
             raise RuntimeError("the caller's transaction fails")
+    async with db.sessions() as session:  # one session, reused after its rollback
+        await audit.append(session, actor="a", action="x", target="rolled back too")
+        await session.rollback()
+        await session.commit()
+    assert [cp.seq for cp in checkpoints_in(cps)] == [1]
     await append(db, audit, 1)
     assert [cp.seq for cp in checkpoints_in(cps)] == [1, 2]
     assert (await verify(db, cps)).ok
@@ -205,6 +210,7 @@ async def test_recomputing_the_chain_with_a_wrong_key(
 ) -> None:
     await append(db, audit, 7)
     await rechain(db, AuditKey(b"a-guessed-key").digest)
+    assert await audit.checkpoint(db) is None  # the hub never signs a head its key did not make
     result = await verify(db, cps)
     assert not result.ok
     assert any("none of the 7 keyed records" in p for p in result.problems)
@@ -262,6 +268,7 @@ async def test_the_migration_keeps_legacy_records_and_keys_the_new_ones(tmp_path
     try:
         cps = CheckpointFile(tmp_path / "cp.jsonl")
         audit = AuditLog(ManualClock(at), KEY, cps, every=EVERY)
+        assert await audit.checkpoint(database) is None  # nothing keyed to sign yet
         await append(database, audit, 4)
         async with database.read() as session:
             head = await session.get(AuditHead, 1)
