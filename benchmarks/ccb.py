@@ -81,7 +81,7 @@ async def _prepare(url: str, customers: int) -> _Prepared:
     """Seed customers and create a CSR with an API token, in this process before the server starts."""
     from sqlalchemy import text
 
-    from core.audit import AuditLog
+    from core.audit import AuditKey, AuditLog
     from core.ccb.seed import identity_key, seed_customers
     from core.clock import SystemClock
     from core.db import Database
@@ -92,9 +92,9 @@ async def _prepare(url: str, customers: int) -> _Prepared:
         accounts = await seed_customers(db, customers, 7, identity_key(BENCH_SECRET_KEY))
         clock = SystemClock()
         async with db.session() as s:
-            _, token = await StaffService(db, AuditLog(clock), clock).add_user(
-                s, name=CSR_NAME, role="csr", sections=[], password=None, actor="system:bench"
-            )
+            _, token = await StaffService(
+                db, AuditLog(clock, AuditKey(BENCH_SECRET_KEY.encode())), clock
+            ).add_user(s, name=CSR_NAME, role="csr", sections=[], password=None, actor="system:bench")
         # The raw twin does not render pay plans; pick the first account with bills and without a plan.
         async with db.engine.connect() as conn:
             for acct in accounts:

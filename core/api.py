@@ -302,9 +302,15 @@ async def list_jobs(request: Request[Any, Any, Any]) -> RunnerInfo:
 @get("/api/audit/verify", opt=ADMIN, tags=["audit"])
 async def audit_verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
     hub = hub_of(request)
-    async with hub.db.session() as session:
-        result = await verify_chain(session)
-    return {"ok": result.ok, "records": result.records, "problems": result.problems}
+    async with hub.db.read() as session:
+        result = await verify_chain(session, hub.audit.key, hub.audit.checkpoints)
+    return {
+        "ok": result.ok,
+        "records": result.records,
+        "problems": result.problems,
+        "warnings": result.warnings,
+        "checkpoints": result.checkpoints,
+    }
 
 
 ROUTES = [

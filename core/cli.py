@@ -79,6 +79,7 @@ class HubContext:
                     await hub.stop()
                 else:
                     await hub.relay.stop()
+                    await hub.checkpoint_audit()  # a command that audited something signs it
                     await hub.db.dispose()
 
         try:
@@ -460,18 +461,31 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--require-checkpoints",
+    is_flag=True,
+    help="Fail (exit 1) when there is no checkpoint file to prove the log was not truncated.",
+)
 @pass_hub
-def audit_verify(hc: HubContext) -> None:
-    """Walk the chain; exit 1 and list the problems when a record was edited or deleted."""
+def audit_verify(hc: HubContext, require_checkpoints: bool) -> None:
+    """Check every record's keyed digest, the sequence, the head and the signed checkpoints.
+
+    Exit 1 listing what is wrong when a record was edited, deleted or re-chained, or the log is shorter
+    than a checkpoint signed; warnings (no checkpoint file, legacy records) still exit 0.
+    """
     from core.audit import verify_chain
 
     async def run(hub: Any) -> Any:
-        async with hub.db.session() as session:
-            return await verify_chain(session)
+        async with hub.db.read() as session:
+            return await verify_chain(
+                session, hub.audit.key, hub.audit.checkpoints, require_checkpoints=require_checkpoints
+            )
 
     result = hc.run(run)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning: {warning}[/yellow]")
     if result.ok:
-        console.print(f"audit log intact: {result.records} records")
+        console.print(f"audit log intact: {result.records} records, {result.checkpoints} checkpoints agree")
         return
     for problem in result.problems:
         err_console.print(f"[red]{problem}[/red]")

@@ -78,7 +78,7 @@ class Hub:
         if settings.smtp_url is not None:
             mail: MailConnector = load_connector("mail", settings.smtp_url, setting="HUB_SMTP_URL")
             self.mail_sender = mail.sender(self.db, self.clock)
-        self.audit = AuditLog(self.clock)
+        self.audit = AuditLog.from_settings(settings, self.clock)
         self.staff = StaffService(self.db, self.audit, self.clock)
         self.enablement = Enablement()
         # The CCB port plugins see as ctx.ccb.
@@ -189,6 +189,7 @@ class Hub:
         if self.mail_sender is not None:
             await self.mail_sender.stop()
         await self.relay.stop()
+        await self.checkpoint_audit()
         await self.bus.close()
         close = getattr(self.ccb, "aclose", None)
         if close is not None:
@@ -196,6 +197,14 @@ class Hub:
         await self.db.dispose()
         await self.streams.__aexit__(None, None, None)
         self.started = False
+
+    async def checkpoint_audit(self) -> None:
+        """Sign the audit head on the way out when this process added records since its last checkpoint,
+        so they are covered before the next every-N or timer checkpoint."""
+        try:
+            await self.audit.checkpoint(self.db, own_records=True)
+        except Exception as exc:  # stopping must go on (e.g. the database is already gone)
+            log.warning("no audit checkpoint at stop: %s: %s", type(exc).__name__, exc)
 
     async def run_ccb_batches(self) -> None:
         """Run the CCB's daily batches now (the core's ``ccb_batches`` job); nothing when CCB is remote."""

@@ -98,7 +98,10 @@ class PluginSection(Base):
 
 
 class AuditRecord(Base):
-    """One append-only, hash-chained audit entry: ``hash = sha256(prev_hash | canonical fields)``."""
+    """One append-only, chained audit entry: ``hash = HMAC(audit key, prev_hash | canonical fields)``.
+
+    Records before the head's ``keyed_from`` predate the keyed chain and use ``sha256`` (core.audit).
+    """
 
     __tablename__ = "hub_audit_log"
 
@@ -113,13 +116,17 @@ class AuditRecord(Base):
 
 
 class AuditHead(Base):
-    """The chain's last (seq, hash), updated in the same transaction: deleting the newest rows shows."""
+    """The chain's last (seq, hash), updated in the same transaction: deleting the newest rows shows.
+
+    ``keyed_from`` is the first sequence chained with the audit key (older rows use the legacy rule).
+    """
 
     __tablename__ = "hub_audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    keyed_from: Mapped[int] = mapped_column(BigInteger, server_default="1", default=1)
 
 
 class OutboxEvent(Base):

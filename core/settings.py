@@ -57,6 +57,13 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     smtp_url: str | None = None
     ccb_url: str = "local"
     secret_key: str = ""
+    # The audit chain's key material (core.audit): HUB_AUDIT_KEY, else derived from HUB_SECRET_KEY; kept
+    # outside the database so write access to the database cannot re-chain the audit log.
+    audit_key: str = ""
+    # Signed audit checkpoints; empty = ``audit-checkpoints.jsonl`` beside a SQLite database, else var/.
+    audit_checkpoint_file: str = ""
+    audit_checkpoint_every: Annotated[int, msgspec.Meta(ge=1)] = 100
+    audit_checkpoint_interval_s: Annotated[float, msgspec.Meta(ge=1)] = 300.0
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     timezone: str = "America/Los_Angeles"
@@ -98,12 +105,12 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
             if not re.fullmatch(r"\d{1,5}", value):
                 raise SettingsError(name, "expected a port number 1-65535")
             raw[key] = int(value)
-        elif key in {"plugin_timeout_s", "check_timeout_s"}:
+        elif key in {"plugin_timeout_s", "check_timeout_s", "audit_checkpoint_interval_s"}:
             try:
                 raw[key] = float(value)
             except ValueError:
                 raise SettingsError(name, "expected a number of seconds") from None
-        elif key == "outbox_backlog_limit":
+        elif key in {"outbox_backlog_limit", "audit_checkpoint_every"}:
             if not value.isdigit():
                 raise SettingsError(name, "expected a positive integer")
             raw[key] = int(value)
@@ -184,6 +191,18 @@ def load_settings(env: Mapping[str, str] | None = None, config_path: str | Path 
         raise SettingsError(key, message) from None
     _validate_urls(settings)
     if not settings.secret_key:
-        # A random key per process still keeps sessions and CSRF safe; tokens are hashed without it.
-        settings = msgspec.structs.replace(settings, secret_key=secrets.token_urlsafe(32))
+        # A random key per process still keeps sessions and CSRF safe; tokens are hashed without it. The
+        # audit key must outlive the process, so core.audit does not derive it from a generated secret.
+        generated = secrets.token_urlsafe(32)
+        _GENERATED_SECRETS.add(generated)
+        settings = msgspec.structs.replace(settings, secret_key=generated)
     return settings
+
+
+# The per-process secrets load_settings made up: the audit key (core.audit) must not be derived from them.
+_GENERATED_SECRETS: set[str] = set()
+
+
+def secret_key_generated(settings: Settings) -> bool:
+    """True when no HUB_SECRET_KEY was configured (the hub runs on a random per-process secret)."""
+    return not settings.secret_key or settings.secret_key in _GENERATED_SECRETS

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from core.audit import AuditLog, verify_chain
+from core.audit import AuditKey, AuditLog, verify_chain
 from core.ccb import models as m
 from core.ccb import port as p
 from core.ccb.billing import local_time
@@ -30,6 +30,7 @@ from core.outbox import EventCatalogue, EventWriter
 
 KEY = b"test-identity-key-0123456789abcdef"
 START = dt.date(2025, 1, 2)
+AUDIT_KEY = AuditKey(b"test-audit-key")
 ACCESS_CODE = "482913"
 SSN4 = "6789"
 
@@ -71,7 +72,7 @@ async def env(hub_database_url: str, hub_clock: ManualClock) -> AsyncIterator[En
         KEY,
         IdGenerator(random.Random(42)),
         events=EventWriter(catalogue, hub_clock, "core", lambda: None),
-        audit=AuditLog(hub_clock),
+        audit=AuditLog(hub_clock, AUDIT_KEY),
     )
     try:
         yield Env(ccb, db, hub_clock)
@@ -277,7 +278,7 @@ async def test_balance_is_the_sum_of_frozen_fts_and_cancels_reverse_exactly(env:
         )
     assert exc.value.current_status == "60"
     async with env.db.session() as s:
-        assert (await verify_chain(s)).ok
+        assert (await verify_chain(s, AUDIT_KEY)).ok
 
 
 async def test_rebill_with_a_corrected_read(env: Env) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, text, update
 
 import core.ccb.models
 import core.models  # noqa: F401
-from core.audit import AuditLog, verify_chain
+from core.audit import AuditKey, AuditLog, verify_chain
 from core.bus import Envelope, MemoryBus
 from core.clock import ManualClock
 from core.db import Base, Database
@@ -23,6 +23,8 @@ from core.migrate import upgrade
 from core.models import AuditRecord, OutboxEvent, Section
 from core.outbox import EventCatalogue, EventWriter, OutboxRelay
 from core.settings import DEFAULT_SECTIONS
+
+AUDIT_KEY = AuditKey(b"test-audit-key")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -128,7 +130,7 @@ async def test_relay_publishes_in_order_once_and_retries_while_bus_is_down(migra
 
 async def test_audit_chain_verifies_and_detects_edit_delete_and_truncation(migrated_db: Database) -> None:
     clock = ManualClock(dt.datetime(2026, 11, 2, 17, 0, tzinfo=dt.UTC))
-    audit = AuditLog(clock)
+    audit = AuditLog(clock, AUDIT_KEY)
     for i in range(6):
         async with migrated_db.session() as session:
             await audit.append(
@@ -136,38 +138,38 @@ async def test_audit_chain_verifies_and_detects_edit_delete_and_truncation(migra
             )
         clock.advance(dt.timedelta(seconds=1))
     async with migrated_db.session() as session:
-        ok = await verify_chain(session)
+        ok = await verify_chain(session, AUDIT_KEY)
     assert ok.ok and ok.records == 6
 
     async with migrated_db.session() as session:
         await session.execute(update(AuditRecord).where(AuditRecord.seq == 2).values(target="tampered"))
     async with migrated_db.session() as session:
-        edited = await verify_chain(session)
+        edited = await verify_chain(session, AUDIT_KEY)
     assert not edited.ok
     assert any("record 2" in p and "edited" in p for p in edited.problems)
     async with migrated_db.session() as session:
         await session.execute(update(AuditRecord).where(AuditRecord.seq == 2).values(target="t1"))
         await session.execute(delete(AuditRecord).where(AuditRecord.seq == 4))
     async with migrated_db.session() as session:
-        deleted = await verify_chain(session)
+        deleted = await verify_chain(session, AUDIT_KEY)
     assert any("missing" in p for p in deleted.problems)
     assert any("record 5" in p and "link" in p for p in deleted.problems)
 
 
 async def test_audit_detects_deleting_the_newest_records(migrated_db: Database) -> None:
-    audit = AuditLog(ManualClock(dt.datetime(2026, 11, 2, tzinfo=dt.UTC)))
+    audit = AuditLog(ManualClock(dt.datetime(2026, 11, 2, tzinfo=dt.UTC)), AUDIT_KEY)
     for i in range(3):
         async with migrated_db.session() as session:
             await audit.append(session, actor="a", action="x", target=str(i))
     async with migrated_db.session() as session:
         await session.execute(delete(AuditRecord).where(AuditRecord.seq == 3))
     async with migrated_db.session() as session:
-        result = await verify_chain(session)
+        result = await verify_chain(session, AUDIT_KEY)
     assert not result.ok and any("newest" in p for p in result.problems)
 
 
 async def test_concurrent_audit_appends_keep_one_chain(migrated_db: Database) -> None:
-    audit = AuditLog(ManualClock(dt.datetime(2026, 11, 2, tzinfo=dt.UTC)))
+    audit = AuditLog(ManualClock(dt.datetime(2026, 11, 2, tzinfo=dt.UTC)), AUDIT_KEY)
 
     async def append(i: int) -> None:
         async with migrated_db.session() as session:
@@ -175,14 +177,14 @@ async def test_concurrent_audit_appends_keep_one_chain(migrated_db: Database) ->
 
     await asyncio.gather(*(append(i) for i in range(20)))
     async with migrated_db.session() as session:
-        result = await verify_chain(session)
+        result = await verify_chain(session, AUDIT_KEY)
         seqs = (await session.execute(select(AuditRecord.seq).order_by(AuditRecord.seq))).scalars().all()
     assert result.ok, result.problems
     assert seqs == list(range(1, 21))
 
 
 async def test_audit_masks_card_numbers_in_details(migrated_db: Database) -> None:
-    audit = AuditLog(ManualClock(dt.datetime(2026, 11, 2, tzinfo=dt.UTC)))
+    audit = AuditLog(ManualClock(dt.datetime(2026, 11, 2, tzinfo=dt.UTC)), AUDIT_KEY)
     async with migrated_db.session() as session:
         await audit.append(
             session, actor="a", action="x", target="t", detail={"note": "paid 4111 1111 1111 1111"}

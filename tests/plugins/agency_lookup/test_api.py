@@ -147,7 +147,7 @@ async def test_subpoena_releases_one_account_limited_to_the_basis(
         acct.account_id
     ]
     async with hub.db.session() as session:
-        assert (await verify_chain(session)).ok
+        assert (await verify_chain(session, hub.audit.key)).ok
 
 
 async def test_bulk_without_a_court_order_is_denied(
@@ -209,7 +209,7 @@ async def test_interval_data_with_consent_needs_a_second_person(
     assert [e["step"] for e in log] == ["decided", "approved", "released"]
     assert len({e["audit_seq"] for e in log}) == 3
     async with hub.db.session() as session:
-        assert (await verify_chain(session)).ok
+        assert (await verify_chain(session, hub.audit.key)).ok
 
 
 @pytest.mark.parametrize(
