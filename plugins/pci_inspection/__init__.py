@@ -29,7 +29,7 @@ from plugins.pci_inspection.api import VIEW, PciApi
 from plugins.pci_inspection.pages import ChecklistPages, InventoryPages, RiskPages
 from plugins.pci_inspection.public import CardTerminals
 from plugins.pci_inspection.rules import PciConfig
-from plugins.pci_inspection.terminals import InventoryTerminals
+from plugins.pci_inspection.service_terminals import InventoryTerminals
 
 PLUGIN_ID = "pci_inspection"
 

@@ -69,18 +69,6 @@ def test_manifest_is_valid(record: Any) -> None:
     assert not m.critical, "section plugins must not be critical"
 
 
-def test_module_shape_and_docstrings(plugin_module: Any) -> None:
-    """Every plugin has the same rooms (ARCHITECTURE §2), each with a module docstring."""
-    from pathlib import Path
-
-    folder = Path(plugin_module.__file__).parent
-    for room in ("__init__.py", "models.py", "service.py", "api.py", "events.py", "checks.py"):
-        path = folder / room
-        assert path.is_file(), f"{folder.name} has no {room}"
-        assert path.read_text().lstrip().startswith('"""'), f"{room} has no module docstring"
-    assert (folder / "templates").is_dir(), f"{folder.name} has no templates/"
-
-
 def test_config_schema_is_exportable_and_defaults_work(record: Any) -> None:
     cfg_type = record.manifest.config_type
     if cfg_type is None:
@@ -195,7 +183,10 @@ async def test_migration_branch_builds_exactly_the_models(hub: Any, plugin_modul
 
     from core.db import Base
 
-    models = importlib.import_module(plugin_module.__name__ + ".models")
+    try:
+        models = importlib.import_module(plugin_module.__name__ + ".models")
+    except ModuleNotFoundError:
+        return  # a plugin without tables has no models room (tests/contract/test_plugin_rooms.py)
     tables = {t.name for t in getattr(models, "TABLES", [])}
     if not tables:
         return

@@ -28,9 +28,9 @@ from core.contract import (
     ServiceOffer,
     hookimpl,
 )
-from tests.example_plugin import api, checks, events
+from tests.example_plugin import api, checks, events, pages
 from tests.example_plugin.public import PingBoardReader
-from tests.example_plugin.service import ExampleConfig
+from tests.example_plugin.rules import ExampleConfig
 
 PLUGIN_ID = "example"
 
@@ -49,12 +49,12 @@ def hub_manifest() -> PluginManifest:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    return api.routes(ctx)
+    return [api.ExampleController]
 
 
 @hookimpl
 def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
-    return [PageSpec(handler=api.board_page(ctx), nav_title="Ping board")]
+    return [PageSpec(handler=pages.BoardPages, nav_title="Ping board")]
 
 
 @hookimpl

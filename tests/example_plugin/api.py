@@ -1,57 +1,26 @@
-"""Routes and the page of the example plugin."""
+"""The example plugin's JSON routes (under /api/example): a greeting, post a ping, list the board."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from litestar import Controller, get, post
 
-import msgspec
-from litestar import Request, get, post
-from litestar.params import JSONBody
-from litestar.response import Template
-
-from core.contract import PluginContext
-from core.redact import redact
-from core.security import current_staff
-from core.web.pages import render
-from tests.example_plugin import events
+from core.contract.web import Ctx, CurrentStaff, JSONBody
+from tests.example_plugin import service
+from tests.example_plugin.schemas import PingRequest, PingView
 
 
-class PingRequest(msgspec.Struct, forbid_unknown_fields=True):
-    message: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-    urgent: bool = False
+class ExampleController(Controller):
+    path = "/"
+    tags = ["example"]
 
-
-def routes(ctx: PluginContext) -> list[Any]:
     @get("/hello", opt={"access": "staff"})
-    async def hello(request: Request[Any, Any, Any]) -> dict[str, str]:
-        return {"greeting": f"{ctx.config.greeting}, {current_staff(request).name}"}
+    async def hello(self, ctx: Ctx, staff: CurrentStaff) -> dict[str, str]:
+        return {"greeting": f"{ctx.config.greeting}, {staff.name}"}
 
     @post("/pings", opt={"roles": ["csr", "lead"]}, status_code=202)
-    async def post_ping(request: Request[Any, Any, Any], data: JSONBody[PingRequest]) -> dict[str, str]:
-        staff = current_staff(request)
-        async with ctx.db.session() as session:
-            env = ctx.events.emit(
-                session,
-                events.PINGED,
-                events.Pinged(author=staff.name, message=redact(data.message), urgent=data.urgent),
-                actor=staff.actor,
-            )
-            await ctx.audit.append(session, actor=staff.actor, action="example.ping", target=env.id)
-        return {"event_id": env.id}
+    async def post_ping(self, ctx: Ctx, staff: CurrentStaff, data: JSONBody[PingRequest]) -> dict[str, str]:
+        return {"event_id": await service.post_ping(ctx, staff, data)}
 
     @get("/pings", opt={"access": "staff"})
-    async def list_pings() -> list[dict[str, Any]]:
-        return [
-            {"event_id": p.event_id, "author": p.author, "message": p.message, "urgent": p.urgent}
-            for p in events.board_of(ctx).pings
-        ]
-
-    return [hello, post_ping, list_pings]
-
-
-def board_page(ctx: PluginContext) -> Any:
-    @get("/", opt={"access": "staff"})
-    async def board(request: Request[Any, Any, Any]) -> Template:
-        return render(request, "example/board.html", pings=events.board_of(ctx).pings)
-
-    return board
+    async def list_pings(self, ctx: Ctx) -> list[PingView]:
+        return service.pings(ctx)

@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
-from core.bus import Envelope
 from core.contract import PluginContext
-from tests.example_plugin.service import Board, Ping
+from core.contract.bus import Envelope
+from tests.example_plugin.rules import Board, Ping
 
 PINGED = "hub.example.pinged"
 
@@ -20,10 +20,10 @@ class Pinged(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def board_of(ctx: PluginContext) -> Board:
-    board = ctx.extras.get("board")
-    if board is None:
-        board = ctx.extras["board"] = Board()
-    assert isinstance(board, Board)
+    """The plugin's runtime data: the board this module's handler keeps (made on first use)."""
+    if ctx.runtime is None:
+        ctx.runtime = Board()
+    board: Board = ctx.runtime
     return board
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 import plugins.pci_inspection as pci
 from plugins.pci_inspection.public import CardTerminal, CardTerminals
-from plugins.pci_inspection.terminals import NO_TABLES, NOT_ENABLED, InventoryTerminals
+from plugins.pci_inspection.service_terminals import NO_TABLES, NOT_ENABLED, InventoryTerminals
 
 API = "/api/pci_inspection"
 ITEMS = [{"item": n, "result": "pass"} for n in range(1, 15)]
