@@ -55,6 +55,7 @@ test: $(VENV)/.installed-dev $(HTMX)
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks
