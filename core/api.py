@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 
@@ -15,12 +16,13 @@ from core.audit import verify_chain
 from core.bus import BusUnavailable
 from core.ccb.offline_api import OFFLINE_ROUTES
 from core.checks import CheckOutcome
+from core.contract.web import CurrentStaff
 from core.hub import Hub
 from core.jobs import RunnerInfo
 from core.mail import MailView, list_outbox
 from core.plugins import PluginRecord
 from core.sections import UnknownSection, add_section, set_enabled
-from core.security import current_staff, hub_of
+from core.security import hub_of
 from core.settings import PLUGIN_ID, SECTION_SLUG
 from core.staff import StaffError
 
@@ -74,44 +76,46 @@ def all_plugin_info(hub: Hub) -> list[PluginInfo]:
     return [plugin_info(hub, hub.plugins.records[pid]) for pid in hub.plugins.order]
 
 
-@get("/health/live", opt=PUBLIC, tags=["health"], sync_to_thread=False)
-def live() -> dict[str, str]:
-    """The process is up and serving."""
-    return {"status": "ok"}
+def provide_hub(request: Request[Any, Any, Any]) -> Hub:
+    """Dependency ``hub`` for the core's own controllers (plugins never get it: they have ``ctx``)."""
+    return hub_of(request)
 
 
-@get("/health/ready", opt=PUBLIC, tags=["health"])
-async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    """Ready when the database and the bus answer and every critical plugin is running; 503 names the part."""
-    hub = hub_of(request)
-    parts: dict[str, str] = {}
-    try:
-        async with hub.db.session() as session:
-            await session.execute(text("SELECT 1"))
-        parts["database"] = "ok"
-    except Exception as exc:
-        parts["database"] = f"down: {type(exc).__name__}"
-    parts["bus"] = "ok" if await hub.bus.healthy() else "down"
-    for rec in hub.plugins.records.values():
-        if rec.manifest and rec.manifest.critical and not rec.running:
-            parts[f"plugin:{rec.id}"] = rec.status.value
-    failing = [k for k, v in parts.items() if v != "ok"]
-    body: dict[str, Any] = {"status": "ready" if not failing else "not ready", "parts": parts}
-    if failing:
-        body["failing"] = failing
-    return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE if failing else HTTP_200_OK)
+HubDep = NamedDependency[SkipValidation[Hub]]
+CORE_DEPENDENCIES = {"hub": Provide(provide_hub, sync_to_thread=False)}
 
 
-@get("/api/me", opt=STAFF, tags=["staff"])
-async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    staff = current_staff(request)
-    return {"name": staff.name, "role": staff.role.value, "sections": sorted(staff.sections)}
+class HealthController(Controller):
+    """Probes for a load balancer or an orchestrator; public."""
 
+    path = "/health"
+    opt = PUBLIC
+    tags = ["health"]
 
-@get("/api/plugins", opt=STAFF, tags=["plugins"])
-async def list_plugins(request: Request[Any, Any, Any]) -> list[PluginInfo]:
-    """Every plugin the hub knows, with its status, sections, routes, events and checks."""
-    return all_plugin_info(hub_of(request))
+    @get("/live", sync_to_thread=False)
+    def live(self) -> dict[str, str]:
+        """The process is up and serving."""
+        return {"status": "ok"}
+
+    @get("/ready", dependencies=CORE_DEPENDENCIES)
+    async def ready(self, hub: HubDep) -> Response[dict[str, Any]]:
+        """Ready when the database and the bus answer and every critical plugin runs; 503 names the part."""
+        parts: dict[str, str] = {}
+        try:
+            async with hub.db.session() as session:
+                await session.execute(text("SELECT 1"))
+            parts["database"] = "ok"
+        except Exception as exc:
+            parts["database"] = f"down: {type(exc).__name__}"
+        parts["bus"] = "ok" if await hub.bus.healthy() else "down"
+        for rec in hub.plugins.records.values():
+            if rec.manifest and rec.manifest.critical and not rec.running:
+                parts[f"plugin:{rec.id}"] = rec.status.value
+        failing = [k for k, v in parts.items() if v != "ok"]
+        body: dict[str, Any] = {"status": "ready" if not failing else "not ready", "parts": parts}
+        if failing:
+            body["failing"] = failing
+        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE if failing else HTTP_200_OK)
 
 
 def _record(hub: Hub, plugin_id: str) -> PluginRecord:
@@ -121,36 +125,8 @@ def _record(hub: Hub, plugin_id: str) -> PluginRecord:
     return rec
 
 
-@get("/api/plugins/{plugin_id:str}/config-schema", opt=STAFF, tags=["plugins"])
-async def config_schema(request: Request[Any, Any, Any], plugin_id: FromPath[str]) -> dict[str, Any]:
-    """The JSON schema of the plugin's config table (``[plugins.<id>]`` in hub.toml)."""
-    rec = _record(hub_of(request), plugin_id)
-    cfg = rec.manifest.config_type if rec.manifest else None
-    if cfg is None:
-        return {"type": "object", "properties": {}, "additionalProperties": False}
-    schema: dict[str, Any] = msgspec.json.schema(cfg)
-    return schema
-
-
 class EnableRequest(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool
-
-
-@post(
-    "/api/plugins/{plugin_id:str}/sections/{section:str}",
-    opt=ADMIN,
-    tags=["plugins"],
-    status_code=HTTP_200_OK,
-)
-async def enable_plugin(
-    request: Request[Any, Any, Any],
-    plugin_id: FromPath[str],
-    section: FromPath[str],
-    data: JSONBody[EnableRequest],
-) -> PluginInfo:
-    """Enable or disable a plugin for a section (admin). Takes effect at once, in every hub process."""
-    hub = hub_of(request)
-    return await change_enablement(hub, plugin_id, section, data.enabled, current_staff(request).actor)
 
 
 async def change_enablement(hub: Hub, plugin_id: str, section: str, enabled: bool, actor: str) -> PluginInfo:
@@ -175,19 +151,39 @@ async def change_enablement(hub: Hub, plugin_id: str, section: str, enabled: boo
     return plugin_info(hub, rec)
 
 
-@get("/api/sections", opt=STAFF, tags=["sections"])
-async def list_sections(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
-    hub = hub_of(request)
-    return [
-        {
-            "slug": slug,
-            "title": title,
-            "plugins": sorted(
-                r.id for r in hub.plugins.running() if slug in hub.enablement.sections_for(r.id)
-            ),
-        }
-        for slug, title in sorted(hub.enablement.sections.items())
-    ]
+class PluginsController(Controller):
+    """The installed plugins, their config schemas, and enabling them per section."""
+
+    path = "/api/plugins"
+    tags = ["plugins"]
+    dependencies = CORE_DEPENDENCIES
+
+    @get("/", opt=STAFF)
+    async def list_plugins(self, hub: HubDep) -> list[PluginInfo]:
+        """Every plugin the hub knows, with its status, sections, routes, events and checks."""
+        return all_plugin_info(hub)
+
+    @get("/{plugin_id:str}/config-schema", opt=STAFF)
+    async def config_schema(self, hub: HubDep, plugin_id: FromPath[str]) -> dict[str, Any]:
+        """The JSON schema of the plugin's config table (``[plugins.<id>]`` in hub.toml)."""
+        rec = _record(hub, plugin_id)
+        cfg = rec.manifest.config_type if rec.manifest else None
+        if cfg is None:
+            return {"type": "object", "properties": {}, "additionalProperties": False}
+        schema: dict[str, Any] = msgspec.json.schema(cfg)
+        return schema
+
+    @post("/{plugin_id:str}/sections/{section:str}", opt=ADMIN, status_code=HTTP_200_OK)
+    async def enable_plugin(
+        self,
+        hub: HubDep,
+        staff: CurrentStaff,
+        plugin_id: FromPath[str],
+        section: FromPath[str],
+        data: JSONBody[EnableRequest],
+    ) -> PluginInfo:
+        """Enable or disable a plugin for a section (admin). Takes effect at once, in every hub process."""
+        return await change_enablement(hub, plugin_id, section, data.enabled, staff.actor)
 
 
 class SectionRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -195,43 +191,36 @@ class SectionRequest(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 
 
-@post("/api/sections", opt=ADMIN, tags=["sections"], status_code=HTTP_201_CREATED)
-async def create_section(request: Request[Any, Any, Any], data: JSONBody[SectionRequest]) -> dict[str, str]:
-    hub = hub_of(request)
-    async with hub.db.session() as session:
-        created = await add_section(
-            session, hub.events, hub.audit, data.slug, data.title, current_staff(request).actor
-        )
-    if not created:
-        raise ValidationException(f"slug: section {data.slug!r} already exists", extra=[{"key": "slug"}])
-    await hub.enablement.load(hub.db)
-    return {"slug": data.slug, "title": data.title}
+class SectionsController(Controller):
+    """The organisation's sections and the plugins enabled for each."""
 
+    path = "/api/sections"
+    tags = ["sections"]
+    dependencies = CORE_DEPENDENCIES
 
-@get("/api/checks", opt=STAFF, tags=["checks"])
-async def list_checks(
-    request: Request[Any, Any, Any],
-    section: Annotated[str | None, QueryParameter(name="section", pattern=SECTION_SLUG)] = None,
-    plugin: Annotated[str | None, QueryParameter(name="plugin", pattern=PLUGIN_ID)] = None,
-) -> dict[str, Any]:
-    """Run the checks now (optionally of one section's or one plugin's) and report each outcome."""
-    hub = hub_of(request)
-    if section is not None and section not in hub.enablement.sections:
-        raise NotFoundException(f"no section {section!r}")
-    if plugin is not None:
-        _record(hub, plugin)
-    outcomes: list[CheckOutcome] = await hub.run_checks(section=section, plugin=plugin)
-    return {
-        "passed": all(o.passed for o in outcomes),
-        "failed": sum(not o.passed for o in outcomes),
-        "checks": outcomes,
-    }
+    @get("/", opt=STAFF)
+    async def list_sections(self, hub: HubDep) -> list[dict[str, Any]]:
+        return [
+            {
+                "slug": slug,
+                "title": title,
+                "plugins": sorted(
+                    r.id for r in hub.plugins.running() if slug in hub.enablement.sections_for(r.id)
+                ),
+            }
+            for slug, title in sorted(hub.enablement.sections.items())
+        ]
 
-
-@get("/api/events/catalogue", opt=STAFF, tags=["events"])
-async def event_catalogue(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
-    """Every event type registered by the core and the plugins, with its payload's JSON schema."""
-    return hub_of(request).catalogue.describe()
+    @post("/", opt=ADMIN, status_code=HTTP_201_CREATED)
+    async def create_section(
+        self, hub: HubDep, staff: CurrentStaff, data: JSONBody[SectionRequest]
+    ) -> dict[str, str]:
+        async with hub.db.session() as session:
+            created = await add_section(session, hub.events, hub.audit, data.slug, data.title, staff.actor)
+        if not created:
+            raise ValidationException(f"slug: section {data.slug!r} already exists", extra=[{"key": "slug"}])
+        await hub.enablement.load(hub.db)
+        return {"slug": data.slug, "title": data.title}
 
 
 class StaffRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -241,93 +230,122 @@ class StaffRequest(msgspec.Struct, forbid_unknown_fields=True):
     password: str | None = None
 
 
-@post("/api/staff", opt=ADMIN, tags=["staff"], status_code=HTTP_201_CREATED)
-async def create_staff(request: Request[Any, Any, Any], data: JSONBody[StaffRequest]) -> dict[str, Any]:
-    """Create a staff user (admin); the API token is in this response only."""
-    hub = hub_of(request)
-    try:
-        async with hub.db.session() as session:
-            user, token = await hub.staff.add_user(
-                session,
-                name=data.name,
-                role=data.role,
-                sections=data.sections,
-                password=data.password,
-                actor=current_staff(request).actor,
-            )
-    except StaffError as exc:
-        raise ValidationException(str(exc), extra=[{"key": exc.field, "message": exc.message}]) from None
-    return {"name": user.name, "role": user.role, "sections": user.section_slugs, "token": token}
+class StaffController(Controller):
+    """Who is calling, and adding staff (admin)."""
+
+    path = "/api"
+    tags = ["staff"]
+    dependencies = CORE_DEPENDENCIES
+
+    @get("/me", opt=STAFF)
+    async def me(self, staff: CurrentStaff) -> dict[str, Any]:
+        return {"name": staff.name, "role": staff.role.value, "sections": sorted(staff.sections)}
+
+    @post("/staff", opt=ADMIN, status_code=HTTP_201_CREATED)
+    async def create_staff(
+        self, hub: HubDep, staff: CurrentStaff, data: JSONBody[StaffRequest]
+    ) -> dict[str, Any]:
+        """Create a staff user (admin); the API token is in this response only."""
+        try:
+            async with hub.db.session() as session:
+                user, token = await hub.staff.add_user(
+                    session,
+                    name=data.name,
+                    role=data.role,
+                    sections=data.sections,
+                    password=data.password,
+                    actor=staff.actor,
+                )
+        except StaffError as exc:
+            raise ValidationException(str(exc), extra=[{"key": exc.field, "message": exc.message}]) from None
+        return {"name": user.name, "role": user.role, "sections": user.section_slugs, "token": token}
 
 
 MAIL_READERS = {"roles": ["admin", "supervisor", "lead", "security"]}
-
-
-@get("/api/mail/outbox", opt=MAIL_READERS, tags=["mail"])
-async def mail_outbox(
-    request: Request[Any, Any, Any],
-    status: Annotated[str | None, QueryParameter(name="status", pattern=r"^(queued|sent|failed)$")] = None,
-    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100,
-) -> list[MailView]:
-    """Mail the hub has queued, newest first (with no SMTP configured it stays here)."""
-    async with hub_of(request).db.session() as session:
-        return await list_outbox(session, status=status, limit=limit)
-
-
-@get("/api/events/dead-letters", opt=ADMIN, tags=["events"])
-async def dead_letters(
-    request: Request[Any, Any, Any],
-    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100,
-) -> list[dict[str, Any]]:
-    """Events a handler gave up on (after the allowed deliveries) or could not decode, newest first.
-
-    Admin only: the records carry the event payload.
-    """
-    try:
-        return await hub_of(request).bus.dead_letters(limit)
-    except BusUnavailable as exc:
-        raise ServiceUnavailableException(f"bus unavailable: {exc}") from exc
-
-
+MAIL_STATUS = r"^(queued|sent|failed)$"
 JOB_READERS = {"roles": ["admin", "lead", "supervisor"]}
 
 
-@get("/api/jobs", opt=JOB_READERS, tags=["jobs"])
-async def list_jobs(request: Request[Any, Any, Any]) -> RunnerInfo:
-    """Every periodic job with its schedule and last run (start, duration, outcome, error), and which hub
-    process runs the jobs now."""
-    return await hub_of(request).jobs.describe()
+class OperationsController(Controller):
+    """What operators look at: checks, the event catalogue and dead letters, the mail outbox, jobs, audit."""
+
+    path = "/api"
+    dependencies = CORE_DEPENDENCIES
+
+    @get("/checks", opt=STAFF, tags=["checks"])
+    async def list_checks(
+        self,
+        hub: HubDep,
+        section: Annotated[str | None, QueryParameter(name="section", pattern=SECTION_SLUG)] = None,
+        plugin: Annotated[str | None, QueryParameter(name="plugin", pattern=PLUGIN_ID)] = None,
+    ) -> dict[str, Any]:
+        """Run the checks now (optionally of one section's or one plugin's) and report each outcome."""
+        if section is not None and section not in hub.enablement.sections:
+            raise NotFoundException(f"no section {section!r}")
+        if plugin is not None:
+            _record(hub, plugin)
+        outcomes: list[CheckOutcome] = await hub.run_checks(section=section, plugin=plugin)
+        return {
+            "passed": all(o.passed for o in outcomes),
+            "failed": sum(not o.passed for o in outcomes),
+            "checks": outcomes,
+        }
+
+    @get("/events/catalogue", opt=STAFF, tags=["events"])
+    async def event_catalogue(self, hub: HubDep) -> list[dict[str, Any]]:
+        """Every event type registered by the core and the plugins, with its payload's JSON schema."""
+        return hub.catalogue.describe()
+
+    @get("/events/dead-letters", opt=ADMIN, tags=["events"])
+    async def dead_letters(
+        self, hub: HubDep, limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100
+    ) -> list[dict[str, Any]]:
+        """Events a handler gave up on (after the allowed deliveries) or could not decode, newest first.
+
+        Admin only: the records carry the event payload.
+        """
+        try:
+            return await hub.bus.dead_letters(limit)
+        except BusUnavailable as exc:
+            raise ServiceUnavailableException(f"bus unavailable: {exc}") from exc
+
+    @get("/mail/outbox", opt=MAIL_READERS, tags=["mail"])
+    async def mail_outbox(
+        self,
+        hub: HubDep,
+        status: Annotated[
+            str | None, QueryParameter(name="status", pattern=r"^(queued|sent|failed)$")
+        ] = None,
+        limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100,
+    ) -> list[MailView]:
+        """Mail the hub has queued, newest first (with no SMTP configured it stays here)."""
+        async with hub.db.session() as session:
+            return await list_outbox(session, status=status, limit=limit)
+
+    @get("/jobs", opt=JOB_READERS, tags=["jobs"])
+    async def list_jobs(self, hub: HubDep) -> RunnerInfo:
+        """Every periodic job with its schedule and last run (start, duration, outcome, error), and which
+        hub process runs the jobs now."""
+        return await hub.jobs.describe()
+
+    @get("/audit/verify", opt=ADMIN, tags=["audit"])
+    async def audit_verify(self, hub: HubDep) -> dict[str, Any]:
+        async with hub.db.read() as session:
+            result = await verify_chain(session, hub.audit.key, hub.audit.checkpoints)
+        return {
+            "ok": result.ok,
+            "records": result.records,
+            "problems": result.problems,
+            "warnings": result.warnings,
+            "checkpoints": result.checkpoints,
+        }
 
 
-@get("/api/audit/verify", opt=ADMIN, tags=["audit"])
-async def audit_verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    hub = hub_of(request)
-    async with hub.db.read() as session:
-        result = await verify_chain(session, hub.audit.key, hub.audit.checkpoints)
-    return {
-        "ok": result.ok,
-        "records": result.records,
-        "problems": result.problems,
-        "warnings": result.warnings,
-        "checkpoints": result.checkpoints,
-    }
-
-
+PUBLIC_ROUTES = [HealthController]
 ROUTES = [
-    live,
-    ready,
-    me,
-    list_plugins,
-    config_schema,
-    enable_plugin,
-    list_sections,
-    create_section,
-    list_checks,
-    event_catalogue,
-    create_staff,
-    audit_verify,
-    mail_outbox,
-    dead_letters,
-    list_jobs,
+    PluginsController,
+    SectionsController,
+    StaffController,
+    OperationsController,
     *OFFLINE_ROUTES,
 ]
