@@ -217,12 +217,6 @@ def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-def _opt(handler: Any) -> dict[str, Any]:
-    """A handler's or Controller's own ``opt`` (a Controller without one has only Litestar's slot)."""
-    opt = getattr(handler, "opt", None)
-    return opt if isinstance(opt, dict) else {}
-
-
 def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) -> Litestar:
     """Build the ASGI app around ``hub``; with ``manage_hub`` the app's lifespan starts and stops it.
 
@@ -253,8 +247,8 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
         HTTPException: _on_http_error,
         Exception: _on_crash,
     }
-    public: list[Any] = [*api.PUBLIC_ROUTES, *(h for h in core_handlers if _opt(h).get("access") == "public")]
-    guarded = [h for h in core_handlers if _opt(h).get("access") != "public"]
+    public: list[Any] = [*api.PUBLIC_ROUTES, *pages.PUBLIC_PAGES]
+    guarded = core_handlers
     app = Litestar(
         route_handlers=[
             *public,

@@ -7,16 +7,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from core.api import all_plugin_info, change_enablement
+from core.api import CORE_DEPENDENCIES, HubDep, all_plugin_info, change_enablement
 from core.clock import local
-from core.contract.web import render
+from core.contract.web import CurrentStaff, render
 from core.mail import list_outbox
-from core.security import SESSION_COOKIE, current_staff, hub_of
+from core.security import SESSION_COOKIE, hub_of
 from core.staff import SESSION_LIFETIME, Role, Staff
 
 PUBLIC = {"access": "public"}
@@ -65,75 +65,119 @@ def _safe_next(target: str | None) -> str:
     return parts.path
 
 
-@get("/ui/login", opt=PUBLIC, include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
-    return render(request, "login.html", next=_safe_next(next), error=None, name="")
-
-
 class LoginForm(msgspec.Struct):
     name: str = ""
     password: str = ""
     next: str = "/ui/"
 
 
-@post("/ui/login", opt=PUBLIC, include_in_schema=False)
-async def login_submit(
-    request: Request[Any, Any, Any],
-    data: URLEncodedBody[LoginForm],
-) -> Response[Any]:
-    hub = hub_of(request)
-    result = await hub.staff.login(data.name.strip(), data.password)
-    if not result.ok or result.session_token is None:
-        if result.locked_until is not None:
-            until = local(result.locked_until).strftime("%H:%M %Z")
-            error = f"Too many failed attempts: this account is locked until {until}."
-        else:
-            error = "Wrong name or password."
-        return render(
-            request, "login.html", status_code=401, next=_safe_next(data.next), error=error, name=data.name
+class LoginPages(Controller):
+    """Signing in: public, mounted without the access guard (signing out is a shell page)."""
+
+    path = "/ui"
+    include_in_schema = False
+    dependencies = CORE_DEPENDENCIES
+
+    @get("/login", opt=PUBLIC)
+    async def login_page(
+        self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
+    ) -> Template:
+        return render(request, "login.html", next=_safe_next(next), error=None, name="")
+
+    @post("/login", opt=PUBLIC)
+    async def login_submit(
+        self, request: Request[Any, Any, Any], hub: HubDep, data: URLEncodedBody[LoginForm]
+    ) -> Response[Any]:
+        result = await hub.staff.login(data.name.strip(), data.password)
+        if not result.ok or result.session_token is None:
+            if result.locked_until is not None:
+                until = local(result.locked_until).strftime("%H:%M %Z")
+                error = f"Too many failed attempts: this account is locked until {until}."
+            else:
+                error = "Wrong name or password."
+            return render(
+                request,
+                "login.html",
+                status_code=401,
+                next=_safe_next(data.next),
+                error=error,
+                name=data.name,
+            )
+        response: Response[Any] = Redirect(_safe_next(data.next))
+        response.set_cookie(
+            SESSION_COOKIE,
+            result.session_token,
+            httponly=True,
+            samesite="strict",
+            max_age=int(SESSION_LIFETIME.total_seconds()),
+            path="/",
+            secure=request.url.scheme == "https",
         )
-    response: Response[Any] = Redirect(_safe_next(data.next))
-    response.set_cookie(
-        SESSION_COOKIE,
-        result.session_token,
-        httponly=True,
-        samesite="strict",
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        path="/",
-        secure=request.url.scheme == "https",
-    )
-    return response
+        return response
 
 
-@post("/ui/logout", opt=STAFF, include_in_schema=False)
-async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
-    token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        await hub_of(request).staff.logout(token)
-    response: Response[Any] = Redirect("/ui/login")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+class EnableForm(msgspec.Struct):
+    enabled: str = ""
 
 
-@get("/ui/", opt=STAFF, include_in_schema=False)
-async def dashboard(request: Request[Any, Any, Any]) -> Template:
-    hub = hub_of(request)
-    staff = current_staff(request)
-    if not hub.last_checks:
+class ShellPages(Controller):
+    """The dashboard (sections, plugins, checks), the admin's enable/disable and the mail outbox."""
+
+    path = "/ui"
+    include_in_schema = False
+    dependencies = CORE_DEPENDENCIES
+
+    @get("/", opt=STAFF)
+    async def dashboard(self, request: Request[Any, Any, Any], hub: HubDep, staff: CurrentStaff) -> Template:
+        if not hub.last_checks:
+            await hub.run_checks()
+        infos = all_plugin_info(hub)
+        plugins = [p for p in infos if p.source != "core"]
+        return render(
+            request,
+            "dashboard.html",
+            plugins=plugins,
+            core_parts=[p for p in infos if p.source == "core"],
+            sections=sorted(hub.enablement.sections.items()),
+            checks=hub.last_checks,
+            checks_failed=sum(not c.passed for c in hub.last_checks),
+            is_admin=staff.role is Role.ADMIN,
+            now=dt.datetime.now(dt.UTC),
+        )
+
+    @post("/plugins/{plugin_id:str}/sections/{section:str}", opt=ADMIN)
+    async def enable_form(
+        self,
+        hub: HubDep,
+        staff: CurrentStaff,
+        plugin_id: FromPath[str],
+        section: FromPath[str],
+        data: URLEncodedBody[EnableForm],
+    ) -> Response[Any]:
+        if plugin_id not in hub.plugins.records:
+            raise NotFoundException(f"no plugin {plugin_id!r}")
+        await change_enablement(hub, plugin_id, section, data.enabled == "1", staff.actor)
+        return Redirect("/ui/#plugins")
+
+    @post("/logout", opt=STAFF)
+    async def logout(self, request: Request[Any, Any, Any], hub: HubDep) -> Response[Any]:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await hub.staff.logout(token)
+        response: Response[Any] = Redirect("/ui/login")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @post("/checks/run", opt=STAFF)
+    async def run_checks_now(self, hub: HubDep) -> Response[Any]:
         await hub.run_checks()
-    infos = all_plugin_info(hub)
-    plugins = [p for p in infos if p.source != "core"]
-    return render(
-        request,
-        "dashboard.html",
-        plugins=plugins,
-        core_parts=[p for p in infos if p.source == "core"],
-        sections=sorted(hub.enablement.sections.items()),
-        checks=hub.last_checks,
-        checks_failed=sum(not c.passed for c in hub.last_checks),
-        is_admin=staff.role is Role.ADMIN,
-        now=dt.datetime.now(dt.UTC),
-    )
+        return Redirect("/ui/#checks")
+
+    @get("/outbox", opt={"roles": ["admin", "supervisor", "lead", "security"]})
+    async def outbox_page(self, request: Request[Any, Any, Any], hub: HubDep) -> Template:
+        async with hub.db.session() as session:
+            mails = await list_outbox(session, limit=200)
+        return render(request, "outbox.html", mails=mails, smtp=hub.settings.smtp_url is not None)
 
 
 @get("/", opt=PUBLIC, include_in_schema=False)
@@ -141,35 +185,5 @@ async def root() -> Redirect:
     return Redirect("/ui/")
 
 
-class EnableForm(msgspec.Struct):
-    enabled: str = ""
-
-
-@post("/ui/plugins/{plugin_id:str}/sections/{section:str}", opt=ADMIN, include_in_schema=False)
-async def enable_form(
-    request: Request[Any, Any, Any],
-    plugin_id: FromPath[str],
-    section: FromPath[str],
-    data: URLEncodedBody[EnableForm],
-) -> Response[Any]:
-    hub = hub_of(request)
-    if plugin_id not in hub.plugins.records:
-        raise NotFoundException(f"no plugin {plugin_id!r}")
-    await change_enablement(hub, plugin_id, section, data.enabled == "1", current_staff(request).actor)
-    return Redirect("/ui/#plugins")
-
-
-@post("/ui/checks/run", opt=STAFF, include_in_schema=False)
-async def run_checks_now(request: Request[Any, Any, Any]) -> Response[Any]:
-    await hub_of(request).run_checks()
-    return Redirect("/ui/#checks")
-
-
-@get("/ui/outbox", opt={"roles": ["admin", "supervisor", "lead", "security"]}, include_in_schema=False)
-async def outbox_page(request: Request[Any, Any, Any]) -> Template:
-    async with hub_of(request).db.session() as session:
-        mails = await list_outbox(session, limit=200)
-    return render(request, "outbox.html", mails=mails, smtp=hub_of(request).settings.smtp_url is not None)
-
-
-ROUTES = [outbox_page, login_page, login_submit, logout, dashboard, root, enable_form, run_checks_now]
+PUBLIC_PAGES = [LoginPages, root]
+ROUTES = [ShellPages]
