@@ -50,7 +50,7 @@ run: $(VENV)/.installed $(HTMX) hub.toml
 	@HUB_PORT=$(PORT) $(BIN)/ccbhub serve
 
 test: $(VENV)/.installed-dev $(HTMX)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
