@@ -173,7 +173,8 @@ class ServiceOffer:
     (a core part's offer reaches every plugin).
 
     ``protocol`` is a ``typing.Protocol`` from the offering plugin's ``public`` module (a core part's: from
-    ``core.contract``); ``implementation`` satisfies it. Other plugins reach it with ``ctx.services.get(protocol)`` — never through the hub.
+    ``core.contract``); ``implementation`` satisfies it. Other plugins reach it with
+    ``ctx.services.get(protocol)`` — never through the hub.
     """
 
     protocol: type

@@ -19,12 +19,12 @@ from sqlalchemy import and_, or_, select
 from core.contract import PluginContext
 from core.contract.phone import AgentState, PhoneRefused, RecordedCall
 from core.telephony.callers import Actor, PhoneRequestError
-from core.telephony.dialog_model import AddressType, CallType, ParticipantState
 from core.telephony.deps import service_of
+from core.telephony.dialog_model import AddressType, CallType, ParticipantState
 from core.telephony.events import AgentSnapshot
 from core.telephony.models import TelDialog
 
-# Consult legs are agents calling each other, not offered traffic: only a customer's call into a queue counts.
+# Consult legs are agents calling each other, not offered traffic: only a customer's call into a queue.
 INBOUND_CALL_TYPE = CallType.ACD_IN.value
 # Finesse's reasonCodeId when no reason code applies.
 NO_REASON_CODE = -1
@@ -115,7 +115,9 @@ def handle_seconds(participants: Any) -> float | None:
     except (msgspec.ValidationError, TypeError):
         return None
     dropped = ParticipantState.DROPPED.value
-    callers = [p.state_change_time for p in legs if p.address_type == AddressType.CUSTOMER and p.state == dropped]
+    callers = [
+        p.state_change_time for p in legs if p.address_type == AddressType.CUSTOMER and p.state == dropped
+    ]
     agents = [
         p for p in legs if p.address_type == AddressType.AGENT_DEVICE and p.agent_id and p.state == dropped
     ]

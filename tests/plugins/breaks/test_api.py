@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import plugins.breaks as breaks
-from core.telephony.erlang import required_agents
+from core.contract.phone import required_agents
 from core.telephony.plugin import telephony_service
 from core.telephony.service import SYSTEM, Actor
 from plugins.breaks.checks import make_overdue_check

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from core.telephony.erlang import required_agents
+from core.contract.phone import required_agents
 from plugins.breaks.forecast import INTERVAL
 from plugins.breaks.rules import (
     CA_WAGE_ORDER_4,

@@ -186,7 +186,9 @@ async def test_an_offer_whose_provider_failed_to_start_is_absent() -> None:
         make_plugin("plugin_user"),
         core=(
             make_plugin(
-                "phone_core", lifespan="raise", offers=(ServiceOffer(protocol=Desk, implementation=FrontDesk()),)
+                "phone_core",
+                lifespan="raise",
+                offers=(ServiceOffer(protocol=Desk, implementation=FrontDesk()),),
             ),
         ),
     )
