@@ -22,9 +22,9 @@ from core.contract.staff import Staff
 from core.contract.web import Ctx, CurrentStaff, render
 from plugins.breaks import queries, service
 from plugins.breaks.api import LEAD, STAFF
-from plugins.breaks.forecast import INTERVAL, LOCAL_TZ, ForecastSource
 from plugins.breaks.models import BreaksSchedule
 from plugins.breaks.rules import BreaksConfig, fmt
+from plugins.breaks.rules_forecast import INTERVAL, LOCAL_TZ, ForecastSource
 from plugins.breaks.schemas import GenerateForm, GenerateIn, MoveForm, ScheduleView
 from plugins.breaks.service import PUBLISHED, minute_of
 

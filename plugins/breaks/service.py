@@ -3,7 +3,7 @@
 A lead generates a day's schedule from the shifts and the interval forecast (a draft), edits breaks by hand,
 and publishes it. The forecast comes from calls per hour given in the request, the phone simulator's daily
 arrival profile, or the calls the hub recorded on the same weekday over the last weeks
-(:class:`~plugins.breaks.forecast.ForecastSource`); a history with no calls is refused with 409 naming
+(:class:`~plugins.breaks.rules_forecast.ForecastSource`); a history with no calls is refused with 409 naming
 ``forecast.source``. A schedule with any V1-V8 violation (rules.md §3.6) stays a draft with its violations
 listed and publishing it is refused with 409 — never published silently (issue 8 §1).
 
@@ -29,17 +29,6 @@ from core.contract.inputs import InputError
 from core.contract.phone import PhoneDesk, PhoneRefused, required_agents
 from core.contract.staff import Role, Staff
 from plugins.breaks import events, queries
-from plugins.breaks.forecast import (
-    DAY,
-    INTERVAL,
-    LOCAL_TZ,
-    ForecastSource,
-    history_days,
-    history_forecast,
-    local_day_bounds,
-    profile_forecast,
-    simulator_queue,
-)
 from plugins.breaks.models import BreaksBreak, BreaksSchedule, BreaksShift
 from plugins.breaks.rules import (
     BreakKind,
@@ -58,6 +47,17 @@ from plugins.breaks.rules import (
     schedule,
     shortfalls,
     validate,
+)
+from plugins.breaks.rules_forecast import (
+    DAY,
+    INTERVAL,
+    LOCAL_TZ,
+    ForecastSource,
+    history_days,
+    history_forecast,
+    local_day_bounds,
+    profile_forecast,
+    simulator_queue,
 )
 from plugins.breaks.schemas import (
     HHMM,

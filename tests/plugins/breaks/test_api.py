@@ -17,8 +17,8 @@ from core.plugins import PluginStatus
 from core.telephony.plugin import telephony_service
 from core.telephony.service import SYSTEM, Actor
 from plugins.breaks.checks import make_overdue_check
-from plugins.breaks.forecast import LOCAL_TZ
 from plugins.breaks.pages import shortfall_runs
+from plugins.breaks.rules_forecast import LOCAL_TZ
 
 API = "/api/breaks"
 PHONE = "/api/phone"

@@ -11,7 +11,8 @@ import msgspec
 import pytest
 
 from core.contract.phone import RecordedCall
-from plugins.breaks.forecast import (
+from plugins.breaks.rules import BreaksConfig, ShiftPlan, forecast_window
+from plugins.breaks.rules_forecast import (
     DAY,
     INTERVAL,
     LOCAL_TZ,
@@ -24,7 +25,6 @@ from plugins.breaks.forecast import (
     simulator_queue,
     wall_interval,
 )
-from plugins.breaks.rules import BreaksConfig, ShiftPlan, forecast_window
 from simulators.phone.config import single_queue_config
 from simulators.phone.engine import simulate
 
