@@ -270,7 +270,7 @@ class PluginManager:
                 }
             )
             try:
-                self.order = list(sorter.static_order())
+                order = list(sorter.static_order())
             except graphlib.CycleError as exc:
                 cycle = list(dict.fromkeys(exc.args[1]))
                 for node in cycle:
@@ -278,6 +278,9 @@ class PluginManager:
                         PluginStatus.BLOCKED, "dependency cycle: " + " -> ".join(exc.args[1])
                     )
                 continue
+            # Core parts first (stable, so still topological: the core never depends on a plugin), so their
+            # offers are in place before any plugin registers.
+            self.order = sorted(order, key=lambda i: self.records[i].source != "core")
             # Keep every record reachable in listings: non-active ones go last, in name order.
             self.order += sorted(i for i in self.records if i not in self.order)
             return
@@ -292,7 +295,9 @@ class PluginManager:
 
     # -- registration ------------------------------------------------------------------------------------
     def collect(self, make_ctx: ContextFactory) -> None:
-        """Call the registration hooks of every active plugin, in dependency order."""
+        """Call the registration hooks of every active plugin, in dependency order (core parts first)."""
+        # The core's parts are the hub itself: every plugin reaches their offers without naming them.
+        core_parts = frozenset(r.id for r in self.records.values() if r.source == "core")
         for pid in list(self.order):
             rec = self.records[pid]
             if rec.status is not PluginStatus.ACTIVE:
@@ -303,6 +308,8 @@ class PluginManager:
                 self.offers,
                 manifest.depends_on if manifest else (),
                 manifest.after_depends_on if manifest else (),
+                core=core_parts,
+                running=self._provider_running,
             )
             try:
                 rec.routes = list(self.call_one(rec, "hub_register_routes", ctx=rec.ctx) or [])
@@ -326,6 +333,10 @@ class PluginManager:
                 if rec.manifest and rec.manifest.critical:
                     raise PluginStartupError(f"critical plugin {pid} failed to register: {exc}") from exc
                 self.block_dependents(pid)
+
+    def _provider_running(self, pid: str) -> bool:
+        rec = self.records.get(pid)
+        return rec is not None and rec.running
 
     async def start(self, timeout_s: float) -> None:
         """Enter each running plugin's lifespan in order, each bounded by ``timeout_s``."""

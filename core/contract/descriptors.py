@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -169,10 +169,12 @@ class JobSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceOffer:
-    """A typed service a plugin offers to the plugins that name it in their manifest's dependencies.
+    """A typed service a plugin offers to the plugins that name it in their manifest's dependencies
+    (a core part's offer reaches every plugin).
 
-    ``protocol`` is a ``typing.Protocol`` from the offering plugin's ``public`` module; ``implementation``
-    satisfies it. Other plugins reach it with ``ctx.services.get(protocol)`` — never through the hub.
+    ``protocol`` is a ``typing.Protocol`` from the offering plugin's ``public`` module (a core part's: from
+    ``core.contract``); ``implementation`` satisfies it. Other plugins reach it with
+    ``ctx.services.get(protocol)`` — never through the hub.
     """
 
     protocol: type
@@ -200,7 +202,9 @@ class ServiceDirectory:
 
     A plugin reaches only the services of the plugins named in its manifest's ``depends_on`` (a missing
     one is an error: the plugin manager would have blocked the plugin) or ``after_depends_on`` (a missing
-    one is ``None``: the feature it backs is simply off).
+    one is ``None``: the feature it backs is simply off). The core's own parts (``core``: their ids) are
+    the hub itself, not peers: what they offer every plugin reaches without naming them. With ``running``
+    the directory answers ``None`` for an offer whose provider is not running (failed at start-up).
     """
 
     def __init__(
@@ -208,20 +212,27 @@ class ServiceDirectory:
         offers: dict[type, tuple[str, object]],
         depends_on: Sequence[str],
         after_depends_on: Sequence[str],
+        *,
+        core: Collection[str] = (),
+        running: Callable[[str], bool] | None = None,
     ) -> None:
         self._offers = offers
         self._hard = frozenset(depends_on)
         self._soft = frozenset(after_depends_on)
+        self._core = frozenset(core)
+        self._running = running
 
     def get(self, protocol: type[T]) -> T | None:
         found = self._offers.get(protocol)
         if found is None:
             return None
         provider, implementation = found
-        if provider not in self._hard | self._soft:
+        if provider not in self._hard | self._soft | self._core:
             raise LookupError(
                 f"{protocol.__name__} is offered by {provider}: name it in depends_on or after_depends_on"
             )
+        if self._running is not None and not self._running(provider):
+            return None
         return implementation  # type: ignore[return-value]
 
     def require(self, protocol: type[T]) -> T:

@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from core.contract import CheckSpec, EventType, PluginContext, PluginManifest, hookimpl
+from core.contract import CheckSpec, EventType, PluginContext, PluginManifest, ServiceOffer, hookimpl
+from core.contract.phone import PhoneDesk
 from core.telephony import api, checks, events
 from core.telephony.deps import PART_ID, service_of, telephony_service
+from core.telephony.desk import TelephonyDesk
 from core.telephony.service import TelephonyConfig
 
 ROUTE_PREFIX = "/api/phone"
@@ -47,6 +49,12 @@ def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
 @hookimpl
 def hub_register_event_types(ctx: PluginContext) -> Sequence[EventType]:
     return list(events.EVENT_TYPES)
+
+
+@hookimpl
+def hub_provide_services(ctx: PluginContext) -> Sequence[ServiceOffer]:
+    # Every plugin reaches a core part's offers without naming it in depends_on (core.plugins).
+    return [ServiceOffer(protocol=PhoneDesk, implementation=TelephonyDesk(ctx))]
 
 
 @hookimpl

@@ -10,13 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post, put
-from litestar.params import Dependency, FromPath, QueryParameter
+from litestar import Controller, Response, get, post, put
+from litestar.params import FromPath, QueryParameter
 
-from core.contract import PluginContext
-from core.contract.inputs import InputError
-from core.contract.staff import Staff
-from core.telephony.plugin import telephony_service
+from core.contract.web import Ctx, CurrentStaff, JSONBody
 from plugins.breaks import service
 from plugins.breaks.schemas import (
     BreakStartView,
@@ -29,20 +26,6 @@ from plugins.breaks.schemas import (
 
 LEAD = {"roles": ["lead", "supervisor", "admin"]}
 STAFF = {"access": "staff"}
-# The context is the core's object, handed over as is: Litestar must not try to validate it as a dataclass.
-Ctx = Annotated[PluginContext, Dependency(skip_validation=True)]
-
-
-def telephony_of(request: Request[Any, Any, Any]) -> service.Telephony:
-    """The running telephony service, looked up when a break moves (503 when the part is not running)."""
-
-    def running() -> Any:
-        phone = telephony_service(request.app.state["hub"])
-        if phone is None:
-            raise InputError("telephony", "the telephony part is not running", 503)
-        return phone
-
-    return running
 
 
 class BreaksController(Controller):
@@ -53,11 +36,13 @@ class BreaksController(Controller):
         return service.rule_set_views(ctx.config)
 
     @post("/validate", opt=LEAD, status_code=200, summary="Check any schedule against V1-V8")
-    async def validate_any(self, ctx: Ctx, data: ValidateIn) -> ValidationView:
+    async def validate_any(self, ctx: Ctx, data: JSONBody[ValidateIn]) -> ValidationView:
         return service.validate_any(ctx.config, data.shifts, data.breaks)
 
     @post("/schedules", opt=LEAD, summary="Generate a day's break schedule (a draft)")
-    async def generate_schedule(self, ctx: Ctx, staff: Staff, data: GenerateIn) -> Response[ScheduleView]:
+    async def generate_schedule(
+        self, ctx: Ctx, staff: CurrentStaff, data: JSONBody[GenerateIn]
+    ) -> Response[ScheduleView]:
         schedule_id = await service.generate(ctx, staff, data)
         return Response(await service.view(ctx, schedule_id), status_code=201)
 
@@ -73,7 +58,7 @@ class BreaksController(Controller):
         "/schedules/{schedule_id:int}/breaks", opt=LEAD, summary="Replace the breaks by hand (back to draft)"
     )
     async def edit_breaks(
-        self, ctx: Ctx, staff: Staff, schedule_id: FromPath[int], data: EditIn
+        self, ctx: Ctx, staff: CurrentStaff, schedule_id: FromPath[int], data: JSONBody[EditIn]
     ) -> ScheduleView:
         await service.edit(ctx, staff, schedule_id, data)
         return await service.view(ctx, schedule_id)
@@ -81,18 +66,16 @@ class BreaksController(Controller):
     @post(
         "/schedules/{schedule_id:int}/publish", opt=LEAD, status_code=200, summary="Publish (no violations)"
     )
-    async def publish_schedule(self, ctx: Ctx, staff: Staff, schedule_id: FromPath[int]) -> ScheduleView:
+    async def publish_schedule(
+        self, ctx: Ctx, staff: CurrentStaff, schedule_id: FromPath[int]
+    ) -> ScheduleView:
         await service.publish(ctx, staff, schedule_id)
         return await service.view(ctx, schedule_id)
 
     @post("/breaks/{break_id:int}/start", opt=STAFF, status_code=200, summary="Start a break (NOT_READY)")
-    async def start_break(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff, break_id: FromPath[int]
-    ) -> BreakStartView:
-        return await service.move_break(ctx, staff, telephony_of(request), break_id, start=True)
+    async def start_break(self, ctx: Ctx, staff: CurrentStaff, break_id: FromPath[int]) -> BreakStartView:
+        return await service.move_break(ctx, staff, break_id, start=True)
 
     @post("/breaks/{break_id:int}/end", opt=STAFF, status_code=200, summary="End a break (READY)")
-    async def end_break(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff, break_id: FromPath[int]
-    ) -> BreakStartView:
-        return await service.move_break(ctx, staff, telephony_of(request), break_id, start=False)
+    async def end_break(self, ctx: Ctx, staff: CurrentStaff, break_id: FromPath[int]) -> BreakStartView:
+        return await service.move_break(ctx, staff, break_id, start=False)

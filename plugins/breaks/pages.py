@@ -19,12 +19,12 @@ from litestar.response import Redirect
 from core.contract import PluginContext
 from core.contract.inputs import InputError, decode_form, field_of
 from core.contract.staff import Staff
-from core.contract.web import render
+from core.contract.web import Ctx, CurrentStaff, render
 from plugins.breaks import queries, service
-from plugins.breaks.api import LEAD, STAFF, Ctx
-from plugins.breaks.forecast import INTERVAL, LOCAL_TZ, ForecastSource
+from plugins.breaks.api import LEAD, STAFF
 from plugins.breaks.models import BreaksSchedule
 from plugins.breaks.rules import BreaksConfig, fmt
+from plugins.breaks.rules_forecast import INTERVAL, LOCAL_TZ, ForecastSource
 from plugins.breaks.schemas import GenerateForm, GenerateIn, MoveForm, ScheduleView
 from plugins.breaks.service import PUBLISHED, minute_of
 
@@ -202,7 +202,7 @@ class BreaksPages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Staff,
+        staff: CurrentStaff,
         day: Annotated[str | None, QueryParameter()] = None,
         schedule: Annotated[str | None, QueryParameter()] = None,
     ) -> Response[Any]:
@@ -221,7 +221,9 @@ class BreaksPages(Controller):
         return await grid(request, ctx, staff, when, schedule_id=chosen)
 
     @post("/schedules", opt=LEAD)
-    async def generate_form(self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff) -> Response[Any]:
+    async def generate_form(
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
+    ) -> Response[Any]:
         form = decode_form(await request.form(), GenerateForm)
         values = msgspec.structs.asdict(form)
         try:
@@ -239,7 +241,7 @@ class BreaksPages(Controller):
 
     @post("/schedules/{schedule_id:int}/publish", opt=LEAD)
     async def publish_form(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff, schedule_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, schedule_id: FromPath[int]
     ) -> Response[Any]:
         when = await day_of(ctx, schedule_id)
         try:
@@ -261,7 +263,7 @@ class BreaksPages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Staff,
+        staff: CurrentStaff,
         schedule_id: FromPath[int],
         break_id: FromPath[int],
     ) -> Response[Any]:

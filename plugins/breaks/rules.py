@@ -8,7 +8,7 @@ Rule sets are pluggable (rules.md §3.5): ``CA_WAGE_ORDER_4`` is the conservativ
 anyone without an MOU), and ``MOU_<unit>`` sets come from config per bargaining unit, because Order 4 §§11-12
 do not bind a public agency and its employees' breaks come from their MOU.
 
-The interval forecast the scheduler staffs against comes from :mod:`plugins.breaks.forecast`.
+The interval forecast the scheduler staffs against comes from :mod:`plugins.breaks.rules_forecast`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Annotated
 
 import msgspec
 
-from plugins.breaks.forecast import DAY, INTERVAL, SimulatorProfileConfig
+from plugins.breaks.rules_forecast import DAY, INTERVAL, SimulatorProfileConfig
 
 DEFAULT_RULE_SET = "CA_WAGE_ORDER_4"
 UNIT_NAME = r"^[A-Z0-9][A-Z0-9_]{0,31}$"

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from plugins.breaks.forecast import ForecastSource
 from plugins.breaks.rules import UNIT_NAME, BreakKind
+from plugins.breaks.rules_forecast import ForecastSource
 
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 AgentId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]

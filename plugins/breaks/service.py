@@ -3,20 +3,21 @@
 A lead generates a day's schedule from the shifts and the interval forecast (a draft), edits breaks by hand,
 and publishes it. The forecast comes from calls per hour given in the request, the phone simulator's daily
 arrival profile, or the calls the hub recorded on the same weekday over the last weeks
-(:class:`~plugins.breaks.forecast.ForecastSource`); a history with no calls is refused with 409 naming
+(:class:`~plugins.breaks.rules_forecast.ForecastSource`); a history with no calls is refused with 409 naming
 ``forecast.source``. A schedule with any V1-V8 violation (rules.md §3.6) stays a draft with its violations
 listed and publishing it is refused with 409 — never published silently (issue 8 §1).
 
 Starting a break moves the agent's telephony state to NOT_READY with the break's reason code through the
-telephony part's service. Finesse records a supervisor's NOT_READY as code 999 without a reason, so the hub
-makes the request as the agent's own (the schedule is the agent's plan); only the agent or a lead may
-trigger it. Bad input raises :class:`InputError` naming the field.
+telephony part's :class:`~core.contract.phone.PhoneDesk` (``ctx.services``). Finesse records a
+supervisor's NOT_READY as code 999 without a reason, so the desk makes the request as the agent's own (the
+schedule is the agent's plan); only the agent or a lead may trigger it. Bad input raises
+:class:`InputError` naming the field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -25,21 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.contract import PluginContext
 from core.contract.inputs import InputError
+from core.contract.phone import PhoneDesk, PhoneRefused, required_agents
 from core.contract.staff import Role, Staff
-from core.telephony.erlang import required_agents
-from core.telephony.service import Actor, PhoneRequestError
 from plugins.breaks import events, queries
-from plugins.breaks.forecast import (
-    DAY,
-    INTERVAL,
-    LOCAL_TZ,
-    ForecastSource,
-    history_days,
-    history_forecast,
-    local_day_bounds,
-    profile_forecast,
-    simulator_queue,
-)
 from plugins.breaks.models import BreaksBreak, BreaksSchedule, BreaksShift
 from plugins.breaks.rules import (
     BreakKind,
@@ -58,6 +47,17 @@ from plugins.breaks.rules import (
     schedule,
     shortfalls,
     validate,
+)
+from plugins.breaks.rules_forecast import (
+    DAY,
+    INTERVAL,
+    LOCAL_TZ,
+    ForecastSource,
+    history_days,
+    history_forecast,
+    local_day_bounds,
+    profile_forecast,
+    simulator_queue,
 )
 from plugins.breaks.schemas import (
     HHMM,
@@ -80,8 +80,6 @@ from plugins.breaks.schemas import (
 LEAD_ROLES = frozenset({Role.LEAD, Role.SUPERVISOR, Role.ADMIN})
 DRAFT, PUBLISHED, SUPERSEDED = "draft", "published", "superseded"
 PLANNED, STARTED, ENDED = "planned", "started", "ended"
-# Returns the running telephony service, or raises (503) when the telephony part is not running.
-Telephony = Callable[[], Any]
 
 
 class ViolationsRefused(InputError):
@@ -107,6 +105,14 @@ def instant(day: dt.date, minute: int) -> dt.datetime:
     """The UTC instant of a local clock minute on ``day`` (DST-safe through the zone)."""
     local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=LOCAL_TZ)
     return local.astimezone(dt.UTC)
+
+
+def phone_desk(ctx: PluginContext) -> PhoneDesk:
+    """The telephony part's desk; 503 naming ``telephony`` while that part is not running."""
+    desk = ctx.services.get(PhoneDesk)  # type: ignore[type-abstract]
+    if desk is None:
+        raise InputError("telephony", "the telephony part is not running", 503)
+    return desk
 
 
 def shift_plans(config: BreaksConfig, shifts: Sequence[ShiftIn]) -> list[ShiftPlan]:
@@ -377,8 +383,7 @@ async def resolve_forecast(
         weeks = given.weeks or config.history_weeks
         start, intervals = _window(shifts, given)
         days = history_days(day, weeks)
-        async with ctx.db.session() as session:
-            calls = await queries.recorded_calls(session, [local_day_bounds(d) for d in days], given.queue)
+        calls = await phone_desk(ctx).recorded_calls([local_day_bounds(d) for d in days], given.queue)
         found = history_forecast(day, weeks, calls, start, intervals, config.history_min_handled_calls)
         if not found.days_used:
             where = f" into queue {given.queue}" if given.queue else ""
@@ -550,13 +555,11 @@ async def publish(ctx: PluginContext, staff: Staff, schedule_id: int) -> None:
         )
 
 
-async def move_break(
-    ctx: PluginContext, staff: Staff, telephony: Telephony, break_id: int, *, start: bool
-) -> BreakStartView:
+async def move_break(ctx: PluginContext, staff: Staff, break_id: int, *, start: bool) -> BreakStartView:
     """Start (NOT_READY with the break's reason code) or end (READY) a break of a published schedule.
 
-    ``telephony`` returns the running telephony service (or raises when it is not running); it is asked
-    only once the break itself may move, so a bad break id is a 404 whatever telephony's state.
+    The telephony part is asked only once the break itself may move, so a bad break id is a 404 whatever
+    telephony's state.
     """
     config: BreaksConfig = ctx.config
     async with ctx.db.session() as session:
@@ -573,18 +576,17 @@ async def move_break(
             raise InputError("status", f"break #{break_id} is {row.status}", 409)
         agent_id, kind = row.agent_id, BreakKind(row.kind)
     code = config.reason_code_for(kind)
-    phone = telephony()
-    actor = Actor(agent_id, "agent")  # the agent's own request, so the reason code is kept (see module doc)
+    desk = phone_desk(ctx)
     try:
+        # As the agent's own request, so the reason code is kept (see the module doc).
         if start:
-            await phone.set_state(actor, agent_id, "NOT_READY", code)
+            snapshot = await desk.set_agent_state(agent_id, "NOT_READY", code)
         else:
-            await phone.set_state(actor, agent_id, "READY")
-        snapshot = await phone.get_agent(actor, agent_id)
-    except PhoneRequestError as exc:
-        raise InputError(f"telephony.{exc.field or 'state'}", exc.message, 409) from None
+            snapshot = await desk.set_agent_state(agent_id, "READY")
+    except PhoneRefused as exc:
+        raise InputError(f"telephony.{exc.field}", exc.message, 409) from None
     wanted = "NOT_READY" if start else "READY"
-    if wanted not in (snapshot.state, snapshot.pendingState):
+    if wanted not in (snapshot.state, snapshot.pending_state):
         # Refused asynchronously (e.g. the agent is signed out): the break does not start on paper either.
         raise InputError(
             "telephony.state", f"agent {agent_id} is {snapshot.state}; could not go {wanted}", 409

@@ -13,23 +13,18 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.exceptions import ServiceUnavailableException
-from litestar.params import Dependency, QueryParameter
+from litestar.params import QueryParameter
 
 from core.contact.service import ContactService, service_for
-from core.contract import PluginContext
-from core.contract.contact import ContactGuard
+from core.contract.contact import Guard
 from core.contract.inputs import InputError
-from core.contract.staff import Staff
+from core.contract.web import Ctx, CurrentStaff, JSONBody
 from plugins.eteam import queries, service
 from plugins.eteam.schemas import IncidentView, NoteIn, PullView, RespondIn
 
 # The e-team works the queue; a lead covers for it (issue 7 §3).
 ETEAM = {"roles": ["eteam", "lead"]}
 STAFF = {"access": "staff"}
-# The context is the core's object, handed over as is: Litestar must not try to validate it as a dataclass.
-Ctx = Annotated[PluginContext, Dependency(skip_validation=True)]
-# Likewise the verified-contact guard (a Protocol, which no validator can check an instance against).
-Guard = Annotated[ContactGuard, Dependency(skip_validation=True)]
 
 
 def contacts_of(request: Request[Any, Any, Any]) -> ContactService | None:
@@ -57,7 +52,7 @@ class EteamController(Controller):
     """The e-team queue of Contact Us requests."""
 
     @post("/pull", opt=ETEAM, status_code=200, summary="Pull unresolved incidents from Customer Connect")
-    async def pull_route(self, ctx: Ctx, staff: Staff) -> PullView:
+    async def pull_route(self, ctx: Ctx, staff: CurrentStaff) -> PullView:
         return await service.pull(ctx, staff.actor)
 
     @get("/incidents", opt=ETEAM, summary="The e-team queue: unresolved incidents not yet answered")
@@ -96,10 +91,10 @@ class EteamController(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Staff,
+        staff: CurrentStaff,
         guard: Guard,
         reference_number: str,
-        data: RespondIn,
+        data: JSONBody[RespondIn],
     ) -> IncidentView:
         """Body ``RespondIn``; with ``action_taken`` a verified contact (``X-Contact-Id``) for the account."""
         row, rows = await service.respond(ctx, staff, guard, contacts_of(request), reference_number, data)
@@ -118,7 +113,7 @@ class EteamController(Controller):
         ctx: Ctx,
         guard: Guard,
         reference_number: str,
-        data: NoteIn,
+        data: JSONBody[NoteIn],
     ) -> IncidentView:
         """Body ``NoteIn``; a verified contact (``X-Contact-Id``) for the account. 409 when the latest answer
         already carries a CCB note or the incident is not answered yet."""

@@ -18,11 +18,12 @@ from litestar.response import Redirect
 
 from core.ccb.offline import RecordedOffline
 from core.contract import PluginContext
+from core.contract.contact import Guard
 from core.contract.inputs import InputError, convert, decode_form
 from core.contract.staff import Staff
-from core.contract.web import render
+from core.contract.web import Ctx, CurrentStaff, render
 from plugins.eteam import queries, service
-from plugins.eteam.api import ETEAM, STAFF, Ctx, Guard, contacts_of, require_contacts
+from plugins.eteam.api import ETEAM, STAFF, contacts_of, require_contacts
 from plugins.eteam.rules import REFERENCE_RE, EteamConfig
 from plugins.eteam.schemas import NoteForm, NoteIn, RespondForm, RespondIn, VerifyForm, VerifyIn
 
@@ -101,7 +102,7 @@ class EteamPages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Staff,
+        staff: CurrentStaff,
         pulled: Annotated[int | None, QueryParameter(ge=0)] = None,
         updated: Annotated[int | None, QueryParameter(ge=0)] = None,
         answered: Annotated[str | None, QueryParameter()] = None,
@@ -124,7 +125,9 @@ class EteamPages(Controller):
         return await queue_view(request, ctx, staff, notice=notice)
 
     @post("/pull", opt=ETEAM)
-    async def pull_form(self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff) -> Response[Any]:
+    async def pull_form(
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
+    ) -> Response[Any]:
         async def run() -> str:
             done = await service.pull(ctx, staff.actor)
             return f"/ui/eteam/?pulled={done.new}&updated={done.updated}"
@@ -133,7 +136,7 @@ class EteamPages(Controller):
 
     @post("/incidents/{ref:str}/verify", opt=ETEAM)
     async def verify_form(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff, ref: FromPath[str]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, ref: FromPath[str]
     ) -> Response[Any]:
         form = decode_form(await request.form(), VerifyForm)
         # The factor is never echoed back into the page.
@@ -152,7 +155,7 @@ class EteamPages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Staff,
+        staff: CurrentStaff,
         guard: Guard,
         ref: FromPath[str],
     ) -> Response[Any]:
@@ -186,7 +189,7 @@ class EteamPages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Staff,
+        staff: CurrentStaff,
         guard: Guard,
         ref: FromPath[str],
     ) -> Response[Any]:
@@ -207,7 +210,7 @@ class EteamPages(Controller):
 
     @post("/contacts/{contact_id:str}/close", opt=ETEAM)
     async def close_form(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff, contact_id: FromPath[str]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, contact_id: FromPath[str]
     ) -> Response[Any]:
         async def run() -> str:
             await service.close_contact(require_contacts(request), staff, contact_id)

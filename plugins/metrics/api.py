@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.params import Dependency, QueryParameter
+from litestar.params import QueryParameter
 
-from core.contract import PluginContext
-from core.contract.staff import Staff
+from core.contract.web import Ctx, CurrentStaff, JSONBody
 from plugins.metrics import service
 from plugins.metrics.rules import MetricsConfig, label
 from plugins.metrics.schemas import CounterRequestIn, CounterRequestOut, DailyView, KindView, MonthlyView
@@ -21,8 +20,6 @@ LEAD = {"roles": ["lead", "supervisor", "admin"]}
 STAFF = {"access": "staff"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Query = Annotated[str | None, QueryParameter()]
-# The context is the core's object, handed over as is: Litestar must not try to validate it as a dataclass.
-Ctx = Annotated[PluginContext, Dependency(skip_validation=True)]
 
 
 def workbook_response(name: str, body: bytes) -> Response[bytes]:
@@ -38,7 +35,9 @@ class MetricsController(Controller):
         return [KindView(kind=k, label=label(f"counter.{k}")) for k in config.counter_request_kinds]
 
     @post("/counter-requests", opt=STAFF, status_code=201, summary="Record a counter request (one click)")
-    async def counter_request(self, ctx: Ctx, staff: Staff, data: CounterRequestIn) -> CounterRequestOut:
+    async def counter_request(
+        self, ctx: Ctx, staff: CurrentStaff, data: JSONBody[CounterRequestIn]
+    ) -> CounterRequestOut:
         """Body ``{"kind": …, "section"?: …}``; counted through the bus like every other metric."""
         return await service.record_counter_request(ctx, staff, data)
 
@@ -46,7 +45,7 @@ class MetricsController(Controller):
     async def daily_counts(
         self,
         ctx: Ctx,
-        staff: Staff,
+        staff: CurrentStaff,
         day: Query = None,
         section: Query = None,
         staff_name: Annotated[str | None, QueryParameter(query="staff")] = None,

@@ -16,9 +16,9 @@ from litestar.response import Redirect
 from core.contract import PluginContext
 from core.contract.inputs import InputError, decode_form
 from core.contract.staff import Staff
-from core.contract.web import render
+from core.contract.web import Ctx, CurrentStaff, render
 from plugins.metrics import service
-from plugins.metrics.api import Ctx, workbook_response
+from plugins.metrics.api import workbook_response
 from plugins.metrics.rules import LOCAL_TZ, MetricsConfig, label, local_day
 from plugins.metrics.schemas import CounterRequestIn
 
@@ -77,7 +77,7 @@ class MetricsPages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Staff,
+        staff: CurrentStaff,
         day: Query = None,
         recorded: Query = None,
     ) -> Response[Any]:
@@ -88,7 +88,9 @@ class MetricsPages(Controller):
         return await daily_page(request, ctx, staff, chosen, recorded=recorded)
 
     @post("/counter-requests", opt=STAFF)
-    async def counter_form(self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff) -> Response[Any]:
+    async def counter_form(
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
+    ) -> Response[Any]:
         try:
             data = decode_form(await request.form(), CounterRequestIn)
             out = await service.record_counter_request(ctx, staff, data)
@@ -98,7 +100,7 @@ class MetricsPages(Controller):
 
     @get("/monthly.xlsx", opt=LEAD)
     async def monthly_download(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Staff, month: Query = None
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, month: Query = None
     ) -> Response[Any]:
         """The same workbook as ``GET /api/metrics/monthly.xlsx``, for a lead signed in to the web UI."""
         try:

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 import plugins.breaks as breaks
-from core.telephony.erlang import required_agents
+from core.contract.phone import required_agents
+from core.plugins import PluginStatus
 from core.telephony.plugin import telephony_service
 from core.telephony.service import SYSTEM, Actor
 from plugins.breaks.checks import make_overdue_check
-from plugins.breaks.forecast import LOCAL_TZ
 from plugins.breaks.pages import shortfall_runs
+from plugins.breaks.rules_forecast import LOCAL_TZ
 
 API = "/api/breaks"
 PHONE = "/api/phone"
@@ -174,6 +175,32 @@ async def test_start_break_sets_not_ready_with_reason_code_and_overdue_check(
     assert again.status_code == 409
     r = await hub_client.post(f"{API}/breaks/{first['id']}/end", headers=lead)
     assert r.status_code == 200 and r.json()["telephony_state"] == "READY"
+
+
+async def test_without_the_telephony_part_no_break_moves_and_no_history_is_read(
+    hub: Any, hub_client: Any, lead: dict[str, str], staff_token: Any, hub_clock: Any
+) -> None:
+    ana = {"Authorization": f"Bearer {await staff_token('csr', SECTION, name='ana')}"}
+    only_ana = body(today(hub_clock))
+    only_ana["shifts"] = only_ana["shifts"][:1]
+    r = await hub_client.post(f"{API}/schedules", json=only_ana, headers=lead)
+    sid, first = r.json()["id"], r.json()["breaks"][0]
+    assert (await hub_client.post(f"{API}/schedules/{sid}/publish", headers=lead)).status_code == 200
+    telephony = hub.plugins.records["telephony"]
+    telephony.mark(PluginStatus.FAILED, "stopped for the test")
+    try:
+        # The break is checked first (an unknown one stays a 404), then the phone desk is asked for: 503.
+        assert (await hub_client.post(f"{API}/breaks/999999/start", headers=ana)).status_code == 404
+        r = await hub_client.post(f"{API}/breaks/{first['id']}/start", headers=ana)
+        assert r.status_code == 503, r.text
+        assert r.json()["extra"][0]["key"] == "telephony"
+        history = body(MONDAY, forecast={"source": "history", "weeks": 3})
+        r = await hub_client.post(f"{API}/schedules", json=history, headers=lead)
+        assert r.status_code == 503 and r.json()["extra"][0]["key"] == "telephony"
+    finally:
+        telephony.mark(PluginStatus.ACTIVE)
+    schedule = (await hub_client.get(f"{API}/schedules/{sid}", headers=lead)).json()
+    assert next(b for b in schedule["breaks"] if b["id"] == first["id"])["status"] == "planned"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The breaks plugin's forecast sources: the phone simulator's cyclic arrival profile, the same weekday's
-recorded history (hand-worked counts, local days, DST days, handle times from stored dialogs) and the window.
+recorded history (hand-worked counts, local days, DST days, measured handle times) and the window.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from dataclasses import replace
 import msgspec
 import pytest
 
-from core.telephony import dialogs as dl
-from plugins.breaks.forecast import (
+from core.contract.phone import RecordedCall
+from plugins.breaks.rules import BreaksConfig, ShiftPlan, forecast_window
+from plugins.breaks.rules_forecast import (
     DAY,
     INTERVAL,
     LOCAL_TZ,
-    RecordedCall,
     SimulatorProfileConfig,
-    handle_seconds,
     history_days,
     history_forecast,
     interval_exposure,
@@ -26,7 +25,6 @@ from plugins.breaks.forecast import (
     simulator_queue,
     wall_interval,
 )
-from plugins.breaks.rules import BreaksConfig, ShiftPlan, forecast_window
 from simulators.phone.config import single_queue_config
 from simulators.phone.engine import simulate
 
@@ -203,45 +201,3 @@ def test_the_skipped_spring_forward_hour_is_no_observation() -> None:
     found = history_forecast(sunday, 2, recorded, 2 * H, 5, min_handled=1)
     # 02:00 exists only on the week before (1 call in 15 min → 4/h); 03:00 exists on both (4 calls, 2 days).
     assert found.calls_per_hour == (4.0, 0.0, 0.0, 0.0, 8.0)
-
-
-# -- handle times from stored dialogs -----------------------------------------------------------------------
-T0 = dt.datetime(2026, 2, 16, 16, 0, tzinfo=dt.UTC)
-
-
-def sec(n: float) -> dt.datetime:
-    return T0 + dt.timedelta(seconds=n)
-
-
-def stored(dialog: dl.Dialog) -> object:
-    """The participants as the telephony part stores them (the snapshot column holds builtins)."""
-    return msgspec.to_builtins(dialog)["participants"]
-
-
-def arrival() -> dl.Dialog:
-    return dl.inbound_call("d1", "2135550142", "7001", T0, queue_name="Billing")
-
-
-def test_an_answered_call_with_wrap_up_runs_from_offer_to_wrap_up_end() -> None:
-    d = dl.offer(arrival(), "1001", "ana", sec(5)).dialog
-    d = dl.answer(d, "1001", sec(8)).dialog
-    d = dl.drop(d, "1001", sec(188), wrap_up_for={"ana"}).dialog
-    assert handle_seconds(stored(d)) is None  # still wrapping up: the agent's leg has not ended
-    d = dl.finish_wrap_up(d, "1001", sec(248)).dialog
-    assert d.is_over and handle_seconds(stored(d)) == 243.0  # 3 s ringing + 180 s talk + 60 s wrap-up
-
-
-def test_a_caller_hanging_up_first_ends_the_agents_leg_too() -> None:
-    d = dl.answer(dl.offer(arrival(), "1001", "ana", sec(0)).dialog, "1001", sec(2)).dialog
-    d = dl.disconnect(d, "2135550142", sec(302)).dialog
-    assert d.is_over and handle_seconds(stored(d)) == 302.0
-
-
-def test_calls_no_agent_handled_have_no_handle_time() -> None:
-    abandoned = dl.disconnect(arrival(), "2135550142", sec(40)).dialog
-    assert abandoned.is_over and handle_seconds(stored(abandoned)) is None
-    # Rang out at ana (RONA), then the caller gave up waiting: ana's leg ended before the caller left.
-    d = dl.ring_no_answer(dl.offer(arrival(), "1001", "ana", sec(1)).dialog, "1001", sec(16)).dialog
-    d = dl.disconnect(d, "2135550142", sec(90)).dialog
-    assert d.is_over and handle_seconds(stored(d)) is None
-    assert handle_seconds("not a participant list") is None

@@ -8,8 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from core.telephony.erlang import required_agents
-from plugins.breaks.forecast import INTERVAL
+from core.contract.phone import required_agents
 from plugins.breaks.rules import (
     CA_WAGE_ORDER_4,
     BreakKind,
@@ -28,6 +27,7 @@ from plugins.breaks.rules import (
     validate_shift,
     work_time_at,
 )
+from plugins.breaks.rules_forecast import INTERVAL
 from simulators.phone.config import single_queue_config
 from simulators.phone.engine import simulate
 

@@ -7,7 +7,7 @@ import contextlib
 import importlib.metadata
 import types
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 import pluggy
@@ -21,6 +21,8 @@ from core.contract import (
     EventHandler,
     PluginContext,
     PluginManifest,
+    ServiceDirectory,
+    ServiceOffer,
     hookimpl,
 )
 from core.plugins import PluginManager, PluginStartupError, PluginStatus
@@ -38,6 +40,8 @@ def make_plugin(
     critical: bool = False,
     routes_raise: bool = False,
     lifespan: str | None = None,
+    offers: tuple[ServiceOffer, ...] = (),
+    after_depends_on: tuple[str, ...] = (),
 ) -> types.SimpleNamespace:
     """Build a plugin object in memory: the manager treats any object with hookimpls as a plugin."""
 
@@ -51,6 +55,7 @@ def make_plugin(
                 title=pid.title(),
                 version="1.0",
                 depends_on=depends_on,
+                after_depends_on=after_depends_on,
                 config_type=config_type,
                 critical=critical,
             )
@@ -60,6 +65,10 @@ def make_plugin(
             if routes_raise:
                 raise RuntimeError("cannot build routes")
             return []
+
+        @hookimpl
+        def hub_provide_services(self, ctx: PluginContext) -> list[ServiceOffer]:
+            return list(offers)
 
         @hookimpl
         def hub_lifespan(self, ctx: PluginContext) -> Any:
@@ -96,10 +105,13 @@ def fake_ctx(rec: Any) -> PluginContext:
 
 
 def load(
-    *plugins: Any, configs: dict[str, Any] | None = None, disabled: tuple[str, ...] = ()
+    *plugins: Any,
+    configs: dict[str, Any] | None = None,
+    disabled: tuple[str, ...] = (),
+    core: tuple[Any, ...] = (),
 ) -> PluginManager:
     pm = PluginManager()
-    pm.discover(builtin=[builtin], extra=plugins, entry_points=False, disabled=disabled)
+    pm.discover(builtin=[builtin, *core], extra=plugins, entry_points=False, disabled=disabled)
     pm.configure(configs or {})
     pm.resolve_order()
     pm.collect(fake_ctx)
@@ -114,6 +126,79 @@ def test_dependencies_start_first() -> None:
     pm = load(make_plugin("cash", depends_on=("ledger",)), make_plugin("ledger"), make_plugin("audit_view"))
     assert pm.order.index("ledger") < pm.order.index("cash")
     assert all(status(pm, p) is PluginStatus.ACTIVE for p in ("cash", "ledger", "audit_view"))
+
+
+class Desk(Protocol):
+    def ring(self) -> str: ...
+
+
+class FrontDesk:
+    def ring(self) -> str:
+        return "ringing"
+
+
+def services_of(pm: PluginManager, pid: str) -> ServiceDirectory:
+    ctx = pm.records[pid].ctx
+    assert ctx is not None
+    return ctx.services
+
+
+def test_core_parts_register_before_every_plugin() -> None:
+    # A plugin with no dependency is ready before a core part that waits for another; core goes first anyway.
+    pm = load(
+        make_plugin("free"),
+        make_plugin("needs", depends_on=("free",)),
+        core=(make_plugin("desk_core", depends_on=("phone_core",)), make_plugin("phone_core")),
+    )
+    running = [p for p in pm.order if status(pm, p) is PluginStatus.ACTIVE]
+    assert set(running[:3]) == {"core", "phone_core", "desk_core"}
+    assert running.index("phone_core") < running.index("desk_core")
+    assert running.index("free") < running.index("needs")
+
+
+def test_a_core_parts_offer_reaches_every_plugin_without_naming_it() -> None:
+    desk = FrontDesk()
+    pm = load(
+        make_plugin("breaksish"),
+        make_plugin("other", depends_on=("breaksish",)),
+        core=(make_plugin("phone_core", offers=(ServiceOffer(protocol=Desk, implementation=desk),)),),
+    )
+    assert services_of(pm, "breaksish").require(Desk) is desk
+    assert services_of(pm, "other").get(Desk) is desk
+
+
+def test_a_plugins_offer_still_needs_a_declared_dependency() -> None:
+    desk = FrontDesk()
+    pm = load(
+        make_plugin("provider", offers=(ServiceOffer(protocol=Desk, implementation=desk),)),
+        make_plugin("named", depends_on=("provider",)),
+        make_plugin("soft", after_depends_on=("provider",)),
+        make_plugin("stranger"),
+    )
+    assert services_of(pm, "named").require(Desk) is desk
+    assert services_of(pm, "soft").get(Desk) is desk
+    with pytest.raises(LookupError, match="depends_on"):
+        services_of(pm, "stranger").get(Desk)
+
+
+async def test_an_offer_whose_provider_failed_to_start_is_absent() -> None:
+    pm = load(
+        make_plugin("plugin_user"),
+        core=(
+            make_plugin(
+                "phone_core",
+                lifespan="raise",
+                offers=(ServiceOffer(protocol=Desk, implementation=FrontDesk()),),
+            ),
+        ),
+    )
+    assert isinstance(services_of(pm, "plugin_user").get(Desk), FrontDesk)
+    await pm.start(timeout_s=1)
+    assert status(pm, "phone_core") is PluginStatus.FAILED
+    assert services_of(pm, "plugin_user").get(Desk) is None
+    with pytest.raises(LookupError, match="no running plugin"):
+        services_of(pm, "plugin_user").require(Desk)
+    await pm.stop()
 
 
 def test_missing_dependency_blocks_dependents_transitively() -> None:

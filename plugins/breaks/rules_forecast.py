@@ -2,7 +2,8 @@
 
 Three sources (:class:`ForecastSource`): calls per hour given by hand, the phone simulator's cyclic daily
 arrival profile (telephony.md §2.6), or the calls the hub recorded on the same weekday over the last weeks,
-counted in local wall-clock intervals (DST days weighed by the real time each interval lasted).
+counted in local wall-clock intervals (DST days weighed by the real time each interval lasted). The recorded
+calls, with their handle times, come from the telephony part (``PhoneDesk.recorded_calls``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import enum
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from core.telephony.traffic import QueueTraffic as SimulatorQueue
+from core.contract.phone import QueueTraffic as SimulatorQueue
+from core.contract.phone import RecordedCall
 
 # Schedules are planned in the utility's local day; instants are stored in UTC.
 LOCAL_TZ = ZoneInfo("America/Los_Angeles")
@@ -44,7 +46,7 @@ DEFAULT_DAILY_PROFILE: tuple[float, ...] = (
 
 
 class SimulatorProfileConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The queue the phone simulator drives, as the traffic model takes it (core/telephony/traffic.py).
+    """The queue the phone simulator drives, as the traffic model takes it (``QueueTraffic``).
 
     ``rate_profile`` is calls per hour for consecutive intervals of ``profile_interval_seconds`` from local
     midnight, repeated cyclically: the non-homogeneous Poisson arrivals of telephony.md §2.6. The
@@ -99,14 +101,6 @@ def profile_forecast(queue: SimulatorQueue, start: int, intervals: int) -> tuple
             t, k = edge, k + 1
         out.append(round(total / (INTERVAL * 60.0), 4))
     return tuple(out)
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedCall:
-    """An inbound call the hub recorded: when it arrived and, if an agent handled it, for how long."""
-
-    arrived_at: dt.datetime
-    handle_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,39 +198,3 @@ def history_forecast(
         handled=len(handle),
         aht_seconds=round(sum(handle) / len(handle), 1) if handle and len(handle) >= min_handled else None,
     )
-
-
-class _Leg(msgspec.Struct):
-    """The part of a stored dialog participant (core.telephony.dialogs.Participant) a handle time needs."""
-
-    address_type: str
-    state: str
-    start_time: dt.datetime
-    state_change_time: dt.datetime
-    agent_id: str | None = None
-
-
-def handle_seconds(participants: Any) -> float | None:
-    """An ended call's handle time from its stored participants, or None if no agent handled it.
-
-    The stored dialog keeps each participant's start and last state change but not the moment of answer,
-    so: an agent handled the call when an agent leg lasted until the caller left (a leg that rang out —
-    RONA — ended before). The handle time runs from the first offer to the last agent leg's end, which
-    covers talk, hold, a transfer's second agent and wrap-up (whose end drops the agent's leg), plus the few
-    seconds of ringing. A caller who hangs up while the phone rings counts as a very short handled call;
-    both biases are seconds against minutes of handle time.
-    """
-    try:
-        legs = msgspec.convert(participants, list[_Leg], strict=False)
-    except (msgspec.ValidationError, TypeError):
-        return None
-    callers = [p.state_change_time for p in legs if p.address_type == "CUSTOMER" and p.state == "DROPPED"]
-    agents = [p for p in legs if p.address_type == "AGENT_DEVICE" and p.agent_id and p.state == "DROPPED"]
-    if not callers or not agents:
-        return None
-    caller_left = max(callers)
-    if not any(a.state_change_time >= caller_left for a in agents):
-        return None
-    first = min(a.start_time for a in agents)
-    last = max(a.state_change_time for a in agents)
-    return max(0.0, (last - first).total_seconds())
