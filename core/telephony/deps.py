@@ -12,16 +12,13 @@ from core.contract import PluginContext
 from core.telephony.service import TelephonyService
 
 PART_ID = "telephony"
-SERVICE_KEY = "telephony_service"
 
 
 def service_of(ctx: PluginContext) -> TelephonyService:
-    """The part's service, created once per hub from its context (it holds config, not state)."""
-    service = ctx.extras.get(SERVICE_KEY)
-    if service is None:
-        service = TelephonyService(db=ctx.db, events=ctx.events, clock=ctx.clock, config=ctx.config)
-        ctx.extras[SERVICE_KEY] = service
-    assert isinstance(service, TelephonyService)
+    """The part's service: its runtime data, created once per hub from its context (config, not state)."""
+    if ctx.runtime is None:
+        ctx.runtime = TelephonyService(db=ctx.db, events=ctx.events, clock=ctx.clock, config=ctx.config)
+    service: TelephonyService = ctx.runtime
     return service
 
 
