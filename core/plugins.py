@@ -293,6 +293,8 @@ class PluginManager:
     # -- registration ------------------------------------------------------------------------------------
     def collect(self, make_ctx: ContextFactory) -> None:
         """Call the registration hooks of every active plugin, in dependency order."""
+        # The core's parts offer their services (the contact desk, the guard) to every plugin.
+        core_parts = frozenset(r.id for r in self.records.values() if r.source == "core")
         for pid in list(self.order):
             rec = self.records[pid]
             if rec.status is not PluginStatus.ACTIVE:
@@ -303,6 +305,7 @@ class PluginManager:
                 self.offers,
                 manifest.depends_on if manifest else (),
                 manifest.after_depends_on if manifest else (),
+                always=core_parts,
             )
             try:
                 rec.routes = list(self.call_one(rec, "hub_register_routes", ctx=rec.ctx) or [])

@@ -200,7 +200,8 @@ class ServiceDirectory:
 
     A plugin reaches only the services of the plugins named in its manifest's ``depends_on`` (a missing
     one is an error: the plugin manager would have blocked the plugin) or ``after_depends_on`` (a missing
-    one is ``None``: the feature it backs is simply off).
+    one is ``None``: the feature it backs is simply off) — and those of the ``always`` providers, the
+    core's own parts, whose protocols live in the contract and which no plugin names as a dependency.
     """
 
     def __init__(
@@ -208,17 +209,19 @@ class ServiceDirectory:
         offers: dict[type, tuple[str, object]],
         depends_on: Sequence[str],
         after_depends_on: Sequence[str],
+        always: frozenset[str] = frozenset(),
     ) -> None:
         self._offers = offers
         self._hard = frozenset(depends_on)
         self._soft = frozenset(after_depends_on)
+        self._always = always
 
     def get(self, protocol: type[T]) -> T | None:
         found = self._offers.get(protocol)
         if found is None:
             return None
         provider, implementation = found
-        if provider not in self._hard | self._soft:
+        if provider not in self._hard | self._soft | self._always:
             raise LookupError(
                 f"{protocol.__name__} is offered by {provider}: name it in depends_on or after_depends_on"
             )
@@ -231,11 +234,28 @@ class ServiceDirectory:
         return found
 
 
+class Connect(Protocol):
+    """``ctx.connect``: build the installed connector of ``kind`` for ``url``'s scheme (``crm`` + https →
+    the Customer Connect client), passing ``options`` to its factory.
+
+    Raises ``ValueError`` naming the plugin's settings when no installed connector serves the scheme or the
+    connector refuses the URL. A typed helper per kind checks what comes back (e.g.
+    ``core.contract.customer_connect.customer_connect``).
+    """
+
+    def __call__(self, kind: str, url: str, /, **options: Any) -> object: ...
+
+
+def _no_connectors(kind: str, url: str, /, **options: Any) -> object:
+    raise LookupError(f"this context builds no connectors (asked for a {kind} connector)")
+
+
 class PluginContext:
     """A plugin's whole window on the hub (ARCHITECTURE §3): nothing else is handed to plugin code.
 
     ``runtime`` is the plugin's own typed runtime data (Home Assistant's ``runtime_data``): whatever one
     object the plugin builds at registration and its handlers share — set it once, type it in the plugin.
+    ``connect`` builds a connector to an outside system the plugin's own config names (see :class:`Connect`).
 
     A plain class rather than a dataclass on purpose: handlers receive it as ``ctx: PluginContext`` and
     Litestar would otherwise try to validate it field by field against types it cannot see.
@@ -255,6 +275,7 @@ class PluginContext:
     # The sections this plugin is enabled for right now (changes at run time, so it is asked, not held).
     sections: Callable[[], frozenset[str]]
     services: ServiceDirectory
+    connect: Connect
     runtime: Any
     extras: dict[str, Any]
 
@@ -274,6 +295,7 @@ class PluginContext:
         log: logging.Logger,
         sections: Callable[[], frozenset[str]] = frozenset,
         services: ServiceDirectory | None = None,
+        connect: Connect = _no_connectors,
         runtime: Any = None,
         extras: dict[str, Any] | None = None,
     ) -> None:
@@ -290,6 +312,7 @@ class PluginContext:
         self.log = log
         self.sections = sections
         self.services = services if services is not None else ServiceDirectory({}, (), ())
+        self.connect = connect
         self.runtime = runtime
         self.extras = extras if extras is not None else {}
 
