@@ -9,7 +9,7 @@ pass is audited. It is implemented once, by the core's contact part, and offered
 
 The part also offers :class:`ContactDesk` — contacts as a plugin works them itself (the e-team opens and
 verifies its own, Serving Our Seniors checks the one a referral names) — reached with
-``ctx.services.get(ContactDesk)`` (None while the contact part is not running). Its answers are typed by
+:func:`contact_desk` (None while the contact part is not running). Its answers are typed by
 the attributes plugins read (:class:`ContactSummary`, :class:`VerifyResult`); its refusals are
 :class:`AccessDenied` and :class:`Locked`, the very classes the part raises.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from litestar import Request
 from litestar.di import NamedDependency
@@ -26,6 +26,9 @@ from litestar.exceptions import ServiceUnavailableException
 
 from core.contract.ccb import IdentityMethod
 from core.contract.staff import Role, Staff
+
+if TYPE_CHECKING:
+    from core.contract.descriptors import PluginContext
 
 __all__ = [
     "CONTACT_HEADER",
@@ -41,6 +44,7 @@ __all__ = [
     "Guard",
     "Locked",
     "VerifyResult",
+    "contact_desk",
     "provide_guard",
 ]
 
@@ -242,6 +246,12 @@ class ContactDesk(Protocol):
         """The guard's decision for a contact the request does not name (e.g. one just verified):
         audited and logged on the contact like every pass; raises :class:`AccessDenied`."""
         ...
+
+
+def contact_desk(ctx: PluginContext) -> ContactDesk | None:
+    """The contact part's desk as ``ctx`` sees it, or None while the part is not running."""
+    # A Protocol is what the directory is keyed by; mypy wants a concrete class for ``type[T]``.
+    return ctx.services.get(ContactDesk)  # type: ignore[type-abstract]
 
 
 async def provide_guard(request: Request[Any, Any, Any]) -> ContactGuard:

@@ -16,7 +16,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from core.contract import PluginContext
 from core.contract.ccb import NotFound
-from core.contract.contact import CONTACT_HEADER, AccessDenied, ContactDesk, Guard
+from core.contract.contact import CONTACT_HEADER, AccessDenied, Guard, contact_desk
 from core.contract.idempotency import Idempotency, request_key
 from core.contract.inputs import InputError
 from core.contract.staff import Staff
@@ -54,7 +54,7 @@ def contact_of(data: FileIn, header: str | None) -> str | None:
 
 async def require_contact(ctx: PluginContext, staff: Staff, contact_id: str) -> None:
     """The contact exists and the caller may see it (its owner, or a supervising role)."""
-    contacts = ctx.services.get(ContactDesk)
+    contacts = contact_desk(ctx)
     if contacts is None:
         raise ServiceUnavailableException("the contact layer is not running")
     try:
