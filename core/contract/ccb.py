@@ -2,6 +2,8 @@
 
 ``ctx.ccb`` is the port (the embedded mock, a remote CCB, or the offline journal in front of it); this
 module is where a plugin finds its types — never in ``core.ccb``'s implementation modules.
+:class:`RecordedOffline` is the answer of a write the offline journal accepted while CCB was down (not an
+error: the write is recorded and replayed once CCB is back).
 """
 
 from __future__ import annotations
