@@ -23,12 +23,27 @@ import asyncio
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any, Literal, Self
+from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
 import httpx
 import msgspec
 
+# The resources and errors are the contract's (core.contract.customer_connect): plugins catch and read
+# the very classes this client raises and decodes.
+from core.contract.customer_connect import (
+    AuthenticationFailed,
+    Contact,
+    CustomerConnectError,
+    EntryType,
+    Incident,
+    IncidentNotFound,
+    InvalidRequest,
+    NamedId,
+    ServiceUnavailable,
+    StatusType,
+    Thread,
+)
 from core.retry import NETWORK
 
 __all__ = [
@@ -50,104 +65,12 @@ __all__ = [
 API_PREFIX = "/services/rest/connect/v1.4"
 REFERENCE_RE = re.compile(r"^\d{6}-\d{6}$")
 
-StatusType = Literal["unresolved", "waiting", "solved"]
-EntryType = Literal["staff_response", "private_note", "customer_proxy"]
-
 # Names on the wire for the entry types a staff-side integration writes (§3).
 _ENTRY_TYPE_NAMES: dict[str, str] = {
     "staff_response": "Staff Response",
     "private_note": "Private Note",
     "customer_proxy": "Customer Proxy",
 }
-
-
-# -- errors --
-class CustomerConnectError(Exception):
-    """Any failure talking to the Connect REST API."""
-
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
-class AuthenticationFailed(CustomerConnectError):
-    """The site refused the credentials (401) or the account's permissions (403)."""
-
-
-class IncidentNotFound(CustomerConnectError):
-    """No incident with that id or reference number."""
-
-
-class InvalidRequest(CustomerConnectError):
-    """The site rejected the request's content (bad status name, empty text, malformed query…)."""
-
-
-class ServiceUnavailable(CustomerConnectError):
-    """The site did not answer usefully: timeout, refused connection, 5xx or rate limiting."""
-
-
-# -- typed resources --
-class NamedId(msgspec.Struct, frozen=True, rename="camel"):
-    id: int | None = None
-    lookup_name: str | None = None
-
-
-class StatusWithType(msgspec.Struct, frozen=True, rename="camel"):
-    status: NamedId
-    status_type: NamedId
-
-
-class Contact(msgspec.Struct, frozen=True, rename="camel"):
-    id: int
-    lookup_name: str | None = None
-
-
-class CustomFields(msgspec.Struct, frozen=True):
-    c: dict[str, Any] = {}
-
-
-class Thread(msgspec.Struct, frozen=True, rename="camel"):
-    id: int
-    entry_type: NamedId
-    text: str
-    created_time: dt.datetime
-    display_order: int = 0
-    channel: NamedId | None = None
-    account: NamedId | None = None
-    contact: NamedId | None = None
-
-    @property
-    def is_private(self) -> bool:
-        return (self.entry_type.lookup_name or "").lower() in {"private note", "note"}
-
-
-class Incident(msgspec.Struct, frozen=True, rename="camel"):
-    id: int
-    lookup_name: str
-    subject: str
-    status_with_type: StatusWithType
-    created_time: dt.datetime
-    updated_time: dt.datetime
-    closed_time: dt.datetime | None = None
-    primary_contact: Contact | None = None
-    channel: NamedId | None = None
-    category: NamedId | None = None
-    custom_fields: CustomFields | None = None
-    # Filled by get_incident (a second request); None when not fetched.
-    threads: list[Thread] | None = msgspec.field(default=None, name="_threads")
-
-    @property
-    def reference_number(self) -> str:
-        return self.lookup_name
-
-    @property
-    def status(self) -> str:
-        return self.status_with_type.status.lookup_name or ""
-
-    @property
-    def status_type(self) -> str:
-        return (self.status_with_type.status_type.lookup_name or "").lower()
 
 
 class _Row(msgspec.Struct, rename="camel"):
@@ -213,13 +136,27 @@ class CustomerConnectClient:
         )
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> CustomerConnectClient:
-        """The ``crm.http``/``crm.https`` connector: ``https://user:password@site.example.com``."""
+    def from_url(
+        cls, url: str, *, user: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> CustomerConnectClient:
+        """The ``crm.http``/``crm.https`` connector: ``https://user:password@site.example.com[/path]``.
+
+        ``user`` and ``password``, when given, win over the URL's (a plugin's config keeps them apart).
+        """
         parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname or not parts.username:
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or (user is None and not parts.username)
+        ):
             raise ValueError("expected http(s)://user:password@host[:port] for Customer Connect")
-        base = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return cls(base, unquote(parts.username), unquote(parts.password or ""), **kwargs)
+        base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+        return cls(
+            base,
+            user if user is not None else unquote(parts.username or ""),
+            password if password is not None else unquote(parts.password or ""),
+            **kwargs,
+        )
 
     async def __aenter__(self) -> Self:
         return self

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
@@ -29,7 +30,7 @@ from core.outbox import EventCatalogue, EventWriter, OutboxRelay
 from core.plugins import PluginManager, PluginRecord, PluginStatus
 from core.retry import DATABASE_BUSY, database_busy
 from core.sections import Enablement, ensure_sections, seed_from_config
-from core.settings import DEFAULT_SECTIONS, Settings
+from core.settings import DEFAULT_SECTIONS, Settings, SettingsError
 from core.staff import StaffService
 
 log = logging.getLogger("ccbhub")
@@ -48,6 +49,20 @@ CCB_FACTORY = "core.builtin:build_ccb"
 def _resolve(reference: str) -> Any:
     module, _, attr = reference.partition(":")
     return getattr(importlib.import_module(module), attr)
+
+
+def _connect(setting: str, kind: str, url: str, /, **options: Any) -> object:
+    """A plugin's ``ctx.connect``: the installed ``kind`` connector for ``url``, built with ``options``.
+
+    A URL no connector serves, or one the connector refuses, is a SettingsError naming the plugin's settings.
+    """
+    try:
+        connector: object = load_connector(kind, url, setting=setting, **options)
+    except SettingsError:
+        raise
+    except ValueError as exc:
+        raise SettingsError(setting, str(exc)) from exc
+    return connector
 
 
 class DatabaseNotReady(RuntimeError):
@@ -126,6 +141,7 @@ class Hub:
             streams=self.streams,
             sections=lambda: frozenset(self.enablement.sections_for(rec.id)),
             log=logging.getLogger(f"ccbhub.plugin.{rec.id}"),
+            connect=partial(_connect, f"plugins.{rec.id}"),
             extras={"hub": self} if rec.source == "core" else {},
         )
 

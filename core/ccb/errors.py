@@ -6,7 +6,15 @@ and nothing else for domain problems, so callers handle one set of exceptions wh
 
 from __future__ import annotations
 
-__all__ = ["CcbError", "CcbUnavailable", "IllegalTransition", "Invalid", "NotFound", "VerificationLocked"]
+__all__ = [
+    "CcbError",
+    "CcbUnavailable",
+    "IllegalTransition",
+    "Invalid",
+    "NotFound",
+    "RecordedOffline",
+    "VerificationLocked",
+]
 
 
 class CcbError(Exception):
@@ -64,3 +72,17 @@ class CcbUnavailable(CcbError):
         super().__init__(f"CCB is unavailable: {reason}")
         self.reason = reason
         self.breaker_open = breaker_open
+
+
+class RecordedOffline(Exception):
+    """The write was journaled as offline form ``form_id`` and will be replayed (HTTP 202).
+
+    Deliberately not a ``CcbError``: nothing went wrong from the caller's point of view, the write is
+    accepted and pending, and code that catches domain errors must not swallow it by accident.
+    """
+
+    def __init__(self, form_id: int, idempotency_key: str, operation: str) -> None:
+        super().__init__(f"CCB is unavailable: {operation} recorded as offline form {form_id}")
+        self.form_id = form_id
+        self.idempotency_key = idempotency_key
+        self.operation = operation

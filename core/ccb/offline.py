@@ -36,7 +36,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ccb import port as p
-from core.ccb.errors import CcbError, CcbUnavailable, Invalid
+
+# RecordedOffline lives with the port's errors (pure), so plugins reach it through the contract.
+from core.ccb.errors import CcbError, CcbUnavailable, Invalid, RecordedOffline
 from core.ccb.forwarding import ForwardingCcb
 from core.ccb.identity import IdentityMethod
 from core.ccb.offline_models import OfflineForm, OfflineSnapshot, OfflineTodo
@@ -61,20 +63,6 @@ __all__ = [
 CONFLICT_ROLE = "LEAD"
 CONFLICT_TODO_TYPE = "OFFLINE_CONFLICT"
 SYSTEM_ACTOR = "offline-replay"
-
-
-class RecordedOffline(Exception):
-    """The write was journaled as offline form ``form_id`` and will be replayed (HTTP 202).
-
-    Deliberately not a ``CcbError``: nothing went wrong from the caller's point of view, the write is
-    accepted and pending, and code that catches domain errors must not swallow it by accident.
-    """
-
-    def __init__(self, form_id: int, idempotency_key: str, operation: str) -> None:
-        super().__init__(f"CCB is unavailable: {operation} recorded as offline form {form_id}")
-        self.form_id = form_id
-        self.idempotency_key = idempotency_key
-        self.operation = operation
 
 
 class StaleRead(CcbUnavailable):

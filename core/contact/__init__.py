@@ -1,8 +1,9 @@
 """The customer contact layer: contacts, identity verification, the verified-contact guard, CSR workflows.
 
-Plugins import what they use of the layer from here: the guard (:func:`require_verified`, its headers
-and roles, :class:`ContactAccess`, :class:`AccessDenied`), the running service (:func:`service_for`)
-with its contact views, and :func:`dollars` for showing cents.
+The hub's own parts import what they use of the layer from here: the guard (:func:`require_verified`,
+its headers and roles, :class:`ContactAccess`, :class:`AccessDenied`), the running service
+(:func:`service_for`) with its contact views, and :func:`dollars` for showing cents. Plugins never do:
+they reach the guard, the contact desk, the roles and the errors through ``core.contract.contact``.
 """
 
 from core.contact.common import dollars

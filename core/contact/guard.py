@@ -17,8 +17,10 @@ from sqlalchemy import select
 from core.ccb.errors import NotFound
 from core.contact.common import ACTIVE, ServiceBase, View, clean_reason, running_service
 from core.contact.models import Contact, ContactVerification
+from core.contract import contact as port
+from core.contract.contact import CONTACT_ROLES, REASON_ROLES, AccessDenied
 from core.security import current_staff, hub_of
-from core.staff import Role, Staff
+from core.staff import Staff
 
 __all__ = [
     "CONTACT_HEADER",
@@ -34,14 +36,8 @@ __all__ = [
 
 CONTACT_HEADER = "x-contact-id"
 REASON_HEADER = "x-access-reason"
-# Who may reach customer data without a verified contact, by giving a reason (audited).
-REASON_ROLES = frozenset({Role.LEAD, Role.SUPERVISOR, Role.CRO})
-# Staff who work customer contacts (IT, security and admins do not).
-CONTACT_ROLES = ("csr", "lead", "supervisor", "cro", "eteam", "solar")
-
-
-class AccessDenied(Exception):
-    """The caller may not reach this customer data or contact (HTTP 403)."""
+# REASON_ROLES, CONTACT_ROLES and AccessDenied are the contract's (core.contract.contact): plugins name
+# them there, and the guard must raise the very class they catch.
 
 
 class ContactAccess(View, frozen=True):
@@ -189,7 +185,7 @@ class Guard(ServiceBase):
             reason=None,
         )
 
-    async def note_change(self, access: ContactAccess, topic: str, summary: str) -> None:
+    async def note_change(self, access: port.ContactAccess, topic: str, summary: str) -> None:
         """Log a change made for the customer on the contact (the wrap-up note is drafted from it)."""
         if access.contact_id is None:
             return
@@ -223,6 +219,7 @@ async def require_verified(
     topic: str = "account",
     change: bool = False,
     contact_id: str | None = None,
+    reason: str | None = None,
 ) -> ContactAccess:
     """The verified-contact guard for a route on an account's data (ARCHITECTURE §6).
 
@@ -231,13 +228,14 @@ async def require_verified(
     Every pass is audited (with ``purpose`` and the contact or reason); a read is logged on the contact
     under ``topic`` (its wrap-up note is drafted from that log), a ``change`` is logged by the workflow
     once done. Call it after checking that the account exists, so an unknown id is a 404. A page form,
-    which cannot send headers, passes the contact it carries as ``contact_id``.
+    which cannot send headers, passes the contact and the reason it carries as ``contact_id`` and
+    ``reason``; the headers win over them.
     """
     try:
         return await _guard(request).authorize(
             current_staff(request),
             contact_id=_contact_header(request) or contact_id,
-            reason=request.headers.get(REASON_HEADER),
+            reason=request.headers.get(REASON_HEADER) or reason,
             purpose=purpose,
             account_id=account_id,
             topic=topic,

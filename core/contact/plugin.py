@@ -31,7 +31,7 @@ from core.contract import (
     ServiceOffer,
     hookimpl,
 )
-from core.contract.contact import ContactAccess, ContactGuard, ContactGuardFactory
+from core.contract.contact import ContactAccess, ContactDesk, ContactGuard, ContactGuardFactory
 from core.staff import Staff
 from core.telephony.plugin import telephony_service
 
@@ -115,8 +115,9 @@ def hub_register_pages(ctx: PluginContext) -> Sequence[PageSpec]:
 class _RequestGuard:
     """The verified-contact guard bound to one request (what ``guard: ContactGuard`` gives a handler)."""
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: Any, service: ContactService) -> None:
         self._request = request
+        self._service = service
 
     async def account(
         self,
@@ -126,9 +127,16 @@ class _RequestGuard:
         topic: str = "account",
         change: bool = False,
         contact_id: str | None = None,
+        reason: str | None = None,
     ) -> ContactAccess:
         return await require_verified(
-            self._request, account_id, purpose=purpose, topic=topic, change=change, contact_id=contact_id
+            self._request,
+            account_id,
+            purpose=purpose,
+            topic=topic,
+            change=change,
+            contact_id=contact_id,
+            reason=reason,
         )
 
     async def premise(
@@ -144,15 +152,24 @@ class _RequestGuard:
             self._request, premise_id, purpose=purpose, verified=verified, topic=topic, change=change
         )
 
-
-def _guard_for(request: Any) -> ContactGuard:
-    return _RequestGuard(request)
+    async def note_change(self, access: ContactAccess, topic: str, text: str) -> None:
+        await self._service.note_change(access, topic, text)
 
 
 @hookimpl
 def hub_provide_services(ctx: PluginContext) -> Sequence[ServiceOffer]:
-    # The one verified-contact guard; the app hands it to every handler that takes ``guard``.
-    return [ServiceOffer(protocol=ContactGuardFactory, implementation=_guard_for)]
+    service = service_of(ctx)
+    desk: ContactDesk = service
+
+    def guard_for(request: Any) -> ContactGuard:
+        return _RequestGuard(request, service)
+
+    return [
+        # The one verified-contact guard; the app hands it to every handler that takes ``guard``.
+        ServiceOffer(protocol=ContactGuardFactory, implementation=guard_for),
+        # Contacts for the plugins that work them themselves (the e-team, Serving Our Seniors).
+        ServiceOffer(protocol=ContactDesk, implementation=desk),
+    ]
 
 
 @hookimpl

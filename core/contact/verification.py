@@ -18,18 +18,10 @@ from core.contact import events as ev
 from core.contact.common import OPEN, View, clean_reason
 from core.contact.contacts import Contacts
 from core.contact.models import Contact, ContactVerification
+from core.contract.contact import Locked  # the contract's class: plugins catch what the part raises
 from core.staff import Staff
 
 __all__ = ["Locked", "Verification", "VerifyOutcome"]
-
-
-class Locked(Exception):
-    """Verification is locked: for this contact, or for the account (HTTP 423)."""
-
-    def __init__(self, message: str, *, scope: Literal["contact", "account"], attempts_left: int) -> None:
-        super().__init__(message)
-        self.scope = scope
-        self.attempts_left = attempts_left
 
 
 class VerifyOutcome(View, frozen=True):

@@ -242,11 +242,28 @@ class ServiceDirectory:
         return found
 
 
+class Connect(Protocol):
+    """``ctx.connect``: build the installed connector of ``kind`` for ``url``'s scheme (``crm`` + https →
+    the Customer Connect client), passing ``options`` to its factory.
+
+    Raises ``ValueError`` naming the plugin's settings when no installed connector serves the scheme or the
+    connector refuses the URL. A typed helper per kind checks what comes back (e.g.
+    ``core.contract.customer_connect.customer_connect``).
+    """
+
+    def __call__(self, kind: str, url: str, /, **options: Any) -> object: ...
+
+
+def _no_connectors(kind: str, url: str, /, **options: Any) -> object:
+    raise LookupError(f"this context builds no connectors (asked for a {kind} connector)")
+
+
 class PluginContext:
     """A plugin's whole window on the hub (ARCHITECTURE §3): nothing else is handed to plugin code.
 
     ``runtime`` is the plugin's own typed runtime data (Home Assistant's ``runtime_data``): whatever one
     object the plugin builds at registration and its handlers share — set it once, type it in the plugin.
+    ``connect`` builds a connector to an outside system the plugin's own config names (see :class:`Connect`).
 
     A plain class rather than a dataclass on purpose: handlers receive it as ``ctx: PluginContext`` and
     Litestar would otherwise try to validate it field by field against types it cannot see.
@@ -266,6 +283,7 @@ class PluginContext:
     # The sections this plugin is enabled for right now (changes at run time, so it is asked, not held).
     sections: Callable[[], frozenset[str]]
     services: ServiceDirectory
+    connect: Connect
     runtime: Any
     extras: dict[str, Any]
 
@@ -285,6 +303,7 @@ class PluginContext:
         log: logging.Logger,
         sections: Callable[[], frozenset[str]] = frozenset,
         services: ServiceDirectory | None = None,
+        connect: Connect = _no_connectors,
         runtime: Any = None,
         extras: dict[str, Any] | None = None,
     ) -> None:
@@ -301,6 +320,7 @@ class PluginContext:
         self.log = log
         self.sections = sections
         self.services = services if services is not None else ServiceDirectory({}, (), ())
+        self.connect = connect
         self.runtime = runtime
         self.extras = extras if extras is not None else {}
 

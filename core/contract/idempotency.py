@@ -13,7 +13,8 @@ have to repeat after a lost answer. The rule everywhere (ARCHITECTURE §7, issue
 A handler takes ``idempotency: IdempotencyKey | None`` (the core provides it on every route: the header
 checked for shape, with a fingerprint of the request body) and a service runs the write through
 :func:`run_once`. A key is scoped (``"cash_handling.payment"``), so one client key can be used on two
-different kinds of write without clashing.
+different kinds of write without clashing. Where a JSON body also carries its own key field
+(``idempotency_key``, kept for the clients that send it there), :func:`request_key` merges the two.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ __all__ = [
     "IdempotencyKey",
     "IdempotencyRecord",
     "Replay",
+    "check_key",
     "provide_idempotency",
+    "request_key",
     "run_once",
 ]
 
@@ -75,6 +78,21 @@ def check_key(value: str, field: str = HEADER) -> str:
     if contains_pan(value):
         raise InputError(field, "must not contain a card number")
     return value
+
+
+def request_key(
+    body_key: str | None, header: IdempotencyKey | None, field: str = "idempotency_key"
+) -> str | None:
+    """The write's key: the body's ``field`` (checked, 422 naming it) or the ``Idempotency-Key`` header.
+
+    Both may be given only if they are the same; two different keys are a 422 naming the body's field.
+    """
+    checked = check_key(body_key, field) if body_key is not None else None
+    if header is None:
+        return checked
+    if checked not in (None, header.value):
+        raise InputError(field, f"differs from the {HEADER} header")
+    return header.value
 
 
 async def provide_idempotency(request: Request[Any, Any, Any]) -> IdempotencyKey | None:

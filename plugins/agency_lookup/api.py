@@ -8,12 +8,10 @@ supervisors and admins (issue 7 §5). Bodies are Litestar-decoded Structs (malfo
 from __future__ import annotations
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from core.contract import PluginContext
 from core.contract.inputs import InputError
-from core.contract.staff import Staff
+from core.contract.web import Ctx, CurrentStaff
 from plugins.agency_lookup import service
 from plugins.agency_lookup.rules import AgencyConfig, search, transfer_targets
 from plugins.agency_lookup.schemas import (
@@ -33,11 +31,6 @@ from plugins.agency_lookup.schemas import (
 CRO = {"roles": ["cro", "supervisor", "admin"]}
 STAFF = {"access": "staff"}
 MAX_QUERY = 200
-
-# What the core provides by name on every route (the plugin's context, the caller): marked as dependencies
-# so Litestar injects them as they are instead of validating them like request data.
-Ctx = NamedDependency[SkipValidation[PluginContext]]
-Caller = NamedDependency[SkipValidation[Staff]]
 
 
 def query_text(q: str | None) -> str:
@@ -93,7 +86,9 @@ class DisclosureController(Controller):
     path = "/"
 
     @post("/disclosures", opt=CRO, summary="Record and decide a request from an outside agency")
-    async def create(self, ctx: Ctx, staff: Caller, data: JSONBody[DisclosureIn]) -> Response[DisclosureView]:
+    async def create(
+        self, ctx: Ctx, staff: CurrentStaff, data: JSONBody[DisclosureIn]
+    ) -> Response[DisclosureView]:
         return Response(view(await service.request_disclosure(ctx, staff, data)), status_code=201)
 
     @get("/disclosures", opt=CRO, summary="Disclosure requests, newest first")
@@ -105,11 +100,11 @@ class DisclosureController(Controller):
         return view(await service.get_disclosure(ctx, disclosure_id))
 
     @post("/disclosures/{disclosure_id:int}/approve", opt=CRO, status_code=200, summary="Second approval")
-    async def approve(self, ctx: Ctx, staff: Caller, disclosure_id: FromPath[int]) -> DisclosureView:
+    async def approve(self, ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]) -> DisclosureView:
         return view(await service.approve(ctx, staff, disclosure_id))
 
     @post("/disclosures/{disclosure_id:int}/release", opt=CRO, status_code=200, summary="Release the data")
-    async def release(self, ctx: Ctx, staff: Caller, disclosure_id: FromPath[int]) -> ReleaseView:
+    async def release(self, ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]) -> ReleaseView:
         d, records = await service.release(ctx, staff, disclosure_id)
         return ReleaseView(disclosure=view(d), records=records)
 

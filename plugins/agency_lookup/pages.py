@@ -15,9 +15,9 @@ from litestar.response import Redirect
 from core.contract import PluginContext
 from core.contract.inputs import InputError, convert, decode_form
 from core.contract.staff import Staff
-from core.contract.web import render
+from core.contract.web import Ctx, CurrentStaff, render
 from plugins.agency_lookup import service
-from plugins.agency_lookup.api import CRO, MAX_QUERY, STAFF, Caller, Ctx
+from plugins.agency_lookup.api import CRO, MAX_QUERY, STAFF
 from plugins.agency_lookup.models import Disclosure
 from plugins.agency_lookup.rules import AgencyConfig, Basis, Element, RequesterKind, search
 from plugins.agency_lookup.schemas import DisclosureForm, DisclosureIn
@@ -72,11 +72,15 @@ class DisclosureDesk(Controller):
     opt = CRO
 
     @get("/", opt=CRO)
-    async def desk_page(self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller) -> Response[Any]:
+    async def desk_page(
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
+    ) -> Response[Any]:
         return await desk(request, ctx, staff)
 
     @post("/", opt=CRO)
-    async def request_form(self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller) -> Response[Any]:
+    async def request_form(
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
+    ) -> Response[Any]:
         try:
             form = decode_form(await request.form(), DisclosureForm)
             data = convert(form.to_request(), DisclosureIn)
@@ -87,7 +91,7 @@ class DisclosureDesk(Controller):
 
     @post("/{disclosure_id:int}/approve", opt=CRO)
     async def approve_form(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, disclosure_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]
     ) -> Response[Any]:
         try:
             await service.approve(ctx, staff, disclosure_id)
@@ -97,7 +101,7 @@ class DisclosureDesk(Controller):
 
     @post("/{disclosure_id:int}/release", opt=CRO)
     async def release_form(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, disclosure_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]
     ) -> Response[Any]:
         try:
             done = await service.release(ctx, staff, disclosure_id)

@@ -17,20 +17,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-# The contact layer's roles, the reason a page form carries, and the change log on the contact are not in
-# the contract yet (core.contract.contact offers the guard for header-borne reasons only).
-from core.contact.service import CONTACT_ROLES, AccessDenied, service_for
-from core.contract import PluginContext
-from core.contract.ccb import NotFound
-from core.contract.contact import CONTACT_HEADER, REASON_HEADER, ContactAccess, ContactGuard
-from core.contract.idempotency import IdempotencyKey
+from core.contract.contact import CONTACT_ROLES, Guard
+from core.contract.idempotency import Idempotency
 from core.contract.inputs import InputError
-from core.contract.staff import Staff
-from core.security import hub_of
+from core.contract.web import Ctx, CurrentStaff
 from plugins.claims import service
 from plugins.claims.models import ClaimDocument
 from plugins.claims.rules import ACCOUNT_ID, ClaimsConfig, Status
@@ -53,61 +45,6 @@ STAFF = {"access": "staff"}
 # The largest document the config may allow (ClaimsConfig.max_document_bytes) and a multipart envelope: the
 # configured limit itself is checked on the declared length and on the bytes read (413 naming ``file``).
 MAX_DOCUMENT_BODY = 50_000_000 + 100_000
-
-# What the core provides by name on every route: marked as dependencies so Litestar injects them as they
-# are instead of validating them like request data.
-Ctx = NamedDependency[SkipValidation[PluginContext]]
-Caller = NamedDependency[SkipValidation[Staff]]
-Guard = NamedDependency[SkipValidation[ContactGuard]]
-Idempotency = NamedDependency[SkipValidation[IdempotencyKey | None]]
-
-
-class ContactGate:
-    """The verified-contact guard for one request, as the claims use cases need it (``AccountGate``)."""
-
-    def __init__(self, request: Request[Any, Any, Any], guard: ContactGuard) -> None:
-        self.request = request
-        self.guard = guard
-
-    async def account(
-        self, account_id: str, *, purpose: str, contact_id: str | None, reason: str | None
-    ) -> ContactAccess:
-        """The headers win; ``contact_id`` and ``reason`` are what a page form carries (it cannot send
-        headers). A claim mailed in has no contact: a lead, supervisor or the CRO gives a reason."""
-        if reason is None or self.request.headers.get(REASON_HEADER):
-            return await self.guard.account(
-                account_id, purpose=purpose, topic="claim", change=True, contact_id=contact_id
-            )
-        contacts = service_for(hub_of(self.request))
-        if contacts is None:
-            raise InputError("contact", "the contact layer is not running", 503)
-        try:
-            return await contacts.authorize(
-                self.request.scope["user"],
-                contact_id=(self.request.headers.get(CONTACT_HEADER) or "").strip() or contact_id,
-                reason=reason,
-                purpose=purpose,
-                account_id=account_id,
-                topic="claim",
-                change=True,
-            )
-        except AccessDenied as exc:
-            raise PermissionDeniedException(str(exc)) from None
-        except NotFound as exc:
-            raise NotFoundException(str(exc)) from None
-
-    async def note_change(self, access: ContactAccess, text: str) -> None:
-        contacts = service_for(hub_of(self.request))
-        if contacts is not None:
-            await contacts.note_change(access, "claim", text)  # type: ignore[arg-type]
-
-
-def provide_gate(request: Request[Any, Any, Any], guard: Guard) -> ContactGate:
-    return ContactGate(request, guard)
-
-
-GATE = {"gate": Provide(provide_gate, sync_to_thread=False)}
-Gate = NamedDependency[SkipValidation[ContactGate]]
 
 
 def document_response(doc: ClaimDocument) -> Response[bytes]:
@@ -136,18 +73,15 @@ class ClaimsController(Controller):
 
     path = "/"
     opt = WORKERS
-    dependencies = GATE
 
     @post("/", opt=WORKERS, summary="File a claim for a bill credit from a verified contact")
     async def file_claim(
-        self, ctx: Ctx, gate: Gate, idempotency: Idempotency, data: JSONBody[IntakeIn]
+        self, ctx: Ctx, guard: Guard, idempotency: Idempotency, data: JSONBody[IntakeIn]
     ) -> Response[ClaimView]:
         """Header ``X-Contact-Id`` (or ``X-Access-Reason`` for a lead, supervisor or the CRO). Idempotent on
         ``idempotency_key`` (or the ``Idempotency-Key`` header): a repeat answers 200 with the first claim
         and ``replayed: true``."""
-        claim, replayed = await service.file_claim(
-            ctx, gate, data, header_key=idempotency.value if idempotency is not None else None
-        )
+        claim, replayed = await service.file_claim(ctx, guard, data, idempotency=idempotency)
         out = await service.one(ctx, claim.id, replayed=replayed)
         return Response(out, status_code=200 if replayed else 201)
 
@@ -172,7 +106,7 @@ class ClaimsController(Controller):
         request_max_body_size=MAX_DOCUMENT_BODY,
     )
     async def upload(
-        self, request: Request[Any, Any, Any], ctx: Ctx, gate: Gate, claim_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, guard: Guard, claim_id: FromPath[int]
     ) -> DocumentView:
         config: ClaimsConfig = ctx.config
         check_length(request, config.max_document_bytes + 100_000, "file")
@@ -180,7 +114,7 @@ class ClaimsController(Controller):
         found = uploads(form, "file")
         label = form.get("label")
         doc = await service.add_document(
-            ctx, gate, claim_id, found[0] if found else None, label if isinstance(label, str) else ""
+            ctx, guard, claim_id, found[0] if found else None, label if isinstance(label, str) else ""
         )
         return doc_view(doc)
 
@@ -192,21 +126,21 @@ class ClaimsController(Controller):
 
     @post("/{claim_id:int}/need-info", opt=DECIDERS, status_code=200, summary="Ask the customer for more")
     async def need_info(
-        self, ctx: Ctx, staff: Caller, claim_id: FromPath[int], data: JSONBody[InfoIn]
+        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[InfoIn]
     ) -> ClaimView:
         claim = await service.request_info(ctx, staff, claim_id, data.message)
         return await service.one(ctx, claim.id)
 
     @post("/{claim_id:int}/info-received", opt=WORKERS, status_code=200, summary="Resume the review")
     async def info_received(
-        self, ctx: Ctx, staff: Caller, claim_id: FromPath[int], data: JSONBody[ResumeIn | None] = None
+        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[ResumeIn | None] = None
     ) -> ClaimView:
         claim = await service.info_received(ctx, staff, claim_id, data.note if data else None)
         return await service.one(ctx, claim.id)
 
     @post("/{claim_id:int}/grant", opt=DECIDERS, status_code=200, summary="Grant a credit (CCB adjustment)")
     async def grant(
-        self, ctx: Ctx, staff: Caller, claim_id: FromPath[int], data: JSONBody[GrantIn]
+        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[GrantIn]
     ) -> ClaimView:
         claim = await service.grant(ctx, staff, claim_id, data)
         return await service.one(ctx, claim.id)
@@ -215,14 +149,14 @@ class ClaimsController(Controller):
         "/{claim_id:int}/deny", opt=DECIDERS, status_code=200, summary="Deny, with a letter giving the reason"
     )
     async def deny(
-        self, ctx: Ctx, staff: Caller, claim_id: FromPath[int], data: JSONBody[DenyIn]
+        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[DenyIn]
     ) -> ClaimView:
         claim = await service.deny(ctx, staff, claim_id, data.reason)
         return await service.one(ctx, claim.id)
 
     @post("/{claim_id:int}/fraud", opt=WORKERS, status_code=200, summary="Report suspected fraud to security")
     async def fraud(
-        self, ctx: Ctx, staff: Caller, claim_id: FromPath[int], data: JSONBody[FraudIn]
+        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[FraudIn]
     ) -> ClaimView:
         claim, _report = await service.report_fraud(ctx, staff, claim_id, data.reason)
         return await service.one(ctx, claim.id)

@@ -19,25 +19,18 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException, Se
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
-# The offline journal's "recorded, sent when CCB is back" answer and the roles that may give an access
-# reason are not in the contract yet.
-from core.ccb.offline import RecordedOffline
-from core.contact.service import REASON_ROLES
 from core.contract import PluginContext
-from core.contract.ccb import CcbError, format_cents
+from core.contract.ccb import CcbError, RecordedOffline, format_cents
+from core.contract.contact import REASON_ROLES, Guard
 from core.contract.inputs import InputError, convert, decode_form
 from core.contract.staff import Staff
-from core.contract.web import render
+from core.contract.web import Ctx, CurrentStaff, render
 from plugins.claims import queries, service
 from plugins.claims.api import (
     DECIDERS,
-    GATE,
     MAX_DOCUMENT_BODY,
     STAFF,
     WORKERS,
-    Caller,
-    Ctx,
-    Gate,
     check_length,
     document_response,
     uploads,
@@ -178,14 +171,13 @@ class ClaimsDesk(Controller):
 
     path = "/"
     opt = STAFF
-    dependencies = GATE
 
     @get("/", opt=STAFF)
     async def open_claims(
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Caller,
+        staff: CurrentStaff,
         filed: Annotated[int | None, QueryParameter()] = None,
         done: Annotated[int | None, QueryParameter()] = None,
     ) -> Response[Any]:
@@ -198,7 +190,7 @@ class ClaimsDesk(Controller):
 
     @post("/intake", opt=WORKERS, request_max_body_size=MAX_INTAKE_DOCUMENTS * MAX_DOCUMENT_BODY)
     async def intake(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, gate: Gate
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, guard: Guard
     ) -> Response[Any]:
         config: ClaimsConfig = ctx.config
         check_length(request, MAX_INTAKE_DOCUMENTS * config.max_document_bytes + 200_000, "documents")
@@ -220,7 +212,7 @@ class ClaimsDesk(Controller):
                     message = str(exc).split(": ", 1)[1]
                     raise InputError("documents", f"{upload.filename}: {message}", exc.status_code) from None
             claim, _replayed = await service.file_claim(
-                ctx, gate, data, reason=form.access_reason or None, documents=docs
+                ctx, guard, data, reason=form.access_reason or None, documents=docs
             )
             return f"{HOME}?filed={claim.id}"
 
@@ -228,7 +220,12 @@ class ClaimsDesk(Controller):
 
     @post("/{claim_id:int}/documents", opt=WORKERS, request_max_body_size=MAX_DOCUMENT_BODY)
     async def add_document(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, gate: Gate, claim_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
+        staff: CurrentStaff,
+        guard: Guard,
+        claim_id: FromPath[int],
     ) -> Response[Any]:
         config: ClaimsConfig = ctx.config
         check_length(request, config.max_document_bytes + 100_000, "file")
@@ -239,7 +236,7 @@ class ClaimsDesk(Controller):
         async def run() -> str:
             await service.add_document(
                 ctx,
-                gate,
+                guard,
                 claim_id,
                 files[0] if files else None,
                 form.label,
@@ -264,7 +261,7 @@ class ClaimsDesk(Controller):
 
     @post("/{claim_id:int}/need-info", opt=DECIDERS)
     async def need_info(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, claim_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
         form = decode_form(await request.form(), InfoForm)
 
@@ -278,7 +275,7 @@ class ClaimsDesk(Controller):
 
     @post("/{claim_id:int}/info-received", opt=WORKERS)
     async def info_received(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, claim_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
         form = decode_form(await request.form(), ResumeForm)
 
@@ -292,7 +289,7 @@ class ClaimsDesk(Controller):
 
     @post("/{claim_id:int}/grant", opt=DECIDERS)
     async def grant(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, claim_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
         form = decode_form(await request.form(), GrantForm)
 
@@ -305,7 +302,7 @@ class ClaimsDesk(Controller):
 
     @post("/{claim_id:int}/deny", opt=DECIDERS)
     async def deny(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, claim_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
         form = decode_form(await request.form(), ReasonForm)
 
@@ -319,7 +316,7 @@ class ClaimsDesk(Controller):
 
     @post("/{claim_id:int}/fraud", opt=WORKERS)
     async def fraud(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, claim_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
         form = decode_form(await request.form(), ReasonForm)
 

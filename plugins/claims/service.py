@@ -7,9 +7,10 @@ audit record in one transaction; if that commit fails, retrying the decision rep
 crediting or writing twice. Documents sent with an intake are checked before the claim is written and
 stored in the same transaction as the claim.
 
-Who may reach an account's data is the contact layer's verified-contact guard, handed in as an
-:class:`AccountGate`. Errors are :class:`InputError` naming the field: 404 for an unknown account, claim or
-document, 409 for an action the claim's status forbids, 413 for a document over the size limit.
+Who may reach an account's data is the contact layer's verified-contact guard (``ContactGuard``), handed
+in by the route; a page form gives the contact or the access reason as fields. Errors are
+:class:`InputError` naming the field: 404 for an unknown account, claim or document, 409 for an action the
+claim's status forbids, 413 for a document over the size limit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from litestar.datastructures import UploadFile
 from sqlalchemy.exc import IntegrityError
@@ -26,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.contract import PluginContext
 from core.contract.ccb import CcbError, IllegalTransition, Invalid, NotFound, codes
 from core.contract.ccb import port as p
-from core.contract.contact import ContactAccess
-from core.contract.idempotency import check_key
+from core.contract.contact import ContactGuard
+from core.contract.idempotency import IdempotencyKey, request_key
 from core.contract.inputs import InputError
 from core.contract.mail import MailError
 from core.contract.redact import redact
@@ -53,20 +54,6 @@ from plugins.correspondence.public import LetterService
 SYSTEM_ACTOR = "system:claims"  # creates the CCB credit, which the deciding person then approves
 
 
-class AccountGate(Protocol):
-    """The verified-contact guard for changes to a claim's account, bound to one request."""
-
-    async def account(
-        self, account_id: str, *, purpose: str, contact_id: str | None, reason: str | None
-    ) -> ContactAccess:
-        """Pass for the caller's contact verified for ``account_id`` (or a lead's reason); 403 otherwise."""
-        ...
-
-    async def note_change(self, access: ContactAccess, text: str) -> None:
-        """Log the change on the contact, so its wrap-up note mentions it."""
-        ...
-
-
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage (card or identity numbers a caller read out stay out)."""
     if text is None or not text.strip():
@@ -82,16 +69,6 @@ def _ccb_error(exc: CcbError) -> InputError:
     if isinstance(exc, IllegalTransition):
         return InputError(exc.kind, str(exc), 409)
     return InputError("ccb", str(exc), 503)
-
-
-def intake_key(header: str | None, body_key: str | None) -> str | None:
-    """The intake's idempotency key: the ``Idempotency-Key`` header (already checked) or the body's."""
-    checked = check_key(body_key, "idempotency_key") if body_key is not None else None
-    if header is None:
-        return checked
-    if checked not in (None, header):
-        raise InputError("idempotency_key", "differs from the Idempotency-Key header")
-    return header
 
 
 async def _account_exists(ctx: PluginContext, account_id: str) -> None:
@@ -184,10 +161,10 @@ def _resume_clock(c: Claim, now: dt.datetime, config: ClaimsConfig) -> None:
 # -- use cases ------------------------------------------------------------------------------------------
 async def file_claim(
     ctx: PluginContext,
-    gate: AccountGate,
+    guard: ContactGuard,
     data: IntakeIn,
     *,
-    header_key: str | None = None,
+    idempotency: IdempotencyKey | None = None,
     reason: str | None = None,
     documents: Sequence[DocumentIn] = (),
 ) -> tuple[Claim, bool]:
@@ -205,10 +182,15 @@ async def file_claim(
         raise InputError("claimed_cents", f"is above the {config.max_claim_cents} cents a bill credit covers")
     if data.incident_date > now.date() + dt.timedelta(days=1):
         raise InputError("incident_date", "is in the future")
-    key = intake_key(header_key, data.idempotency_key)
+    key = request_key(data.idempotency_key, idempotency)
     await _account_exists(ctx, data.account_id)
-    access = await gate.account(
-        data.account_id, purpose="file a claim", contact_id=data.contact_id, reason=reason
+    access = await guard.account(
+        data.account_id,
+        purpose="file a claim",
+        topic="claim",
+        change=True,
+        contact_id=data.contact_id,
+        reason=reason,
     )
     coverage = review(data.loss, config)
     claim = Claim(
@@ -265,13 +247,13 @@ async def file_claim(
         if raced is None:
             raise
         return raced, True
-    await gate.note_change(access, f"claim {claim_number(claim.id, now)} filed")
+    await guard.note_change(access, "claim", f"claim {claim_number(claim.id, now)} filed")
     return claim, False
 
 
 async def add_document(
     ctx: PluginContext,
-    gate: AccountGate,
+    guard: ContactGuard,
     claim_id: int,
     upload: UploadFile | None,
     label: str,
@@ -283,8 +265,13 @@ async def add_document(
     config: ClaimsConfig = ctx.config
     async with ctx.db.session() as session:
         claim = await queries.load(session, claim_id)
-    access = await gate.account(
-        claim.account_id, purpose="add a claim document", contact_id=contact_id, reason=reason
+    access = await guard.account(
+        claim.account_id,
+        purpose="add a claim document",
+        topic="claim",
+        change=True,
+        contact_id=contact_id,
+        reason=reason,
     )
     doc = await read_document(config, upload, label)
     async with ctx.db.session() as session:

@@ -17,11 +17,10 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core.contract import PluginContext
-from core.contract.idempotency import IdempotencyKey, check_key
-from core.contract.staff import Staff
+from core.contract.idempotency import Idempotency, request_key
+from core.contract.web import Ctx, CurrentStaff
 from plugins.correspondence.public import LetterError, LetterRecord
 from plugins.correspondence.render import DOCX_MEDIA_TYPE
 from plugins.correspondence.rules import LetterStatus
@@ -34,12 +33,8 @@ STAFF = {"access": "staff"}
 WRITER = {"roles": ["csr", "lead", "supervisor", "cro", "admin"]}
 MAILER = {"roles": ["lead", "supervisor", "admin"]}
 
-# What the core provides by name on every route (the plugin's context, the caller): marked as dependencies
-# so Litestar injects them as they are instead of validating them like request data.
-Ctx = NamedDependency[SkipValidation[PluginContext]]
-Caller = NamedDependency[SkipValidation[Staff]]
-Service = NamedDependency[SkipValidation[CorrespondenceService]]
-Idempotency = NamedDependency[SkipValidation[IdempotencyKey | None]]
+# The controllers' use cases, the plugin's one service object.
+Service = NamedDependency[CorrespondenceService]
 
 
 def provide_service(ctx: Ctx) -> CorrespondenceService:
@@ -85,16 +80,14 @@ class LettersController(Controller):
 
     @post("/letters", opt=WRITER, summary="Generate a letter, record it on the account and queue it")
     async def create_letter(
-        self, service: Service, staff: Caller, idempotency: Idempotency, data: JSONBody[LetterIn]
+        self, service: Service, staff: CurrentStaff, idempotency: Idempotency, data: JSONBody[LetterIn]
     ) -> Response[LetterRecord]:
         """Idempotent on ``idempotency_key`` (or the ``Idempotency-Key`` header): a repeat answers 200 with
         the first letter and ``replayed: true``."""
-        body_key = check_key(data.idempotency_key, "idempotency_key") if data.idempotency_key else None
-        header = idempotency.value if idempotency is not None else None
-        if header is not None and body_key not in (None, header):
-            raise LetterError("idempotency_key", "differs from the Idempotency-Key header")
+        # An empty body key counts as none (as it always has for letters).
+        given = request_key(data.idempotency_key or None, idempotency)
         # Without a key every request is a new letter; the generated key only fills the unique column.
-        key = header or body_key or f"api:{secrets.token_urlsafe(24)}"
+        key = given or f"api:{secrets.token_urlsafe(24)}"
         record = await service.send_letter(
             data.account_id, data.template, data.fields, actor=staff.actor, idempotency_key=key, source="api"
         )
@@ -115,6 +108,6 @@ class LettersController(Controller):
 
     @post("/letters/{letter_id:int}/status", opt=MAILER, status_code=200, summary="Mark printed or mailed")
     async def set_status(
-        self, service: Service, staff: Caller, letter_id: FromPath[int], data: JSONBody[StatusIn]
+        self, service: Service, staff: CurrentStaff, letter_id: FromPath[int], data: JSONBody[StatusIn]
     ) -> LetterRecord:
         return await service.mark_letter(letter_id, data.status.value, actor=staff.actor)

@@ -17,13 +17,12 @@ from litestar.response import Redirect
 
 from core.contract.inputs import InputError, convert, decode_form
 from core.contract.staff import Staff
-from core.contract.web import render
+from core.contract.web import CurrentStaff, render
 from plugins.correspondence.api import (
     MAILER,
     SERVICE,
     STAFF,
     WRITER,
-    Caller,
     Service,
     letter_response,
     template_views,
@@ -75,7 +74,7 @@ class LettersPage(Controller):
         self,
         request: Request[Any, Any, Any],
         service: Service,
-        staff: Caller,
+        staff: CurrentStaff,
         created: Annotated[str | None, QueryParameter()] = None,
         account_id: Annotated[str | None, QueryParameter()] = None,
     ) -> Response[Any]:
@@ -91,7 +90,7 @@ class LettersPage(Controller):
 
     @post("/letters", opt=WRITER)
     async def create_form(
-        self, request: Request[Any, Any, Any], service: Service, staff: Caller
+        self, request: Request[Any, Any, Any], service: Service, staff: CurrentStaff
     ) -> Response[Any]:
         posted = await request.form()
         form = decode_form(posted, LetterForm)
@@ -126,7 +125,7 @@ class LettersPage(Controller):
 
     @get("/letters/{ref:str}", opt=STAFF)
     async def document(
-        self, request: Request[Any, Any, Any], service: Service, staff: Caller, ref: FromPath[str]
+        self, request: Request[Any, Any, Any], service: Service, staff: CurrentStaff, ref: FromPath[str]
     ) -> Response[Any]:
         """``/ui/correspondence/letters/12.docx``: the Word document, for staff signed in to the web UI."""
         try:
@@ -136,7 +135,7 @@ class LettersPage(Controller):
 
     @post("/letters/{letter_id:int}/status", opt=MAILER)
     async def status_form(
-        self, request: Request[Any, Any, Any], service: Service, staff: Caller, letter_id: FromPath[int]
+        self, request: Request[Any, Any, Any], service: Service, staff: CurrentStaff, letter_id: FromPath[int]
     ) -> Response[Any]:
         form = decode_form(await request.form(), StatusForm)
         try:

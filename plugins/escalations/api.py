@@ -14,23 +14,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from core.contact.service import CONTACT_ROLES, service_for
-from core.contract import PluginContext
 from core.contract.ccb import port as p
-from core.contract.contact import ContactAccess, ContactGuard
-from core.contract.idempotency import IdempotencyKey
+from core.contract.contact import CONTACT_ROLES, Guard
+from core.contract.idempotency import Idempotency, request_key
 from core.contract.staff import Staff
 from core.contract.streams import Message
-from core.contract.web import Controller, Provide
-from core.security import hub_of
+from core.contract.web import Controller, Ctx, CurrentStaff, Provide
 from plugins.escalations.events import CHANNEL
 from plugins.escalations.rules import EscalationConfig, Queue, Status, concerns
 from plugins.escalations.schemas import (
@@ -44,7 +41,7 @@ from plugins.escalations.schemas import (
     mail_view,
     view,
 )
-from plugins.escalations.service import EscalationService, NoteChange, request_key
+from plugins.escalations.service import EscalationService
 
 # Who may call what. Any contact worker raises and follows escalations; deciding is checked per queue
 # (rules.decision_refusal). CRO intake is keyed in by the CRO or a manager (supervisor, admin).
@@ -53,30 +50,12 @@ DECIDERS = {"roles": ["lead", "supervisor", "cro"]}
 INTAKE = {"roles": ["cro", "supervisor", "admin"]}
 Limit = Annotated[int | None, QueryParameter(ge=1, le=10_000)]
 
-# What the core (and the controllers) provide by name: marked as dependencies so Litestar injects them as
-# they are instead of validating them like request data.
-Ctx = NamedDependency[SkipValidation[PluginContext]]
-Caller = NamedDependency[SkipValidation[Staff]]
-Guard = NamedDependency[SkipValidation[ContactGuard]]
-Idempotency = NamedDependency[SkipValidation[IdempotencyKey | None]]
-Service = NamedDependency[SkipValidation[EscalationService]]
-Note = NamedDependency[SkipValidation[NoteChange]]
+# The controllers' use cases, built per request from the plugin's context.
+Service = NamedDependency[EscalationService]
 
 
 def provide_service(ctx: Ctx) -> EscalationService:
     return EscalationService(ctx)
-
-
-async def provide_note(request: Request[Any, Any, Any]) -> NoteChange:
-    """Dependency ``note``: log a change on the caller's contact (the contact part's own service)."""
-
-    async def note(access: ContactAccess, topic: str, text: str) -> None:
-        contacts = service_for(hub_of(request))
-        if contacts is not None:
-            # The guard's pass is the contact part's own ContactAccess, typed here by its protocol.
-            await contacts.note_change(cast(Any, access), topic, text)
-
-    return note
 
 
 SERVICE = {"service": Provide(provide_service, sync_to_thread=False)}
@@ -124,21 +103,21 @@ class EscalationsApi(Controller):
     """Raise and follow escalations; decide, resolve and act on them; mail another section."""
 
     path = "/"
-    dependencies = {**SERVICE, "note": Provide(provide_note)}
+    dependencies = SERVICE
 
     @post("/", opt=WORKERS, summary="Raise an escalation from a verified contact")
     async def raise_route(
-        self, service: Service, guard: Guard, note: Note, data: JSONBody[RaiseIn], idempotency: Idempotency
+        self, service: Service, guard: Guard, data: JSONBody[RaiseIn], idempotency: Idempotency
     ) -> Response[EscalationView]:
         """Body ``RaiseIn``; header ``X-Contact-Id``. Idempotent on ``idempotency_key`` (or the
         ``Idempotency-Key`` header): a repeat answers 200 with the first record and ``replayed: true``."""
         key = request_key(data.idempotency_key, idempotency)
-        esc, replayed = await service.raise_escalation(guard, note, data, key)
+        esc, replayed = await service.raise_escalation(guard, data, key)
         return created(view(esc, service.ctx.clock.now(), replayed=replayed), replayed)
 
     @post("/cro-intake", opt=INTAKE, summary="An escalation e-mailed to the Customer Relations Office")
     async def intake_route(
-        self, service: Service, staff: Caller, data: JSONBody[IntakeIn], idempotency: Idempotency
+        self, service: Service, staff: CurrentStaff, data: JSONBody[IntakeIn], idempotency: Idempotency
     ) -> Response[EscalationView]:
         key = request_key(data.idempotency_key, idempotency)
         esc, replayed = await service.cro_intake(staff, data, key)
@@ -160,14 +139,14 @@ class EscalationsApi(Controller):
 
     @post("/{escalation_id:int}/approve", opt=DECIDERS, status_code=200, summary="Approve, with a reason")
     async def approve_route(
-        self, service: Service, staff: Caller, escalation_id: FromPath[int], data: JSONBody[DecideIn]
+        self, service: Service, staff: CurrentStaff, escalation_id: FromPath[int], data: JSONBody[DecideIn]
     ) -> EscalationView:
         esc = await service.decide(staff, escalation_id, approve=True, reason=data.reason)
         return view(esc, service.ctx.clock.now())
 
     @post("/{escalation_id:int}/deny", opt=DECIDERS, status_code=200, summary="Deny, with a reason")
     async def deny_route(
-        self, service: Service, staff: Caller, escalation_id: FromPath[int], data: JSONBody[DecideIn]
+        self, service: Service, staff: CurrentStaff, escalation_id: FromPath[int], data: JSONBody[DecideIn]
     ) -> EscalationView:
         esc = await service.decide(staff, escalation_id, approve=False, reason=data.reason)
         return view(esc, service.ctx.clock.now())
@@ -179,7 +158,7 @@ class EscalationsApi(Controller):
         summary="Resolve (mails a CRO requester)",
     )
     async def resolve_route(
-        self, service: Service, staff: Caller, escalation_id: FromPath[int], data: JSONBody[ResolveIn]
+        self, service: Service, staff: CurrentStaff, escalation_id: FromPath[int], data: JSONBody[ResolveIn]
     ) -> EscalationView:
         esc = await service.resolve(staff, escalation_id, data.resolution)
         return view(esc, service.ctx.clock.now())
@@ -188,9 +167,9 @@ class EscalationsApi(Controller):
         "/{escalation_id:int}/payment-plan", opt=WORKERS, summary="Create the approved special payment plan"
     )
     async def plan_route(
-        self, service: Service, guard: Guard, note: Note, escalation_id: FromPath[int]
+        self, service: Service, guard: Guard, escalation_id: FromPath[int]
     ) -> Response[p.PayPlanView]:
-        plan, replayed = await service.create_special_plan(guard, note, escalation_id)
+        plan, replayed = await service.create_special_plan(guard, escalation_id)
         return created(plan, replayed)
 
     @post("/section-mail", opt=WORKERS, summary="Mail another section about an account (recorded in the CCB)")
@@ -198,17 +177,16 @@ class EscalationsApi(Controller):
         self,
         service: Service,
         guard: Guard,
-        note: Note,
         data: JSONBody[SectionMailIn],
         idempotency: Idempotency,
     ) -> Response[SectionMailView]:
         key = request_key(data.idempotency_key, idempotency)
-        row, replayed = await service.section_mail(guard, note, data, key)
+        row, replayed = await service.section_mail(guard, data, key)
         return created(mail_view(row, replayed=replayed), replayed)
 
     @get("/stream", opt=WORKERS, summary="Escalation events concerning the caller, as server-sent events")
     async def stream_route(
-        self, ctx: Ctx, service: Service, staff: Caller, limit: Limit = None
+        self, ctx: Ctx, service: Service, staff: CurrentStaff, limit: Limit = None
     ) -> ServerSentEvent:
         async def ready() -> list[Message]:
             mine = await service.still_open_of(staff.actor)

@@ -15,13 +15,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from core.contract.idempotency import request_key
 from core.contract.inputs import InputError, convert, decode_form
 from core.contract.staff import Staff
-from core.contract.web import STAFF, Controller, form_body, render
-from plugins.escalations.api import DECIDERS, INTAKE, SERVICE, Caller, Service
+from core.contract.web import STAFF, Controller, CurrentStaff, form_body, render
+from plugins.escalations.api import DECIDERS, INTAKE, SERVICE, Service
 from plugins.escalations.rules import Queue, Urgency
 from plugins.escalations.schemas import DecideIn, IntakeForm, IntakeIn, ReasonForm, view
-from plugins.escalations.service import EscalationService, request_key
+from plugins.escalations.service import EscalationService
 
 LEAD_QUEUES = [Queue.LEAD, Queue.SUPERVISOR]
 REASON = {"form": form_body(ReasonForm)}
@@ -99,7 +100,7 @@ class EscalationPages(Controller):
 
     @get("/", opt=STAFF)
     async def lead_queue(
-        self, request: Request[Any, Any, Any], staff: Caller, service: Service
+        self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
         return await queue_page(request, staff, service, LEAD_QUEUES)
 
@@ -107,7 +108,7 @@ class EscalationPages(Controller):
     async def approve_form(
         self,
         request: Request[Any, Any, Any],
-        staff: Caller,
+        staff: CurrentStaff,
         service: Service,
         escalation_id: FromPath[int],
         form: NamedDependency[ReasonForm],
@@ -118,7 +119,7 @@ class EscalationPages(Controller):
     async def deny_form(
         self,
         request: Request[Any, Any, Any],
-        staff: Caller,
+        staff: CurrentStaff,
         service: Service,
         escalation_id: FromPath[int],
         form: NamedDependency[ReasonForm],
@@ -129,7 +130,7 @@ class EscalationPages(Controller):
     async def resolve_form(
         self,
         request: Request[Any, Any, Any],
-        staff: Caller,
+        staff: CurrentStaff,
         service: Service,
         escalation_id: FromPath[int],
         form: NamedDependency[ReasonForm],
@@ -146,13 +147,13 @@ class CroPages(Controller):
 
     @get("/cro", opt=STAFF)
     async def cro_queue(
-        self, request: Request[Any, Any, Any], staff: Caller, service: Service
+        self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
         return await queue_page(request, staff, service, [Queue.CRO])
 
     @post("/cro-intake", opt=INTAKE)
     async def intake_form(
-        self, request: Request[Any, Any, Any], staff: Caller, service: Service
+        self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
         """An escalation e-mailed to the CRO, keyed in from the mail (the JSON route's ``IntakeIn``)."""
         form = decode_form(await request.form(), IntakeForm)

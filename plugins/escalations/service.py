@@ -10,7 +10,6 @@ status 409. The JSON API and the queue pages call the same methods.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -21,7 +20,6 @@ from core.contract import PluginContext
 from core.contract.ccb import Invalid, NotFound, PayPlanError
 from core.contract.ccb import port as p
 from core.contract.contact import CONTACT_HEADER, ContactAccess, ContactGuard
-from core.contract.idempotency import IdempotencyKey, check_key
 from core.contract.inputs import InputError
 from core.contract.mail import MailError
 from core.contract.redact import redact
@@ -44,27 +42,12 @@ from plugins.escalations.rules import (
 )
 from plugins.escalations.schemas import IntakeIn, RaiseIn, SectionMailIn, plan_terms
 
-# Logs a change made for the customer on the contact, so its wrap-up note mentions it (the guard's
-# ``change=True`` leaves that to the workflow once it has succeeded): (access, topic, text).
-NoteChange = Callable[[ContactAccess, str, str], Awaitable[None]]
-
 
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage (ARCHITECTURE §6); blank means none."""
     if text is None or not text.strip():
         return None
     return redact(text.strip())
-
-
-def request_key(body_key: str | None, header: IdempotencyKey | None) -> str | None:
-    """The write's key: the body's ``idempotency_key`` or the ``Idempotency-Key`` header (the same)."""
-    if body_key is not None:
-        body_key = check_key(body_key, "idempotency_key")
-    if header is None:
-        return body_key
-    if body_key not in (None, header.value):
-        raise InputError("idempotency_key", "differs from the Idempotency-Key header")
-    return header.value
 
 
 class EscalationService:
@@ -143,7 +126,7 @@ class EscalationService:
         return esc, False
 
     async def raise_escalation(
-        self, guard: ContactGuard, note: NoteChange, data: RaiseIn, key: str | None
+        self, guard: ContactGuard, data: RaiseIn, key: str | None
     ) -> tuple[Escalation, bool]:
         """An escalation from the caller's verified contact, routed to its queue with its SLA deadline."""
         config = self.config
@@ -196,7 +179,7 @@ class EscalationService:
         )
         found, replayed = await self._insert(esc, access.actor)
         if not replayed:
-            await note(access, "escalation", f"escalation #{found.id} ({found.kind}) to {queue}")
+            await guard.note_change(access, "escalation", f"escalation #{found.id} ({found.kind}) to {queue}")
         return found, replayed
 
     async def cro_intake(self, staff: Staff, data: IntakeIn, key: str | None) -> tuple[Escalation, bool]:
@@ -312,7 +295,7 @@ class EscalationService:
 
     # -- acting on an approval -------------------------------------------------------------------------
     async def create_special_plan(
-        self, guard: ContactGuard, note: NoteChange, escalation_id: int
+        self, guard: ContactGuard, escalation_id: int
     ) -> tuple[p.PayPlanView, bool]:
         """Create the CCB pay plan an approved special-payment-plan escalation approved (task 35).
 
@@ -375,11 +358,13 @@ class EscalationService:
                     "approved_by": esc.decided_by,
                 },
             )
-        await note(access, "payment", f"special pay plan {plan.pay_plan_id} (escalation #{esc.id})")
+        await guard.note_change(
+            access, "payment", f"special pay plan {plan.pay_plan_id} (escalation #{esc.id})"
+        )
         return plan, False
 
     async def section_mail(
-        self, guard: ContactGuard, note: NoteChange, data: SectionMailIn, key: str | None
+        self, guard: ContactGuard, data: SectionMailIn, key: str | None
     ) -> tuple[SectionMail, bool]:
         """Mail another section that an account needs more action, and record it on the account (task 9)."""
         ctx, config = self.ctx, self.config
@@ -431,7 +416,7 @@ class EscalationService:
             if raced is None:
                 raise
             return raced, True
-        await note(access, "section mail", f"mailed {data.section}: {subject}")
+        await guard.note_change(access, "section mail", f"mailed {data.section}: {subject}")
         return row, False
 
     async def _record_section_mail(

@@ -8,15 +8,15 @@ failing 502.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import Provide
 from litestar.exceptions import ServiceUnavailableException
 from litestar.params import QueryParameter
 
-from core.contact.service import ContactService, service_for
-from core.contract.contact import Guard
+from core.contract import PluginContext
+from core.contract.contact import ContactDesk, Guard, contact_desk
 from core.contract.inputs import InputError
 from core.contract.web import Ctx, CurrentStaff, JSONBody
 from plugins.eteam import queries, service
@@ -27,13 +27,13 @@ ETEAM = {"roles": ["eteam", "lead"]}
 STAFF = {"access": "staff"}
 
 
-def contacts_of(request: Request[Any, Any, Any]) -> ContactService | None:
-    """The running contact layer's service, or None (the e-team then cannot open contacts)."""
-    return service_for(request.app.state["hub"])
+def contacts_of(ctx: PluginContext) -> ContactDesk | None:
+    """The contact part's desk, or None while it is not running (the e-team then cannot open contacts)."""
+    return contact_desk(ctx)
 
 
-def require_contacts(request: Request[Any, Any, Any]) -> ContactService:
-    found = contacts_of(request)
+def require_contacts(ctx: PluginContext) -> ContactDesk:
+    found = contacts_of(ctx)
     if found is None:
         raise ServiceUnavailableException("the contact layer is not running")
     return found
@@ -89,7 +89,6 @@ class EteamController(Controller):
     )
     async def respond_route(
         self,
-        request: Request[Any, Any, Any],
         ctx: Ctx,
         staff: CurrentStaff,
         guard: Guard,
@@ -97,7 +96,7 @@ class EteamController(Controller):
         data: JSONBody[RespondIn],
     ) -> IncidentView:
         """Body ``RespondIn``; with ``action_taken`` a verified contact (``X-Contact-Id``) for the account."""
-        row, rows = await service.respond(ctx, staff, guard, contacts_of(request), reference_number, data)
+        row, rows = await service.respond(ctx, staff, guard, reference_number, data)
         return service.view(row, ctx.clock.now(), ctx.config, rows)
 
     @post(
@@ -109,7 +108,6 @@ class EteamController(Controller):
     )
     async def note_route(
         self,
-        request: Request[Any, Any, Any],
         ctx: Ctx,
         guard: Guard,
         reference_number: str,
@@ -117,5 +115,5 @@ class EteamController(Controller):
     ) -> IncidentView:
         """Body ``NoteIn``; a verified contact (``X-Contact-Id``) for the account. 409 when the latest answer
         already carries a CCB note or the incident is not answered yet."""
-        row, rows = await service.add_note(ctx, guard, contacts_of(request), reference_number, data)
+        row, rows = await service.add_note(ctx, guard, reference_number, data)
         return service.view(row, ctx.clock.now(), ctx.config, rows)

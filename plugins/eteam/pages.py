@@ -16,8 +16,8 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException, Se
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
-from core.ccb.offline import RecordedOffline
 from core.contract import PluginContext
+from core.contract.ccb import RecordedOffline
 from core.contract.contact import Guard
 from core.contract.inputs import InputError, convert, decode_form
 from core.contract.staff import Staff
@@ -45,7 +45,7 @@ async def queue_view(
         waiting = await queries.queue(session)
         answered = await queries.answered_open(session)
         responses = await queries.responses_by_incident(session, [i.id for i in answered])
-    contacts_service = contacts_of(request)
+    contacts_service = contacts_of(ctx)
     contacts = await contacts_service.my_contacts(staff) if contacts_service is not None else []
     return render(
         request,
@@ -145,7 +145,7 @@ class EteamPages(Controller):
         async def run() -> str:
             reference_number = service.reference(ref)
             data = convert({**fields, "value": form.value}, VerifyIn)
-            contact = await service.verify_customer(require_contacts(request), staff, reference_number, data)
+            contact = await service.verify_customer(require_contacts(ctx), staff, reference_number, data)
             return f"/ui/eteam/?verified={contact.contact_id}#incident-{reference_number}"
 
         return await attempt(request, ctx, staff, run, action={"ref": ref, "form": "verify", **fields})
@@ -178,7 +178,7 @@ class EteamPages(Controller):
                 "contact_id": form.contact_id or None,
             }
             data = convert(raw, RespondIn)
-            await service.respond(ctx, staff, guard, contacts_of(request), reference_number, data)
+            await service.respond(ctx, staff, guard, reference_number, data)
             return f"/ui/eteam/?answered={reference_number}"
 
         action = {"ref": ref, "form": form.channel, "action_taken": acted, **fields}
@@ -203,7 +203,7 @@ class EteamPages(Controller):
                 "account_id": form.account_id or None,
                 "contact_id": form.contact_id or None,
             }
-            await service.add_note(ctx, guard, contacts_of(request), reference_number, convert(raw, NoteIn))
+            await service.add_note(ctx, guard, reference_number, convert(raw, NoteIn))
             return f"/ui/eteam/?noted={reference_number}"
 
         return await attempt(request, ctx, staff, run, action={"ref": ref, "form": "note", **fields})
@@ -213,7 +213,7 @@ class EteamPages(Controller):
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, contact_id: FromPath[str]
     ) -> Response[Any]:
         async def run() -> str:
-            await service.close_contact(require_contacts(request), staff, contact_id)
+            await service.close_contact(require_contacts(ctx), staff, contact_id)
             return f"/ui/eteam/?closed={contact_id}"
 
         return await attempt(request, ctx, staff, run)

@@ -10,8 +10,9 @@ afterwards (:func:`add_note`). The e-team also opens and verifies its own contac
 
 Failures raise :class:`InputError`: a bad field 422, an unknown incident or account 404, a missing verified
 contact 403, an action the incident's state forbids or Customer Connect not configured 409, and Customer
-Connect failing 502. Customer Connect is reached through :func:`make_client`; a transport set on the
-plugin's runtime (:class:`EteamRuntime`) replaces the network (tests route it to the simulator in process).
+Connect failing 502. Customer Connect is reached through :func:`client_for` (the hub's ``crm`` connector for
+the configured site); a transport set on the plugin's runtime (:class:`EteamRuntime`) replaces the network
+(tests route it to the simulator in process).
 """
 
 from __future__ import annotations
@@ -22,19 +23,26 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from connectors.customer_connect import (
-    CustomerConnectClient,
+from core.contract import JobSpec, PluginContext
+from core.contract.ccb import CcbError, IllegalTransition, Invalid, NotFound
+from core.contract.ccb import port as p
+from core.contract.contact import (
+    AccessDenied,
+    ContactAccess,
+    ContactDesk,
+    ContactGuard,
+    ContactSummary,
+    Locked,
+)
+from core.contract.customer_connect import (
+    CustomerConnect,
     CustomerConnectError,
     IncidentNotFound,
     InvalidRequest,
     Thread,
+    customer_connect,
 )
-from connectors.customer_connect import Incident as CcIncident
-from core.contact.service import AccessDenied, ContactService, ContactView, Locked
-from core.contract import JobSpec, PluginContext
-from core.contract.ccb import CcbError, IllegalTransition, Invalid, NotFound
-from core.contract.ccb import port as p
-from core.contract.contact import ContactAccess, ContactGuard
+from core.contract.customer_connect import Incident as CcIncident
 from core.contract.inputs import InputError
 from core.contract.redact import redact
 from core.contract.staff import Staff
@@ -160,21 +168,22 @@ def _upstream(exc: CustomerConnectError) -> InputError:
 
 
 # -- Customer Connect ------------------------------------------------------------------------------------
-def make_client(
-    config: EteamConfig, transport: httpx.AsyncBaseTransport | None = None
-) -> CustomerConnectClient:
-    """A client for the configured site; only called when ``base_url`` is set."""
-    assert config.base_url is not None
-    return CustomerConnectClient(
-        config.base_url, config.user, config.password, timeout=config.timeout_s, transport=transport
-    )
-
-
-def client_for(ctx: PluginContext) -> CustomerConnectClient:
+def client_for(ctx: PluginContext) -> CustomerConnect:
+    """A client for the configured site (409 when none is configured, 502 when its URL is unusable)."""
     config: EteamConfig = ctx.config
     if config.base_url is None:
         raise InputError("base_url", "Customer Connect is not configured", 409)
-    return make_client(config, runtime_of(ctx).transport)
+    try:
+        return customer_connect(
+            ctx,
+            config.base_url,
+            user=config.user,
+            password=config.password,
+            timeout=config.timeout_s,
+            transport=runtime_of(ctx).transport,
+        )
+    except ValueError as exc:
+        raise InputError("base_url", f"Customer Connect cannot be reached: {exc}", 502) from None
 
 
 def _customer_entries(threads: list[Thread]) -> list[Thread]:
@@ -326,17 +335,10 @@ async def _ccb_note(
     return note.contact_id
 
 
-async def _logged_on_contact(contacts: ContactService | None, access: ContactAccess, summary: str) -> None:
-    """Log the change on the contact, so its wrap-up note mentions it."""
-    if contacts is not None:
-        await contacts.note_change(access, "eteam", summary)  # type: ignore[arg-type]
-
-
 async def respond(
     ctx: PluginContext,
     staff: Staff,
     guard: ContactGuard,
-    contacts: ContactService | None,
     reference_number: str,
     data: RespondIn,
 ) -> tuple[Incident, list[ResponseRow]]:
@@ -419,8 +421,9 @@ async def respond(
         )
         rows = await responses_of(session, row.id)
     if access is not None:
-        await _logged_on_contact(
-            contacts, access, f"answered Customer Connect {reference_number} ({data.channel})"
+        # Logged on the contact, so its wrap-up note mentions it.
+        await guard.note_change(
+            access, "eteam", f"answered Customer Connect {reference_number} ({data.channel})"
         )
     return row, rows
 
@@ -428,7 +431,6 @@ async def respond(
 async def add_note(
     ctx: PluginContext,
     guard: ContactGuard,
-    contacts: ContactService | None,
     reference_number: str,
     data: NoteIn,
 ) -> tuple[Incident, list[ResponseRow]]:
@@ -493,13 +495,13 @@ async def add_note(
         )
         await session.flush()
         rows = await responses_of(session, row.id)
-    await _logged_on_contact(contacts, access, f"noted Customer Connect {reference_number} in CCB")
+    await guard.note_change(access, "eteam", f"noted Customer Connect {reference_number} in CCB")
     return row, rows
 
 
 async def verify_customer(
-    service: ContactService, staff: Staff, reference_number: str, data: VerifyIn
-) -> ContactView:
+    service: ContactDesk, staff: Staff, reference_number: str, data: VerifyIn
+) -> ContactSummary:
     """Open (or reuse) the caller's contact on the account and check one identity factor in it.
 
     A contact the caller already has open on the account is reused, so failed attempts count against one
@@ -545,7 +547,7 @@ async def verify_customer(
     return contact
 
 
-async def close_contact(service: ContactService, staff: Staff, contact_id: str) -> None:
+async def close_contact(service: ContactDesk, staff: Staff, contact_id: str) -> None:
     """Wrap the contact up; the contact layer drafts its note from the contact's log (what was done)."""
     try:
         await service.wrap_up(staff, contact_id, note_kind="customer", note=None)

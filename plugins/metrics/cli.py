@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import click
 
+from core.contract.cli import hub_database
 from plugins.metrics.queries import rows_between
 from plugins.metrics.rules import MonthError, Row, build_workbook, month_days, parse_month
 
@@ -25,29 +25,10 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[in
         raise click.BadParameter(str(exc)) from None
 
 
-async def _rows(database_url: str, year: int, month: int) -> list[Row]:
-    from core.db import Database
-
-    db = Database(database_url)
-    try:
-        days = month_days(year, month)
-        async with db.session() as session:
-            return await rows_between(session, days[0], days[-1])
-    finally:
-        await db.dispose()
-
-
-def _settings(ctx: click.Context) -> Any:
-    # Under ``ccbhub`` the group has already read --config; alone (tests, scripts) read the environment.
-    found = getattr(ctx.find_root().obj, "settings", None)
-    if found is not None:
-        return found
-    from core.settings import SettingsError, load_settings
-
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        raise click.UsageError(str(exc)) from None
+async def _rows(year: int, month: int) -> list[Row]:
+    days = month_days(year, month)
+    async with hub_database() as db, db.session() as session:
+        return await rows_between(session, days[0], days[-1])
 
 
 def register(group: click.Group) -> None:
@@ -63,12 +44,10 @@ def register(group: click.Group) -> None:
         default=None,
         help="Where to write the workbook (default metrics-YYYY-MM.xlsx here).",
     )
-    @click.pass_context
-    def export(ctx: click.Context, month: tuple[int, int], out: Path | None) -> None:
+    def export(month: tuple[int, int], out: Path | None) -> None:
         """Write the monthly report (one sheet per section) as an Excel workbook."""
         year, mon = month
-        settings = _settings(ctx)
-        rows = asyncio.run(_rows(settings.database_url, year, mon))
+        rows = asyncio.run(_rows(year, mon))
         target = out or Path(f"metrics-{year}-{mon:02d}.xlsx")
         target.write_bytes(build_workbook(year, mon, rows, generated_at=dt.datetime.now(dt.UTC)))
         click.echo(f"wrote {target} ({len(rows)} tally row(s), {len({r.section for r in rows})} section(s))")

@@ -12,13 +12,11 @@ from typing import Annotated
 import msgspec
 from litestar import Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
-from core.contract import PluginContext
-from core.contract.idempotency import IdempotencyKey
-from core.contract.staff import Staff
-from core.contract.web import STAFF, Controller, Provide
+from core.contract.idempotency import Idempotency, request_key
+from core.contract.web import STAFF, Controller, Ctx, CurrentStaff, Provide
 from plugins.outage.events import EVENTS_CHANNEL
 from plugins.outage.rules import OutageStatus, SuggestionStatus
 from plugins.outage.schemas import (
@@ -33,19 +31,15 @@ from plugins.outage.schemas import (
     suggestion_view,
     ticket_view,
 )
-from plugins.outage.service import OutageService, request_key
+from plugins.outage.service import OutageService
 
 # Who may do what (issue 6 §3): leads, supervisors and admins declare, update, restore and decide on
 # suggestions; any staff of a section where the plugin is enabled reads and streams.
 LEAD = {"roles": ["lead", "supervisor", "admin"]}
 Limit = Annotated[int | None, QueryParameter(ge=1, le=10_000)]
 
-# What the core (and the controllers) provide by name: marked as dependencies so Litestar injects them as
-# they are instead of validating them like request data.
-Ctx = NamedDependency[SkipValidation[PluginContext]]
-Caller = NamedDependency[SkipValidation[Staff]]
-Service = NamedDependency[SkipValidation[OutageService]]
-Idempotency = NamedDependency[SkipValidation[IdempotencyKey | None]]
+# The controllers' use cases, built per request from the plugin's context.
+Service = NamedDependency[OutageService]
 
 
 def provide_service(ctx: Ctx) -> OutageService:
@@ -76,7 +70,7 @@ class OutageApi(Controller):
 
     @post("/outages", opt=LEAD, summary="Declare an outage")
     async def declare_outage(
-        self, service: Service, staff: Caller, data: JSONBody[DeclareIn], idempotency: Idempotency
+        self, service: Service, staff: CurrentStaff, data: JSONBody[DeclareIn], idempotency: Idempotency
     ) -> Response[OutageView]:
         """Body: ``DeclareIn``. Idempotent on ``idempotency_key`` (or the ``Idempotency-Key`` header): a
         repeat answers 200 with the first record and ``replayed: true``."""
@@ -90,7 +84,7 @@ class OutageApi(Controller):
 
     @patch("/outages/{outage_id:int}", opt=LEAD, summary="Update an active outage")
     async def update_outage(
-        self, service: Service, staff: Caller, outage_id: FromPath[int], data: JSONBody[UpdateIn]
+        self, service: Service, staff: CurrentStaff, outage_id: FromPath[int], data: JSONBody[UpdateIn]
     ) -> OutageView:
         return outage_view(await service.update(staff, outage_id, data))
 
@@ -98,7 +92,7 @@ class OutageApi(Controller):
     async def restore_outage(
         self,
         service: Service,
-        staff: Caller,
+        staff: CurrentStaff,
         outage_id: FromPath[int],
         data: JSONBody[RestoreIn | None] = None,
     ) -> OutageView:
@@ -122,13 +116,13 @@ class OutageApi(Controller):
 
     @post("/suggestions/{suggestion_id:int}/confirm", opt=LEAD, status_code=201, summary="Declare it")
     async def confirm_suggestion(
-        self, service: Service, staff: Caller, suggestion_id: FromPath[int], data: JSONBody[ConfirmIn]
+        self, service: Service, staff: CurrentStaff, suggestion_id: FromPath[int], data: JSONBody[ConfirmIn]
     ) -> OutageView:
         return outage_view(await service.confirm(staff, suggestion_id, data))
 
     @post("/suggestions/{suggestion_id:int}/dismiss", opt=LEAD, status_code=200, summary="Dismiss it")
     async def dismiss_suggestion(
-        self, service: Service, staff: Caller, suggestion_id: FromPath[int]
+        self, service: Service, staff: CurrentStaff, suggestion_id: FromPath[int]
     ) -> SuggestionView:
         return suggestion_view(await service.dismiss(staff, suggestion_id))
 

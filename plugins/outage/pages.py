@@ -16,19 +16,21 @@ from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent
 
 from core.contract.inputs import InputError, decode_form
-from core.contract.web import STAFF, Controller, form_body, render
-from plugins.outage.api import LEAD, SERVICE, Caller, Ctx, Limit, Service, stream_limit
+from core.contract.staff import Staff
+from core.contract.web import STAFF, Controller, Ctx, CurrentStaff, form_body, render
+from plugins.outage.api import LEAD, SERVICE, Limit, Service, stream_limit
 from plugins.outage.events import BANNER_CHANNEL
 from plugins.outage.rules import Utility, banner_html, etr_text
 from plugins.outage.schemas import ConfirmForm, DeclareForm, EtrForm, RestoreIn, suggestion_view
+from plugins.outage.service import OutageService
 
 BOARD = "/ui/outage/"
 
 
 async def board(
     request: Request[Any, Any, Any],
-    staff: Caller,
-    service: Service,
+    staff: Staff,
+    service: OutageService,
     *,
     status_code: int = 200,
     error: str | None = None,
@@ -62,7 +64,7 @@ class OutagePages(Controller):
 
     @get("/", opt=STAFF)
     async def board_page(
-        self, request: Request[Any, Any, Any], staff: Caller, service: Service
+        self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
         return await board(request, staff, service)
 
@@ -83,7 +85,7 @@ class OutagePages(Controller):
 
     @post("/declare", opt=LEAD)
     async def declare_form(
-        self, request: Request[Any, Any, Any], staff: Caller, service: Service
+        self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
         form = decode_form(await request.form(), DeclareForm)
         try:
@@ -98,7 +100,7 @@ class OutagePages(Controller):
     async def etr_form(
         self,
         request: Request[Any, Any, Any],
-        staff: Caller,
+        staff: CurrentStaff,
         service: Service,
         outage_id: FromPath[int],
         form: NamedDependency[EtrForm],
@@ -111,7 +113,7 @@ class OutagePages(Controller):
 
     @post("/{outage_id:int}/restore", opt=LEAD)
     async def restore_form(
-        self, request: Request[Any, Any, Any], staff: Caller, service: Service, outage_id: FromPath[int]
+        self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service, outage_id: FromPath[int]
     ) -> Response[Any]:
         try:
             await service.restore(staff, outage_id, RestoreIn())
@@ -123,7 +125,7 @@ class OutagePages(Controller):
     async def confirm_form(
         self,
         request: Request[Any, Any, Any],
-        staff: Caller,
+        staff: CurrentStaff,
         service: Service,
         suggestion_id: FromPath[int],
         form: NamedDependency[ConfirmForm],
@@ -136,7 +138,11 @@ class OutagePages(Controller):
 
     @post("/suggestions/{suggestion_id:int}/dismiss", opt=LEAD)
     async def dismiss_form(
-        self, request: Request[Any, Any, Any], staff: Caller, service: Service, suggestion_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        staff: CurrentStaff,
+        service: Service,
+        suggestion_id: FromPath[int],
     ) -> Response[Any]:
         try:
             await service.dismiss(staff, suggestion_id)

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.contract import ContactHint, PluginContext
 from core.contract.ccb import CcbError
 from core.contract.ccb import port as p
-from core.contract.idempotency import IdempotencyKey, check_key
 from core.contract.inputs import InputError
 from core.contract.redact import redact
 from core.contract.staff import Staff
@@ -60,17 +59,6 @@ def _ids(contact: Any, name: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value]
-
-
-def request_key(body_key: str | None, header: IdempotencyKey | None) -> str | None:
-    """The declaration's key: the body's ``idempotency_key`` or the ``Idempotency-Key`` header (the same)."""
-    if body_key is not None:
-        body_key = check_key(body_key, "idempotency_key")
-    if header is None:
-        return body_key
-    if body_key not in (None, header.value):
-        raise InputError("idempotency_key", "differs from the Idempotency-Key header")
-    return header.value
 
 
 class OutageService:

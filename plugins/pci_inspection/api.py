@@ -10,13 +10,12 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.di import Dependency, NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidationMarker
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core.contract import PluginContext
-from core.contract.idempotency import IdempotencyKey, check_key
-from core.contract.inputs import InputError, decode_form
-from core.contract.staff import Staff
+from core.contract.idempotency import HEADER, Idempotency, IdempotencyKey, request_key
+from core.contract.inputs import decode_form
+from core.contract.web import Ctx, CurrentStaff
 from plugins.pci_inspection.rules import (
     CHECKLIST,
     MAX_PHOTO_BYTES,
@@ -57,14 +56,11 @@ ANY_STAFF = {"access": "staff"}
 # Uploads are bounded by the largest photo the config may allow; the service holds each to the configured
 # limit (413 beyond it).
 PHOTO_BODY = MAX_PHOTO_BYTES + 100_000
-# The hub's context is handed over as it is (it is not request data to validate).
-Context = Annotated[PluginContext, Dependency(), SkipValidationMarker()]
+# The controllers' use cases, built per request from the plugin's context.
 Service = NamedDependency[PciService]
-StaffMember = NamedDependency[Staff]
-Key = NamedDependency[IdempotencyKey | None]
 
 
-def provide_service(ctx: Context) -> PciService:
+def provide_service(ctx: Ctx) -> PciService:
     """Dependency ``service`` of the controllers: the use cases over the plugin's context."""
     return PciService(ctx)
 
@@ -74,13 +70,9 @@ SERVICE = {"service": Provide(provide_service, sync_to_thread=False)}
 
 def inspection_input(raw: InspectionIn, header: IdempotencyKey | None) -> InspectionInput:
     """The JSON checklist as the service takes it; the key comes from the body or the header (not two)."""
-    key = check_key(raw.idempotency_key, "idempotency_key") if raw.idempotency_key is not None else None
-    key_field = "idempotency_key"
-    if header is not None:
-        if key is not None and key != header.value:
-            raise InputError("idempotency_key", "differs from the Idempotency-Key header")
-        key_field = "idempotency_key" if key is not None else "Idempotency-Key"
-        key = header.value
+    key = request_key(raw.idempotency_key, header)
+    # A reused key with another checklist is refused naming where the key came from.
+    key_field = HEADER if header is not None and raw.idempotency_key is None else "idempotency_key"
     return InspectionInput(
         items=[ItemSubmission(i.item, i.result, i.note, i.photo_id is not None) for i in raw.items],
         photo_ids={i.item: i.photo_id for i in raw.items if i.photo_id is not None},
@@ -131,7 +123,7 @@ class PciApi(Controller):
         return await service.devices(site, status)
 
     @post("/devices", opt=MANAGE, status_code=201, summary="Add a terminal to the inventory")
-    async def add_device(self, service: Service, staff: StaffMember, data: JSONBody[DeviceIn]) -> DeviceView:
+    async def add_device(self, service: Service, staff: CurrentStaff, data: JSONBody[DeviceIn]) -> DeviceView:
         """Body: ``DeviceIn`` (make, model, serial_number, site, window required)."""
         return await service.add_device(staff, data)
 
@@ -141,7 +133,7 @@ class PciApi(Controller):
 
     @patch("/devices/{device_id:int}", opt=MANAGE, summary="Change a terminal (status, location, seals …)")
     async def change_device(
-        self, service: Service, staff: StaffMember, device_id: FromPath[int], data: JSONBody[DevicePatch]
+        self, service: Service, staff: CurrentStaff, device_id: FromPath[int], data: JSONBody[DevicePatch]
     ) -> DeviceView:
         """Body: ``DevicePatch``; every change needs a ``reason`` and writes the change log."""
         return await service.change_device(staff, device_id, data)
@@ -162,7 +154,7 @@ class PciApi(Controller):
         request_max_body_size=PHOTO_BODY,
     )
     async def upload_photo(
-        self, request: Request[Any, Any, Any], service: Service, staff: StaffMember, device_id: FromPath[int]
+        self, request: Request[Any, Any, Any], service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> PhotoView:
         form = await request.form()
         fields = decode_form(form, PhotoForm)
@@ -183,10 +175,10 @@ class PciApi(Controller):
     async def inspect(
         self,
         service: Service,
-        staff: StaffMember,
+        staff: CurrentStaff,
         device_id: FromPath[int],
         data: JSONBody[InspectionIn],
-        idempotency: Key,
+        idempotency: Idempotency,
     ) -> Response[InspectionView]:
         """Body: ``InspectionIn``; all 14 items, a note and a ``photo_id`` on each fail.
 
@@ -200,7 +192,7 @@ class PciApi(Controller):
         "/devices/{device_id:int}/incidents", opt=MANAGE, status_code=201, summary="Open an incident record"
     )
     async def add_incident(
-        self, service: Service, staff: StaffMember, device_id: FromPath[int], data: JSONBody[IncidentIn]
+        self, service: Service, staff: CurrentStaff, device_id: FromPath[int], data: JSONBody[IncidentIn]
     ) -> IncidentView:
         return await service.add_incident(staff, device_id, data)
 
@@ -210,7 +202,7 @@ class PciApi(Controller):
 
     @post("/risk-analyses", opt=MANAGE, status_code=201, summary="Record a targeted risk analysis")
     async def add_analysis(
-        self, service: Service, staff: StaffMember, data: JSONBody[RiskAnalysisIn]
+        self, service: Service, staff: CurrentStaff, data: JSONBody[RiskAnalysisIn]
     ) -> RiskAnalysisView:
         return await service.add_analysis(staff, data)
 
@@ -221,7 +213,7 @@ class PciApi(Controller):
         summary="Record a review of a risk analysis",
     )
     async def add_review(
-        self, service: Service, staff: StaffMember, analysis_id: FromPath[int], data: JSONBody[RiskReviewIn]
+        self, service: Service, staff: CurrentStaff, analysis_id: FromPath[int], data: JSONBody[RiskReviewIn]
     ) -> RiskAnalysisView:
         return await service.review_analysis(staff, analysis_id, data)
 
@@ -229,7 +221,7 @@ class PciApi(Controller):
     async def inspections_export(
         self,
         service: Service,
-        staff: StaffMember,
+        staff: CurrentStaff,
         site: Annotated[str | None, QueryParameter(pattern=SITE_CODE)] = None,
         start: Annotated[dt.date | None, QueryParameter(name="from")] = None,
         end: Annotated[dt.date | None, QueryParameter(name="to")] = None,

@@ -15,7 +15,7 @@ from litestar.response import Redirect
 
 from core.contract.inputs import InputError, decode_form
 from core.contract.staff import Staff
-from core.contract.web import render
+from core.contract.web import CurrentStaff, render
 from plugins.pci_inspection.api import (
     EXPORT,
     INSPECT,
@@ -24,7 +24,6 @@ from plugins.pci_inspection.api import (
     SERVICE,
     VIEW,
     Service,
-    StaffMember,
     csv_response,
     photo_response,
 )
@@ -177,7 +176,7 @@ class ChecklistPages(Controller):
         self,
         request: Req,
         service: Service,
-        staff: StaffMember,
+        staff: CurrentStaff,
         site: FromQuery[str | None] = None,
         done: FromQuery[int | None] = None,
     ) -> Html:
@@ -185,7 +184,7 @@ class ChecklistPages(Controller):
 
     @post("/devices/{device_id:int}/inspect", opt=INSPECT, request_max_body_size=CHECKLIST_BODY)
     async def inspect(
-        self, request: Req, service: Service, staff: StaffMember, device_id: FromPath[int]
+        self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
         form = await request.form()
         answers: dict[int, dict[str, str]] = {}
@@ -227,7 +226,7 @@ class ChecklistPages(Controller):
     async def export(
         self,
         service: Service,
-        staff: StaffMember,
+        staff: CurrentStaff,
         site: Annotated[str | None, QueryParameter(pattern=SITE_CODE)] = None,
     ) -> Response[str]:
         return csv_response(*await service.export_csv(staff, site, None, None))
@@ -240,11 +239,11 @@ class InventoryPages(Controller):
     dependencies = SERVICE
 
     @get("/", opt=VIEW)
-    async def inventory(self, request: Req, service: Service, staff: StaffMember) -> Html:
+    async def inventory(self, request: Req, service: Service, staff: CurrentStaff) -> Html:
         return await inventory_page(request, service, staff)
 
     @post("/", opt=MANAGE)
-    async def add_device(self, request: Req, service: Service, staff: StaffMember) -> Html:
+    async def add_device(self, request: Req, service: Service, staff: CurrentStaff) -> Html:
         form = await request.form()
         try:
             device = await service.add_device(staff, decode_form(form, DeviceForm).device_in())
@@ -259,13 +258,13 @@ class InventoryPages(Controller):
 
     @get("/{device_id:int}", opt=VIEW)
     async def device(
-        self, request: Req, service: Service, staff: StaffMember, device_id: FromPath[int]
+        self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
         return await device_page(request, service, staff, device_id)
 
     @post("/{device_id:int}/update", opt=MANAGE)
     async def update(
-        self, request: Req, service: Service, staff: StaffMember, device_id: FromPath[int]
+        self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
         try:
             await service.change_device(staff, device_id, device_patch(await request.form()))
@@ -279,7 +278,7 @@ class InventoryPages(Controller):
 
     @post("/{device_id:int}/photos", opt=MANAGE, request_max_body_size=PHOTO_BODY)
     async def photo(
-        self, request: Req, service: Service, staff: StaffMember, device_id: FromPath[int]
+        self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
         form = await request.form()
         label = form.get("label")
@@ -302,7 +301,7 @@ class InventoryPages(Controller):
 
     @post("/{device_id:int}/incidents", opt=MANAGE)
     async def incident(
-        self, request: Req, service: Service, staff: StaffMember, device_id: FromPath[int]
+        self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
         try:
             await service.add_incident(staff, device_id, decode_form(await request.form(), IncidentIn))
@@ -322,11 +321,11 @@ class RiskPages(Controller):
     dependencies = SERVICE
 
     @get("/", opt=VIEW)
-    async def risk(self, request: Req, service: Service, staff: StaffMember) -> Html:
+    async def risk(self, request: Req, service: Service, staff: CurrentStaff) -> Html:
         return await risk_page(request, service, staff)
 
     @post("/", opt=MANAGE)
-    async def add_analysis(self, request: Req, service: Service, staff: StaffMember) -> Html:
+    async def add_analysis(self, request: Req, service: Service, staff: CurrentStaff) -> Html:
         try:
             await service.add_analysis(staff, decode_form(await request.form(), RiskAnalysisIn))
         except InputError as exc:
@@ -337,7 +336,7 @@ class RiskPages(Controller):
 
     @post("/{analysis_id:int}/review", opt=MANAGE)
     async def review(
-        self, request: Req, service: Service, staff: StaffMember, analysis_id: FromPath[int]
+        self, request: Req, service: Service, staff: CurrentStaff, analysis_id: FromPath[int]
     ) -> Html:
         try:
             await service.review_analysis(staff, analysis_id, decode_form(await request.form(), RiskReviewIn))

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
-from litestar.di import Dependency, NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidationMarker
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core.contract import PluginContext
-from core.contract.contact import ContactGuard
-from core.contract.staff import Staff
+from core.contract.contact import Guard
+from core.contract.web import Ctx, CurrentStaff
 from plugins.solar.rules import Program
 from plugins.solar.schemas import AnswerView, BillExplanationView, ReturnIn, VoicemailIn, VoicemailView
 from plugins.solar.service import SolarService
@@ -29,15 +28,11 @@ QUEUE_VIEWERS = {"roles": ["solar", "lead", "supervisor", "admin"]}
 RETURNERS = {"roles": ["solar"]}
 EXPLAINERS = {"roles": ["solar", "csr", "lead", "supervisor", "cro"]}
 
-# The hub's context is handed over as it is (it is not request data to validate).
-Context = Annotated[PluginContext, Dependency(), SkipValidationMarker()]
+# The controllers' use cases, built per request from the plugin's context.
 Service = NamedDependency[SolarService]
-StaffMember = NamedDependency[Staff]
-# The guard is a Protocol (implemented by the contact part): handed over as it is too.
-Guard = Annotated[ContactGuard, Dependency(), SkipValidationMarker()]
 
 
-def provide_service(ctx: Context) -> SolarService:
+def provide_service(ctx: Ctx) -> SolarService:
     """Dependency ``service`` of the controllers: the use cases over the plugin's context."""
     return SolarService(ctx)
 
@@ -63,7 +58,7 @@ class SolarApi(Controller):
 
     @post("/voicemails", opt=LEAVERS, summary="A voicemail left for the Solar team (from the phone system)")
     async def leave(
-        self, service: Service, staff: StaffMember, data: JSONBody[VoicemailIn]
+        self, service: Service, staff: CurrentStaff, data: JSONBody[VoicemailIn]
     ) -> Response[VoicemailView]:
         """A retried post of the same ``call_id`` answers 200 with the stored message."""
         view, created = await service.leave(staff, data)
@@ -81,7 +76,7 @@ class SolarApi(Controller):
         "/voicemails/{voicemail_id:int}/return", opt=RETURNERS, status_code=200, summary="Record a callback"
     )
     async def give_back(
-        self, service: Service, staff: StaffMember, voicemail_id: FromPath[int], data: JSONBody[ReturnIn]
+        self, service: Service, staff: CurrentStaff, voicemail_id: FromPath[int], data: JSONBody[ReturnIn]
     ) -> VoicemailView:
         return await service.give_back(staff, voicemail_id, data)
 

@@ -8,9 +8,10 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import HTTPException
 from litestar.params import FromQuery
 
+from core.contract.contact import Guard
 from core.contract.inputs import InputError
-from core.contract.web import render
-from plugins.solar.api import EXPLAINERS, SERVICE, STAFF, Guard, Service, StaffMember
+from core.contract.web import CurrentStaff, render
+from plugins.solar.api import EXPLAINERS, SERVICE, STAFF, Service
 from plugins.solar.rules import kwh_text
 from plugins.solar.schemas import BillExplanationView
 
@@ -28,7 +29,7 @@ class SolarPages(Controller):
         self,
         request: Request[Any, Any, Any],
         service: Service,
-        staff: StaffMember,
+        staff: CurrentStaff,
         guard: Guard,
         account_id: FromQuery[str | None] = None,
         contact_id: FromQuery[str | None] = None,

@@ -8,32 +8,27 @@ another reason.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated
 
-from litestar import Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Response, get, post
 from litestar.exceptions import PermissionDeniedException, ServiceUnavailableException
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from core.contact.service import AccessDenied, service_for
 from core.contract import PluginContext
 from core.contract.ccb import NotFound
-from core.contract.contact import CONTACT_HEADER, ContactAccess, ContactGuard
-from core.contract.idempotency import IdempotencyKey
+from core.contract.contact import CONTACT_HEADER, AccessDenied, Guard, contact_desk
+from core.contract.idempotency import Idempotency, request_key
 from core.contract.inputs import InputError
 from core.contract.staff import Staff
-from core.contract.web import Controller, Provide
-from core.security import hub_of
+from core.contract.web import Controller, Ctx, CurrentStaff
 from plugins.sos.rules import Status
 from plugins.sos.schemas import ExtraContactIn, FileIn, FlagsIn, FlagsView, HintOut, ReferralView, RouteIn
 from plugins.sos.service import (
-    NoteChange,
     accept,
     add_contact,
     file_checked,
     hints_for,
     referral_views,
-    request_key,
     route,
     send,
     set_flags,
@@ -46,29 +41,7 @@ FILERS = {"roles": ["csr", "lead", "supervisor", "cro"]}
 CRO = {"roles": ["cro"]}
 VIEWERS = {"roles": ["cro", "lead", "supervisor", "admin"]}
 
-# What the core provides by name: marked as dependencies so Litestar injects them as they are instead of
-# validating them like request data.
-Ctx = NamedDependency[SkipValidation[PluginContext]]
-Caller = NamedDependency[SkipValidation[Staff]]
-Guard = NamedDependency[SkipValidation[ContactGuard]]
-Idempotency = NamedDependency[SkipValidation[IdempotencyKey | None]]
-Note = NamedDependency[SkipValidation[NoteChange]]
 ContactHeader = Annotated[str | None, HeaderParameter(name=CONTACT_HEADER, required=False)]
-
-
-async def provide_note(request: Request[Any, Any, Any]) -> NoteChange:
-    """Dependency ``note``: log a change on the caller's contact (the contact part's own service)."""
-
-    async def note(access: ContactAccess, topic: str, text: str) -> None:
-        contacts = service_for(hub_of(request))
-        if contacts is not None:
-            # The guard's pass is the contact part's own ContactAccess, typed here by its protocol.
-            await contacts.note_change(cast(Any, access), topic, text)
-
-    return note
-
-
-NOTE = {"note": Provide(provide_note)}
 
 
 def contact_of(data: FileIn, header: str | None) -> str | None:
@@ -79,9 +52,9 @@ def contact_of(data: FileIn, header: str | None) -> str | None:
     return data.contact_id or header
 
 
-async def require_contact(request: Request[Any, Any, Any], staff: Staff, contact_id: str) -> None:
+async def require_contact(ctx: PluginContext, staff: Staff, contact_id: str) -> None:
     """The contact exists and the caller may see it (its owner, or a supervising role)."""
-    contacts = service_for(hub_of(request))
+    contacts = contact_desk(ctx)
     if contacts is None:
         raise ServiceUnavailableException("the contact layer is not running")
     try:
@@ -96,15 +69,13 @@ class SosApi(Controller):
     """File referrals from a verified contact; the CRO accepts, adds contacts, routes and sends them."""
 
     path = "/"
-    dependencies = NOTE
 
     @post("/referrals", opt=FILERS, summary="File an SOS referral from a contact")
     async def file_endpoint(
         self,
         ctx: Ctx,
-        staff: Caller,
+        staff: CurrentStaff,
         guard: Guard,
-        note: Note,
         data: JSONBody[FileIn],
         idempotency: Idempotency,
         contact_header: ContactHeader = None,
@@ -113,7 +84,7 @@ class SosApi(Controller):
         answers 200 with the first record and ``replayed: true``."""
         contact_id = contact_of(data, contact_header)
         data.idempotency_key = request_key(data.idempotency_key, idempotency)
-        referral, replayed = await file_checked(ctx, staff, guard, note, data, contact_id)
+        referral, replayed = await file_checked(ctx, staff, guard, data, contact_id)
         view = await view_of(ctx, referral.id, replayed=replayed)
         return Response(view, status_code=200 if replayed else 201)
 
@@ -128,40 +99,41 @@ class SosApi(Controller):
         return await view_of(ctx, referral_id)
 
     @post("/referrals/{referral_id:int}/accept", opt=CRO, status_code=200, summary="Accept: SOS number")
-    async def accept_endpoint(self, ctx: Ctx, staff: Caller, referral_id: FromPath[int]) -> ReferralView:
+    async def accept_endpoint(
+        self, ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int]
+    ) -> ReferralView:
         await accept(ctx, staff, referral_id)
         return await view_of(ctx, referral_id)
 
     @post("/referrals/{referral_id:int}/contacts", opt=CRO, status_code=201, summary="Add a contact")
     async def contact_endpoint(
-        self, ctx: Ctx, staff: Caller, referral_id: FromPath[int], data: JSONBody[ExtraContactIn]
+        self, ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int], data: JSONBody[ExtraContactIn]
     ) -> ReferralView:
         await add_contact(ctx, staff, referral_id, data)
         return await view_of(ctx, referral_id)
 
     @post("/referrals/{referral_id:int}/routes", opt=CRO, status_code=200, summary="Route a need elsewhere")
     async def route_endpoint(
-        self, ctx: Ctx, staff: Caller, referral_id: FromPath[int], data: JSONBody[RouteIn]
+        self, ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int], data: JSONBody[RouteIn]
     ) -> ReferralView:
         await route(ctx, staff, referral_id, data)
         return await view_of(ctx, referral_id)
 
     @post("/referrals/{referral_id:int}/send", opt=CRO, status_code=200, summary="Send to the Dept. of Aging")
-    async def send_endpoint(self, ctx: Ctx, staff: Caller, referral_id: FromPath[int]) -> ReferralView:
+    async def send_endpoint(self, ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int]) -> ReferralView:
         await send(ctx, staff, referral_id)
         return await view_of(ctx, referral_id)
 
     @post("/contacts/{contact_id:str}/flags", opt=FILERS, status_code=200, summary="Flag a contact")
     async def flags_endpoint(
         self,
-        request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Caller,
+        staff: CurrentStaff,
         contact_id: FromPath[str],
         data: JSONBody[FlagsIn],
     ) -> FlagsView:
         """Body: ``FlagsIn`` (``senior``, ``mentions``: cannot_pay, isolation). Replaces earlier flags."""
-        await require_contact(request, staff, contact_id)
+        await require_contact(ctx, staff, contact_id)
         row = await set_flags(ctx, staff, contact_id, data)
         hints = await hints_for(ctx, contact_id)
         return FlagsView(

@@ -16,10 +16,12 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from core.contract import PluginContext
+from core.contract.contact import Guard
+from core.contract.idempotency import request_key
 from core.contract.inputs import InputError, decode_form
 from core.contract.staff import Staff
-from core.contract.web import STAFF, Controller, form_body, render
-from plugins.sos.api import CRO, FILERS, NOTE, VIEWERS, Caller, Ctx, Guard, Note
+from core.contract.web import STAFF, Controller, Ctx, CurrentStaff, form_body, render
+from plugins.sos.api import CRO, FILERS, VIEWERS
 from plugins.sos.rules import LOCAL_TZ, Reason, RouteTarget
 from plugins.sos.schemas import ExtraContactForm, FileForm, ReferralView, RouteForm
 from plugins.sos.service import (
@@ -27,7 +29,6 @@ from plugins.sos.service import (
     add_contact,
     file_checked,
     referral_views,
-    request_key,
     route,
     send,
     view_of,
@@ -86,12 +87,14 @@ class SosQueuePages(Controller):
     opt = STAFF
 
     @get("/", opt=VIEWERS)
-    async def queue_page(self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller) -> Response[Any]:
+    async def queue_page(
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
+    ) -> Response[Any]:
         return await queue(request, ctx, staff)
 
     @post("/{referral_id:int}/accept", opt=CRO)
     async def accept_form(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, referral_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int]
     ) -> Response[Any]:
         try:
             await accept(ctx, staff, referral_id)
@@ -101,7 +104,7 @@ class SosQueuePages(Controller):
 
     @post("/{referral_id:int}/send", opt=CRO)
     async def send_form(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, referral_id: FromPath[int]
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int]
     ) -> Response[Any]:
         try:
             await send(ctx, staff, referral_id)
@@ -114,7 +117,7 @@ class SosQueuePages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Caller,
+        staff: CurrentStaff,
         referral_id: FromPath[int],
         form: NamedDependency[ExtraContactForm],
     ) -> Response[Any]:
@@ -129,7 +132,7 @@ class SosQueuePages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
-        staff: Caller,
+        staff: CurrentStaff,
         referral_id: FromPath[int],
         form: NamedDependency[RouteForm],
     ) -> Response[Any]:
@@ -145,7 +148,6 @@ class SosFormPages(Controller):
 
     path = "/"
     opt = STAFF
-    dependencies = NOTE
 
     @get("/new", opt=STAFF)
     async def new_page(
@@ -167,14 +169,14 @@ class SosFormPages(Controller):
 
     @post("/new", opt=FILERS)
     async def new_form(
-        self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, guard: Guard, note: Note
+        self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, guard: Guard
     ) -> Response[Any]:
         form = decode_form(await request.form(), FileForm)
         values = form.values()
         try:
             data = form.filing()
             data.idempotency_key = request_key(data.idempotency_key, None)
-            referral, _ = await file_checked(ctx, staff, guard, note, data, data.contact_id)
+            referral, _ = await file_checked(ctx, staff, guard, data, data.contact_id)
         except InputError as exc:
             return form_page(request, status_code=exc.status_code, error=str(exc), values=values)
         except (PermissionDeniedException, NotFoundException) as exc:

@@ -10,7 +10,6 @@ functions.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,6 @@ from core.contract import ContactHint, PluginContext
 from core.contract.ccb import CcbError, Invalid, NotFound
 from core.contract.ccb import port as p
 from core.contract.contact import ContactAccess, ContactGuard
-from core.contract.idempotency import IdempotencyKey, check_key
 from core.contract.inputs import InputError
 from core.contract.redact import redact
 from core.contract.staff import Staff
@@ -50,10 +48,6 @@ from plugins.sos.schemas import (
     RoutingView,
 )
 
-# Logs a change made for the customer on the contact, so its wrap-up note mentions it (the guard's
-# ``change=True`` leaves that to the workflow once it has succeeded): (access, topic, text).
-NoteChange = Callable[[ContactAccess, str, str], Awaitable[None]]
-
 
 def _clean(text: str | None) -> str | None:
     """Free text is redacted before storage (ARCHITECTURE §6); blank means none."""
@@ -68,17 +62,6 @@ def _ccb_error(exc: CcbError, field: str) -> InputError:
     if isinstance(exc, Invalid):
         return InputError(exc.field, exc.message)
     return InputError(field, f"CCB refused: {exc}", 502)
-
-
-def request_key(body_key: str | None, header: IdempotencyKey | None) -> str | None:
-    """The filing's key: the body's ``idempotency_key`` or the ``Idempotency-Key`` header (the same)."""
-    if body_key is not None:
-        body_key = check_key(body_key, "idempotency_key")
-    if header is None:
-        return body_key
-    if body_key not in (None, header.value):
-        raise InputError("idempotency_key", "differs from the Idempotency-Key header")
-    return header.value
 
 
 # -- views ------------------------------------------------------------------------------------------------
@@ -547,7 +530,6 @@ async def file_checked(
     ctx: PluginContext,
     staff: Staff,
     guard: ContactGuard,
-    note: NoteChange,
     data: FileIn,
     contact_id: str | None,
 ) -> tuple[Referral, bool]:
@@ -563,7 +545,7 @@ async def file_checked(
     referral, replayed = await file_referral(ctx, staff, access, data)
     if not replayed:
         # Logged on the contact once done, so the wrap-up note drafted from its log mentions it.
-        await note(access, "sos", f"Filed SOS referral #{referral.id}")
+        await guard.note_change(access, "sos", f"Filed SOS referral #{referral.id}")
     return referral, replayed
 
 
