@@ -3,7 +3,7 @@
 Staff (and other plugins, through :mod:`plugins.correspondence.public`) pick a letter template — deposit
 refund approved or denied, claim decision, returned-mail follow-up, payment-plan confirmation — and give its
 fields; the plugin fills it from the account's main customer and mailing address in the CCB, renders it with
-the utility's letterhead (:mod:`plugins.correspondence.render`, the .docx renderer), records it on the
+the utility's letterhead (:mod:`plugins.correspondence.rules_docx`, the .docx renderer), records it on the
 account as a CCB customer contact, and queues it for mailing (issue 8 §3). A check watches letters that
 wait too long for the post.
 """

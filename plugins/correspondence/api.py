@@ -22,8 +22,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from core.contract.idempotency import Idempotency, request_key
 from core.contract.web import Ctx, CurrentStaff
 from plugins.correspondence.public import LetterError, LetterRecord
-from plugins.correspondence.render import DOCX_MEDIA_TYPE
 from plugins.correspondence.rules import LetterStatus
+from plugins.correspondence.rules_docx import DOCX_MEDIA_TYPE
 from plugins.correspondence.schemas import LetterIn, StatusIn, TemplateView, template_view
 from plugins.correspondence.service import CorrespondenceService, record_of, service_of, templates
 

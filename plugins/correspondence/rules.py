@@ -25,7 +25,7 @@ import msgspec
 
 # Letters are dated in the utility's zone (ARCHITECTURE §5); times are stored in UTC.
 LOCAL_TZ = ZoneInfo("America/Los_Angeles")
-LETTERS_DIR = Path(__file__).parent / "letters"
+LETTERS_DIR = Path(__file__).parent / "templates" / "letters"
 TEMPLATE_ID = r"^[a-z][a-z0-9_]{1,39}$"
 FIELD_NAME = r"^[a-z][a-z0-9_]{0,39}$"
 # Filled in by the plugin for every letter; a template may use them without declaring them.

@@ -24,7 +24,6 @@ from core.contract.redact import redact
 from plugins.correspondence import events, queries
 from plugins.correspondence.models import CorrLetter
 from plugins.correspondence.public import LetterError, LetterRecord
-from plugins.correspondence.render import LetterContent, render_docx
 from plugins.correspondence.rules import (
     CorrespondenceConfig,
     FieldError,
@@ -41,6 +40,7 @@ from plugins.correspondence.rules import (
     plain_text,
     salutation,
 )
+from plugins.correspondence.rules_docx import LetterContent, render_docx
 
 # The CCB records letters as outbound notifications (ccb-domain §1.12), method "letter".
 CONTACT_CLASS, CONTACT_TYPE = "NOTIFY", "OUTBOUND"

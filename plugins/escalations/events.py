@@ -23,7 +23,7 @@ from plugins.escalations.models import Escalation
 
 if TYPE_CHECKING:
     # Annotations only: the bus's envelope type is not in the contract yet.
-    from core.bus import Envelope
+    from core.contract.bus import Envelope
 
 RAISED = "hub.escalation.raised"
 APPROVED = "hub.escalation.approved"

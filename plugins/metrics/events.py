@@ -26,7 +26,7 @@ from plugins.metrics.rules import MetricsConfig, Tally, classify, local_day, sec
 
 if TYPE_CHECKING:
     # The bus envelope type; the contract does not expose it yet (only annotations use it).
-    from core.bus import Envelope
+    from core.contract.bus import Envelope
 
 COUNTER_REQUEST_RECORDED = "hub.metrics.counter_request.recorded"
 CONTACT_OPENED = "hub.contact.opened"

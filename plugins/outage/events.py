@@ -25,7 +25,7 @@ from plugins.outage.rules import banner_html
 
 if TYPE_CHECKING:
     # Annotations only: the bus's envelope type is not in the contract yet.
-    from core.bus import Envelope
+    from core.contract.bus import Envelope
     from plugins.outage.service import OutageService
 
 DECLARED = "hub.outage.declared"

@@ -8,7 +8,6 @@ import io
 import pytest
 from docx import Document
 
-from plugins.correspondence.render import LetterContent, render_docx
 from plugins.correspondence.rules import (
     FieldError,
     LetterStatus,
@@ -23,6 +22,7 @@ from plugins.correspondence.rules import (
     load_templates,
     parse_template,
 )
+from plugins.correspondence.rules_docx import LetterContent, render_docx
 
 TEMPLATES = load_templates()
 
