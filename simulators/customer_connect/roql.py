@@ -208,7 +208,9 @@ class _SelectParser(_Parser):
 
 def _statements(text: str) -> list[str]:
     """Split on semicolons outside quoted strings; empty statements (a trailing ``;``) are dropped."""
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch == "'":
             quoted = not quoted  # a doubled '' toggles twice, which keeps the state right

@@ -265,6 +265,7 @@ def run_query(conn: Connection, query: SelectQuery) -> dict[str, Any]:
         limit = MAX_QUERY_ROWS if query.limit is None else min(query.limit, MAX_QUERY_ROWS)
         stmt = stmt.limit(limit).offset(query.offset)
     rows = conn.execute(stmt).all()
+    shown: list[list[str | None]]
     if counting:
         shown = [[str(rows[0][0])]]
     else:
