@@ -1,7 +1,14 @@
 """Simulated Oracle B2C Service ("Customer Connect", formerly RightNow) site: incidents over Connect REST.
 
-- :mod:`.app`: the Litestar app (``/services/rest/connect/v1.4/incidents`` and its ``threads``).
-- :mod:`.store`: the simulator's own SQLite database (``cc_`` tables) and the reference-number counter.
+- :mod:`.app`: the Litestar app under ``/services/rest/connect/{v1.2,v1.3,v1.4,latest}``: the resources,
+  ``queryResults`` (ROQL), ``metadata-catalog`` and ``OPTIONS``.
+- :mod:`.resources`: incidents, their ``threads`` and contacts (bodies, documents, references).
+- :mod:`.auth`: version, Basic/session credentials and the v1.4 application-context rule.
+- :mod:`.errors`: the documented ``OSC-CREST-#####`` codes and the exception body.
+- :mod:`.roql` and :mod:`.tabular`: ROQL parsing and its evaluation over the simulator's tables.
+- :mod:`.store` and :mod:`.tables`: the simulator's own SQLite database (``cc_`` tables) and the
+  reference-number counter.
+- :mod:`.tls`: the self-signed certificate of ``--tls``.
 - :mod:`.contact_us`: deterministic synthetic "Contact Us" e-mails and their intake as incidents.
 - :mod:`.cli`: ``ccbhub simulate customer-connect``.
 """

@@ -19,7 +19,12 @@ from zoneinfo import ZoneInfo
 # first interface); the utility's site is in Los Angeles.
 SITE_TZ = ZoneInfo("America/Los_Angeles")
 
-API_PREFIX = "/services/rest/connect/v1.4"
+# Connect REST lives under ``/services/rest/connect/{version}``. The documentation (REST API for Accessing
+# Data, "Supported Versions") lists CCOM v1.2, v1.3 and v1.4, and ``latest`` as an alias of the newest one.
+API_ROOT = "/services/rest/connect"
+VERSIONS = ("v1.2", "v1.3", "v1.4", "latest")
+LATEST = "v1.4"
+API_PREFIX = f"{API_ROOT}/{LATEST}"
 
 # §3: the format is fixed at six digits of date and six of sequence and cannot be changed.
 REFERENCE_RE = re.compile(r"^\d{6}-\d{6}$")
@@ -105,6 +110,65 @@ CATEGORIES: dict[str, Named] = {
     )
 }
 CATEGORIES_BY_ID: dict[int, Named] = {c.id: c for c in CATEGORIES.values()}
+
+# The other named lists an incident refers to. A real site defines its own products, severities, queues,
+# dispositions, staff accounts and groups; the entries below are this simulator's [~], chosen for a
+# water-and-power utility. Clients refer to them by ``id`` or ``lookupName``, as to any named reference.
+PRODUCTS: dict[int, Named] = {
+    p.id: p
+    for p in (
+        Named(1, "Electric Service"),
+        Named(2, "Water Service"),
+        Named(3, "Billing"),
+        Named(4, "Solar"),
+        Named(5, "Rebates"),
+        Named(6, "Streetlights"),
+    )
+}
+SEVERITIES: dict[int, Named] = {
+    s.id: s for s in (Named(1, "Critical"), Named(2, "High"), Named(3, "Medium"), Named(4, "Low"))
+}
+QUEUES: dict[int, Named] = {
+    q.id: q for q in (Named(1, "Default Queue"), Named(2, "Billing Queue"), Named(3, "Field Service Queue"))
+}
+DISPOSITIONS: dict[int, Named] = {
+    d.id: d for d in (Named(1, "Resolved by Agent"), Named(2, "Duplicate"), Named(3, "No Response"))
+}
+LANGUAGES: dict[int, Named] = {lang.id: lang for lang in (Named(1, "en_US"), Named(2, "es_US"))}
+# Staff accounts' lookupName is the person's name, as on a real site.
+ACCOUNTS: dict[int, Named] = {
+    a.id: a
+    for a in (
+        Named(1, "Administrator"),
+        Named(2, "Maria Gonzalez"),
+        Named(3, "James Park"),
+        Named(4, "Ana Ruiz"),
+    )
+}
+STAFF_GROUPS: dict[int, Named] = {
+    g.id: g for g in (Named(1, "Customer Service"), Named(2, "Billing Team"), Named(3, "Field Operations"))
+}
+# The named lists an incident body can refer to, by the field that carries each (``assignedTo`` has two).
+NAMED_LISTS: dict[str, dict[int, Named]] = {
+    "category": CATEGORIES_BY_ID,
+    "channel": CHANNELS,
+    "product": PRODUCTS,
+    "severity": SEVERITIES,
+    "queue": QUEUES,
+    "disposition": DISPOSITIONS,
+    "language": LANGUAGES,
+    "assignedTo.account": ACCOUNTS,
+    "assignedTo.staffGroup": STAFF_GROUPS,
+}
+
+
+def resolve_named(field: str, ref_id: int | None, lookup_name: str | None) -> Named | None:
+    """The entry of ``NAMED_LISTS[field]`` a reference names by id or (case-insensitive) lookupName."""
+    table = NAMED_LISTS[field]
+    if ref_id is not None:
+        return table.get(ref_id)
+    wanted = (lookup_name or "").strip().lower()
+    return next((n for n in table.values() if n.lookup_name.lower() == wanted), None) if wanted else None
 
 
 def status_by_name(name: str) -> Named | None:

@@ -19,37 +19,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    and_,
-    delete,
-    event,
-    false,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import delete, event, func, insert, inspect, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql.elements import ColumnElement
 
 from simulators.customer_connect import model
-from simulators.customer_connect.roql import BoolOp, Expr, QueryError
+from simulators.customer_connect.roql import Expr, QueryError, SelectQuery
+from simulators.customer_connect.tables import (
+    REF_COLUMNS,
+    cc_contacts,
+    cc_incidents,
+    cc_reference_counters,
+    cc_status_types,
+    cc_statuses,
+    cc_threads,
+    metadata,
+)
+from simulators.customer_connect.tabular import INCIDENTS, compile_where, run_query
 
 __all__ = [
     "ContactRow",
@@ -62,72 +53,6 @@ __all__ = [
     "ThreadRow",
     "metadata",
 ]
-
-metadata = MetaData()
-
-cc_status_types = Table(
-    "cc_status_types",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("lookup_name", String(40), nullable=False, unique=True),
-)
-cc_statuses = Table(
-    "cc_statuses",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("lookup_name", String(40), nullable=False, unique=True),
-    Column("status_type_id", Integer, ForeignKey("cc_status_types.id"), nullable=False),
-)
-cc_contacts = Table(
-    "cc_contacts",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("first_name", String(80), nullable=False),
-    Column("last_name", String(80), nullable=False),
-    Column("email", String(254), unique=True),
-    Column("phone", String(40)),
-    Column("created_time", DateTime, nullable=False),
-)
-cc_incidents = Table(
-    "cc_incidents",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("reference_number", String(13), nullable=False, unique=True),
-    Column("ref_day", String(6), nullable=False),
-    Column("ref_seq", Integer, nullable=False),
-    Column("subject", String(240), nullable=False),
-    Column("status_id", Integer, ForeignKey("cc_statuses.id"), nullable=False),
-    Column("primary_contact_id", Integer, ForeignKey("cc_contacts.id")),
-    Column("channel_id", Integer, nullable=False),
-    Column("category_id", Integer),
-    Column("account_number", String(20)),
-    # The generator's Message-ID: makes seeding idempotent across restarts of the same database.
-    Column("source_message_id", String(200), unique=True),
-    Column("created_time", DateTime, nullable=False),
-    Column("updated_time", DateTime, nullable=False),
-    Column("closed_time", DateTime),
-    UniqueConstraint("ref_day", "ref_seq", name="uq_cc_incidents_ref"),
-)
-cc_threads = Table(
-    "cc_threads",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("incident_id", Integer, ForeignKey("cc_incidents.id", ondelete="CASCADE"), nullable=False),
-    Column("entry_type_id", Integer, nullable=False),
-    Column("channel_id", Integer, nullable=False),
-    Column("contact_id", Integer, ForeignKey("cc_contacts.id")),
-    Column("account_name", String(80)),
-    Column("text", Text, nullable=False),
-    Column("content_type", String(20), nullable=False, default="text/plain"),
-    Column("display_order", Integer, nullable=False),
-    Column("created_time", DateTime, nullable=False),
-)
-cc_reference_counters = Table(
-    "cc_reference_counters",
-    metadata,
-    Column("day", String(6), primary_key=True),
-    Column("last", Integer, nullable=False),
-)
 
 
 class StoreError(Exception):
@@ -168,6 +93,8 @@ class IncidentRow:
     created_time: dt.datetime
     updated_time: dt.datetime
     closed_time: dt.datetime | None
+    # Field in tables.REF_COLUMNS (product, severity, assignedTo.account …) → the referenced id or None.
+    refs: Mapping[str, int | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,89 +137,26 @@ def _system_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-# q= fields and the column each filters; statuses and types are resolved to status ids in Python.
-_COLUMNS: dict[str, Any] = {
-    "id": cc_incidents.c.id,
-    "lookupname": cc_incidents.c.reference_number,
-    "referencenumber": cc_incidents.c.reference_number,
-    "subject": cc_incidents.c.subject,
-    "statuswithtype.status.id": cc_incidents.c.status_id,
-    "primarycontact.id": cc_incidents.c.primary_contact_id,
-    "channel.id": cc_incidents.c.channel_id,
-    "category.id": cc_incidents.c.category_id,
-    "customfields.c.account_number": cc_incidents.c.account_number,
-    "createdtime": cc_incidents.c.created_time,
-    "updatedtime": cc_incidents.c.updated_time,
-    "closedtime": cc_incidents.c.closed_time,
-}
-_TIME_FIELDS = {"createdtime", "updatedtime", "closedtime"}
-_INT_FIELDS = {"id", "statuswithtype.status.id", "primarycontact.id", "channel.id", "category.id"}
+def _ref_values(refs: Mapping[str, int | None] | None) -> dict[str, int | None]:
+    unknown = set(refs or {}) - set(REF_COLUMNS)
+    if unknown:
+        raise InvalidRequest(f"incidents have no reference field {sorted(unknown)[0]!r}")
+    return {REF_COLUMNS[name]: value for name, value in (refs or {}).items()}
+
+
+# The collection's orderBy keys (a real site orders its collections by a few indexed fields only).
 _ORDERABLE = {"id", "createdtime", "updatedtime", "lookupname", "referencenumber"}
 
 
-def parse_time_literal(text: str) -> dt.datetime:
-    """A Connect time literal (``2024-03-01T08:00:00Z``, optional fraction); a missing zone means UTC."""
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"not a time: {text!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
-    ops: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
-        "=": lambda c, v: c == v,
-        "!=": lambda c, v: c != v,
-        "<": lambda c, v: c < v,
-        "<=": lambda c, v: c <= v,
-        ">": lambda c, v: c > v,
-        ">=": lambda c, v: c >= v,
-        "like": lambda c, v: c.like(v),
-    }
-    return ops[op](column, value)
-
-
-def _status_ids(field: str, value: int | str) -> set[int]:
-    """Status ids matched by a status/status-type comparison (equality only)."""
-    if field == "statuswithtype.status.lookupname":
-        return {sid for sid, (s, _) in model.STATUSES.items() if s.lookup_name.lower() == str(value).lower()}
-    if field == "statuswithtype.statustype.id":
-        return {sid for sid, (_, t) in model.STATUSES.items() if str(t.id) == str(value)}
-    # statusWithType.statusType.lookupName
-    return {sid for sid, (_, t) in model.STATUSES.items() if t.lookup_name.lower() == str(value).lower()}
-
-
-def compile_where(expr: Expr) -> ColumnElement[bool]:
-    """Translate a parsed ``q`` clause into a SQLAlchemy condition on ``cc_incidents``."""
-    if isinstance(expr, BoolOp):
-        parts = [compile_where(item) for item in expr.items]
-        return and_(*parts) if expr.op == "and" else or_(*parts)
-    field = expr.field.lower()
-    if field in {
-        "statuswithtype.status.lookupname",
-        "statuswithtype.statustype.id",
-        "statuswithtype.statustype.lookupname",
-    }:
-        if expr.op not in {"=", "!="}:
-            raise QueryError(f"{expr.field} supports = and != only")
-        ids = _status_ids(field, expr.value)
-        if expr.op == "=":
-            return cc_incidents.c.status_id.in_(ids) if ids else false()
-        return cc_incidents.c.status_id.not_in(ids) if ids else ~false()
-    column = _COLUMNS.get(field)
-    if column is None:
-        raise QueryError(f"unknown or unsupported field {expr.field!r}")
-    value: Any = expr.value
-    if field in _TIME_FIELDS:
-        if not isinstance(value, str) or expr.op == "like":
-            raise QueryError(f"{expr.field} compares with a quoted time such as '2024-03-01T00:00:00Z'")
-        value = _naive_utc(parse_time_literal(value))
-    elif field in _INT_FIELDS:
-        if not isinstance(value, int):
-            raise QueryError(f"{expr.field} compares with a number")
-    elif isinstance(value, int):
-        value = str(value)
-    return _compare(column, expr.op, value)
+def _add_missing_columns(conn: Any) -> None:
+    """Bring a database made by an older simulator up to the current tables (new columns are nullable)."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 class IncidentStore:
@@ -320,6 +184,7 @@ class IncidentStore:
 
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+            await conn.run_sync(_add_missing_columns)
             for t in model.STATUS_TYPES.values():
                 await conn.execute(
                     sqlite_insert(cc_status_types)
@@ -361,6 +226,28 @@ class IncidentStore:
         if contact is None:
             raise NotFound(f"contact {contact_id} does not exist")
         return contact
+
+    async def find_contacts(self, lookup_name: str) -> list[ContactRow]:
+        """Contacts whose lookupName ("First Last") is ``lookup_name``, ignoring case, lowest id first."""
+        name = func.lower(INCIDENTS.field("primaryContact.lookupName").sql)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(cc_contacts).where(name == lookup_name.strip().lower()).order_by(cc_contacts.c.id)
+            )
+            return [ContactRow(r.id, r.first_name, r.last_name, r.email, r.phone) for r in rows]
+
+    async def contacts_page(self, *, limit: int, offset: int) -> tuple[list[ContactRow], bool]:
+        """One page of contacts in id order, and whether more follow."""
+        stmt = select(cc_contacts).order_by(cc_contacts.c.id).limit(limit + 1).offset(offset)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        contacts = [ContactRow(r.id, r.first_name, r.last_name, r.email, r.phone) for r in rows[:limit]]
+        return contacts, len(rows) > limit
+
+    async def run_queries(self, queries: Sequence[SelectQuery]) -> list[dict[str, Any]]:
+        """The ``queryResults`` items of ROQL tabular statements, read in one snapshot."""
+        async with self.engine.connect() as conn:
+            return [await conn.run_sync(run_query, q) for q in queries]
 
     async def _contact(self, conn: AsyncConnection, contact_id: int | None) -> ContactRow | None:
         if contact_id is None:
@@ -426,6 +313,7 @@ class IncidentStore:
         threads: Sequence[NewThread] = (),
         created: dt.datetime | None = None,
         source_message_id: str | None = None,
+        refs: Mapping[str, int | None] | None = None,
     ) -> IncidentRow:
         self._check_status(status_id)
         created_at = (created or self.now()).astimezone(dt.UTC)
@@ -451,6 +339,7 @@ class IncidentStore:
                         created_time=stamp,
                         updated_time=stamp,
                         closed_time=stamp if self._is_solved(status_id) else None,
+                        **_ref_values(refs),
                     )
                     .returning(cc_incidents.c.id)
                 )
@@ -492,6 +381,7 @@ class IncidentStore:
             created_time=created,
             updated_time=updated,
             closed_time=_aware(row.closed_time),
+            refs={name: getattr(row, column) for name, column in REF_COLUMNS.items()},
         )
 
     async def query(
@@ -507,10 +397,14 @@ class IncidentStore:
         key = order_by.lower()
         if key not in _ORDERABLE:
             raise QueryError(f"cannot order by {order_by!r}")
-        column = _COLUMNS[key]
-        stmt = select(cc_incidents.c.id).order_by(
-            column.desc() if descending else column.asc(),
-            cc_incidents.c.id.desc() if descending else cc_incidents.c.id.asc(),
+        column = INCIDENTS.field(key).sql
+        stmt = (
+            select(cc_incidents.c.id)
+            .select_from(INCIDENTS.source)
+            .order_by(
+                column.desc() if descending else column.asc(),
+                cc_incidents.c.id.desc() if descending else cc_incidents.c.id.asc(),
+            )
         )
         if where is not None:
             stmt = stmt.where(compile_where(where))
@@ -527,9 +421,26 @@ class IncidentStore:
         subject: str | None = None,
         status_id: int | None = None,
         threads: Sequence[NewThread] = (),
+        refs: Mapping[str, int | None] | None = None,
+        contact_id: int | None = None,
+        category_id: int | None = None,
+        channel_id: int | None = None,
+        account_number: str | None = None,
     ) -> IncidentRow:
-        """Apply a PATCH: new subject, explicit status, threads (with their automatic status moves)."""
-        row, _ = await self._update(incident_id, subject=subject, status_id=status_id, threads=threads)
+        """Apply a PATCH: new subject, explicit status, threads (with their automatic status moves), and
+        new references (``refs`` as in :data:`tables.REF_COLUMNS`, contact, category, channel, account)."""
+        values: dict[str, Any] = _ref_values(refs)
+        for column, value in (
+            ("primary_contact_id", contact_id),
+            ("category_id", category_id),
+            ("channel_id", channel_id),
+            ("account_number", account_number),
+        ):
+            if value is not None:
+                values[column] = value
+        row, _ = await self._update(
+            incident_id, subject=subject, status_id=status_id, threads=threads, values=values
+        )
         return row
 
     async def _update(
@@ -539,12 +450,17 @@ class IncidentStore:
         subject: str | None = None,
         status_id: int | None = None,
         threads: Sequence[NewThread] = (),
+        values: Mapping[str, Any] | None = None,
     ) -> tuple[IncidentRow, list[int]]:
         if status_id is not None:
             self._check_status(status_id)
         now = self.now()
+        changes = dict(values or {})
         async with self._write_lock, self.engine.begin() as conn:
             current = await self._incident(conn, incident_id)
+            contact_id = changes.get("primary_contact_id")
+            if contact_id is not None and await self._contact(conn, contact_id) is None:
+                raise InvalidRequest(f"contact {contact_id} does not exist")
             new_status = current.status_id
             thread_ids = []
             for thread in threads:
@@ -555,16 +471,18 @@ class IncidentStore:
             # An explicit status in the same request wins over the automatic move.
             if status_id is not None:
                 new_status = status_id
-            values: dict[str, Any] = {"updated_time": _naive_utc(now), "status_id": new_status}
+            new_values = {**changes, "updated_time": _naive_utc(now), "status_id": new_status}
             if subject is not None:
-                values["subject"] = subject
+                new_values["subject"] = subject
             if new_status != current.status_id:
                 solved = self._is_solved(new_status)
                 if solved and not self._is_solved(current.status_id):
-                    values["closed_time"] = _naive_utc(now)
+                    new_values["closed_time"] = _naive_utc(now)
                 elif not solved:
-                    values["closed_time"] = None
-            await conn.execute(update(cc_incidents).where(cc_incidents.c.id == incident_id).values(**values))
+                    new_values["closed_time"] = None
+            await conn.execute(
+                update(cc_incidents).where(cc_incidents.c.id == incident_id).values(**new_values)
+            )
             return await self._incident(conn, incident_id), thread_ids
 
     async def add_thread(self, incident_id: int, thread: NewThread) -> ThreadRow:
