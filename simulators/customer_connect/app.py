@@ -64,7 +64,7 @@ class SimulatorConfig:
     seed: int = 0
     clock: Any = field(default=None)  # a () -> aware datetime; None = system clock
     session_token: str | None = None
-    require_app_context: bool = False
+    require_app_context: bool = True
 
 
 # -- queryResults --

@@ -9,7 +9,7 @@ The database is created on first start and kept (incidents survive restarts); ``
 seed's messages that are not in it yet. Without ``--password`` a random one is made up and printed.
 ``--tls`` serves HTTPS with a self-signed certificate made at start (written to ``--tls-dir``, default
 ``<database>.tls/``, as ``cert.pem`` for clients to trust). ``--session-token`` also accepts
-``Authorization: Session <token>``; ``--require-app-context`` refuses v1.4 requests without the
+``Authorization: Session <token>``; ``--require-app-context`` (the default) refuses v1.4 requests without the
 ``OSvC-CREST-Application-Context`` header, as a real site does. Bad options exit with code 2.
 """
 
@@ -49,7 +49,7 @@ __all__ = ["customer_connect_command", "register"]
 @click.option("--session-token", default=None, help="Also accept 'Authorization: Session <token>'.")
 @click.option(
     "--require-app-context/--no-require-app-context",
-    default=False,
+    default=True,
     show_default=True,
     help="Refuse v1.4/latest requests without the OSvC-CREST-Application-Context header.",
 )

@@ -92,7 +92,9 @@ async def cc(sim: Any) -> AsyncIterator[CustomerConnectClient]:
 @pytest.fixture
 async def raw(sim: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=sim)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sim" + API) as client:
+    # A raw client names its integration as Connect REST v1.4 requires (the connector does the same).
+    headers = {"OSvC-CREST-Application-Context": "tests"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://sim" + API, headers=headers) as client:
         yield client
 
 
@@ -381,7 +383,7 @@ async def test_served_by_granian(tmp_path: Path) -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 15
-        async with httpx.AsyncClient() as probe:
+        async with httpx.AsyncClient(headers={"OSvC-CREST-Application-Context": "tests"}) as probe:
             while True:
                 try:
                     if (await probe.get(base + API + "/incidents", auth=(USER, PASSWORD))).status_code == 200:

@@ -40,6 +40,7 @@ SECRET = "e2e-secret"
 MEMBER = "erin.eteam"
 SECTION = "e-team"
 CC_USER, CC_PASSWORD = "hub-e2e", "sim-e2e-password"
+CC_CONTEXT = {"OSvC-CREST-Application-Context": "tests"}  # Connect REST v1.4 wants the caller named
 CC_API = "/services/rest/connect/v1.4"
 REQUESTS = 4
 
@@ -84,7 +85,9 @@ def customer_connect(tmp_path: Path) -> Iterator[str]:
     try:
         _wait_until(
             lambda: (
-                httpx.get(base + CC_API + "/incidents", auth=(CC_USER, CC_PASSWORD), timeout=1).status_code
+                httpx.get(
+                    base + CC_API + "/incidents", auth=(CC_USER, CC_PASSWORD), headers=CC_CONTEXT, timeout=1
+                ).status_code
                 == 200
             ),
             proc,
