@@ -27,7 +27,7 @@ from core.db import Database
 from core.jobs import JobRunner
 from core.mail import Mailer
 from core.outbox import EventCatalogue, EventWriter, OutboxRelay
-from core.plugins import PluginManager, PluginRecord, PluginStatus
+from core.plugins import CorePartContext, PluginManager, PluginRecord, PluginStatus
 from core.retry import DATABASE_BUSY, database_busy
 from core.sections import Enablement, ensure_sections, seed_from_config
 from core.settings import DEFAULT_SECTIONS, Settings, SettingsError
@@ -128,7 +128,7 @@ class Hub:
         return EventWriter(self.catalogue, self.clock, CORE_ID, self.relay.kick)
 
     def _make_ctx(self, rec: PluginRecord) -> PluginContext:
-        return PluginContext(
+        fields: dict[str, Any] = dict(
             plugin_id=rec.id,
             config=rec.config,
             db=self.db,
@@ -142,8 +142,10 @@ class Hub:
             sections=lambda: frozenset(self.enablement.sections_for(rec.id)),
             log=logging.getLogger(f"ccbhub.plugin.{rec.id}"),
             connect=partial(_connect, f"plugins.{rec.id}"),
-            extras={"hub": self} if rec.source == "core" else {},
         )
+        if rec.source == "core":
+            return CorePartContext(hub=self, **fields)
+        return PluginContext(**fields)
 
     def _register_event_types(self) -> None:
         for rec in self.plugins.running():

@@ -122,6 +122,20 @@ class PluginRecord:
         self.consecutive_failures = 0
 
 
+class CorePartContext(PluginContext):
+    """The context of one of the core's own parts (telephony, contacts): a plugin's, plus the hub.
+
+    The parts are the hub itself, not guests: the contact part gathers every plugin's contact hints and
+    hooks the screen pop onto telephony through it. Plugins never get this; they have their ctx only.
+    """
+
+    hub: Any
+
+    def __init__(self, *, hub: Any, **fields: Any) -> None:
+        super().__init__(**fields)
+        self.hub = hub
+
+
 ContextFactory = Callable[[PluginRecord], PluginContext]
 
 

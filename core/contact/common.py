@@ -36,7 +36,6 @@ __all__ = [
     "MAX_REASON",
     "OPEN",
     "PART_ID",
-    "SERVICE_KEY",
     "WRAP_UP_DUE",
     "Channel",
     "ContactConfig",
@@ -50,7 +49,6 @@ __all__ = [
 ]
 
 PART_ID = "contact"
-SERVICE_KEY = "contact_service"
 
 Channel = Literal["phone", "counter", "email"]
 NoteKind = Literal["customer", "premise"]
@@ -99,7 +97,7 @@ def running_service(hub: Any) -> object | None:
     rec = hub.plugins.records.get(PART_ID)
     if rec is None or not rec.running or rec.ctx is None:
         return None
-    found: object | None = rec.ctx.extras.get(SERVICE_KEY)
+    found: object | None = rec.ctx.runtime
     return found
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.contact import checks, events
 from core.contact.api import ContactController, VerificationLockController
-from core.contact.common import PART_ID, SERVICE_KEY, ContactConfig
+from core.contact.common import PART_ID, ContactConfig
 from core.contact.contacts import ContactSnapshot, HintView, gather_hints
 from core.contact.guard import require_verified, require_verified_premise
 from core.contact.service import ContactService
@@ -32,6 +32,7 @@ from core.contract import (
     hookimpl,
 )
 from core.contract.contact import ContactAccess, ContactDesk, ContactGuard, ContactGuardFactory
+from core.plugins import CorePartContext
 from core.staff import Staff
 from core.telephony.plugin import telephony_service
 
@@ -57,10 +58,10 @@ def hub_manifest() -> PluginManifest:
 
 
 def service_of(ctx: PluginContext) -> ContactService:
-    """The part's service, made once per hub from its context (it holds config, not state)."""
-    found = ctx.extras.get(SERVICE_KEY)
+    """The part's service: its runtime data, made once per hub from its context (config, not state)."""
+    found = ctx.runtime
     if found is None:
-        hub = ctx.extras.get("hub")
+        hub = ctx.hub if isinstance(ctx, CorePartContext) else None
         found = ContactService(
             db=ctx.db,
             events=ctx.events,
@@ -70,7 +71,7 @@ def service_of(ctx: PluginContext) -> ContactService:
             config=ctx.config,
             hints=partial(_hints, hub) if hub is not None else None,
         )
-        ctx.extras[SERVICE_KEY] = found
+        ctx.runtime = found
     assert isinstance(found, ContactService)
     return found
 
@@ -199,7 +200,7 @@ def hub_lifespan(ctx: PluginContext) -> AbstractAsyncContextManager[None]:
     async def lifespan() -> AsyncIterator[None]:
         # The screen pop: telephony calls back after storing each inbound call. Without a running
         # telephony part there is nothing to pop, and contacts are opened by hand.
-        phone = telephony_service(ctx.extras["hub"]) if "hub" in ctx.extras else None
+        phone = telephony_service(ctx.hub) if isinstance(ctx, CorePartContext) else None
         service = service_of(ctx)
         if phone is not None:
             phone.on_inbound = service.screen_pop

@@ -251,7 +251,7 @@ class ContactDesk(Protocol):
 def contact_desk(ctx: PluginContext) -> ContactDesk | None:
     """The contact part's desk as ``ctx`` sees it, or None while the part is not running."""
     # A Protocol is what the directory is keyed by; mypy wants a concrete class for ``type[T]``.
-    return ctx.services.get(ContactDesk)  # type: ignore[type-abstract]
+    return ctx.services.get(ContactDesk)
 
 
 async def provide_guard(request: Request[Any, Any, Any]) -> ContactGuard:

@@ -285,7 +285,6 @@ class PluginContext:
     services: ServiceDirectory
     connect: Connect
     runtime: Any
-    extras: dict[str, Any]
 
     def __init__(
         self,
@@ -305,7 +304,6 @@ class PluginContext:
         services: ServiceDirectory | None = None,
         connect: Connect = _no_connectors,
         runtime: Any = None,
-        extras: dict[str, Any] | None = None,
     ) -> None:
         self.plugin_id = plugin_id
         self.config = config
@@ -322,7 +320,6 @@ class PluginContext:
         self.services = services if services is not None else ServiceDirectory({}, (), ())
         self.connect = connect
         self.runtime = runtime
-        self.extras = extras if extras is not None else {}
 
     def replace(self, **changes: Any) -> PluginContext:
         """A copy with some fields changed (a test builds a job or a service with another config)."""

@@ -109,7 +109,7 @@ def instant(day: dt.date, minute: int) -> dt.datetime:
 
 def phone_desk(ctx: PluginContext) -> PhoneDesk:
     """The telephony part's desk; 503 naming ``telephony`` while that part is not running."""
-    desk = ctx.services.get(PhoneDesk)  # type: ignore[type-abstract]
+    desk = ctx.services.get(PhoneDesk)
     if desk is None:
         raise InputError("telephony", "the telephony part is not running", 503)
     return desk

@@ -64,7 +64,7 @@ Service = NamedDependency[SkipValidation[CashService]]
 
 def provide_service(ctx: Ctx) -> CashService:
     """Dependency ``service``: the use cases, with the card-terminal inventory when it runs."""
-    return CashService(ctx, ctx.services.get(CardTerminals))  # type: ignore[type-abstract]
+    return CashService(ctx, ctx.services.get(CardTerminals))
 
 
 SERVICE = {"service": Provide(provide_service, sync_to_thread=False)}

@@ -386,7 +386,7 @@ async def _letter(
 ) -> int:
     """The claim decision letter, through the correspondence plugin (idempotent per claim)."""
     # mypy reads type[Protocol] as "abstract"; the directory looks a Protocol up by identity, never builds it.
-    letters = ctx.services.get(LetterService)  # type: ignore[type-abstract]
+    letters = ctx.services.get(LetterService)
     if letters is None:
         raise InputError("correspondence", "the correspondence plugin is not running in this hub", 503)
     fields: dict[str, Any] = {
