@@ -28,7 +28,7 @@ from core.telephony.fsm import LEGAL_AGENT_TRANSITIONS
 from simulators.phone.cli import phone_command
 from simulators.phone.driver import NoCall
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 CALLER = "2135550142"  # fictional 555-01xx numbers only
 SIM_AGENTS = ["sim1", "sim2", "sim3", "sim4"]

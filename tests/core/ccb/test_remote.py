@@ -1,18 +1,14 @@
-"""The simulated CCB server, the HTTP connector (retries, circuit breaker) and offline mode, end to end.
+"""The remote CCB and offline mode, end to end: the HTTP connector (retries, circuit breaker) against the
+simulated CCB server, and the offline forms, stale reads and replay in front of it.
 
-Fast tests run the simulator in-process behind httpx's ASGI transport (real HTTP semantics, no socket);
-one test starts it for real with granian in a subprocess on a free 127.0.0.1 port.
+The simulator runs in-process behind httpx's ASGI transport (real HTTP semantics, no socket); the
+simulator served for real is tested in tests/simulators/ccb_server/test_server.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
 import shutil
-import socket
-import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from connectors.ccb_http import BreakerState, CircuitBreaker, HttpCcb
@@ -44,9 +39,6 @@ from core.db import Database
 from core.models import OutboxEvent
 from core.outbox import EventCatalogue, EventWriter
 from simulators.ccb_server.app import DEFAULT_SECRET, create_app
-from simulators.ccb_server.cli import ccb_command
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeTime:
@@ -200,31 +192,12 @@ async def test_breaker_opens_when_ccb_goes_down_and_half_opens_after_the_cool_do
     assert sim.http.breaker.state is BreakerState.CLOSED
 
 
-async def test_connection_refused_is_unavailable() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    http = HttpCcb(f"http://127.0.0.1:{port}", timeout=1.0, retries=1, backoff_s=0.001)
-    try:
-        with pytest.raises(CcbUnavailable, match="ConnectError"):
-            await http.get_balance("1234567890")
-    finally:
-        await http.aclose()
-
-
 def test_every_port_method_is_served_remotely_and_offline() -> None:
     import inspect
 
     wanted = {n for n, v in vars(p.CcbPort).items() if inspect.iscoroutinefunction(v)}
     assert wanted <= set(dir(HttpCcb)) and wanted <= set(dir(OfflineCcb))
     assert set(p.WRITE_OPERATIONS) | set(READ_ROUTES) | {"verify_identity"} == wanted
-
-
-def test_bad_simulator_options_exit_2() -> None:
-    runner = CliRunner()
-    assert runner.invoke(ccb_command, ["--error-rate", "2"]).exit_code == 2
-    assert runner.invoke(ccb_command, ["--port", "0"]).exit_code == 2
-    assert runner.invoke(ccb_command, ["--database", "mysql://x/y"]).exit_code == 2
 
 
 # -- offline mode ---------------------------------------------------------------------------------------
@@ -341,58 +314,3 @@ async def test_writes_queue_behind_a_backlog_and_replay_stops_at_an_outage(
     texts = [n.text for n in await sim.local.list_premise_notes(premise)]
     # Notes list newest first: replayed in journal order, they read 3, 2, 1, 0.
     assert [t for t in texts if t.startswith("note ")] == ["note 3", "note 2", "note 1", "note 0"]
-
-
-# -- the real server ------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def test_simulator_served_by_granian_in_a_subprocess(
-    tmp_path: Path, hub_migrated_template: Path
-) -> None:
-    port = _free_port()
-    url = f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    code = "from simulators.ccb_server.cli import ccb_command; ccb_command()"
-    proc = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-c", code, "--port", str(port), "--database", url, "--seed-customers", "2"],
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    http = HttpCcb(f"http://127.0.0.1:{port}", timeout=2.0, retries=0)
-    try:
-        deadline = time.monotonic() + 30
-        async with httpx.AsyncClient() as client:
-            while True:
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/_health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.returncode is None, "the simulator exited"
-                assert time.monotonic() < deadline, "the simulator did not come up"
-                await asyncio.sleep(0.2)
-        demo = (tmp_path / "var" / "ccb-sim-customers.jsonl").read_text().splitlines()
-        assert len(demo) == 2
-        import json
-
-        account_id = json.loads(demo[0])["account_id"]
-        db = Database(url)
-        try:
-            local = LocalCcb(db, ManualClock(dt.datetime.now(dt.UTC)), b"x" * 32)
-            assert await http.get_account_summary(account_id) == await local.get_account_summary(account_id)
-        finally:
-            await db.dispose()
-    finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 10)
-    with pytest.raises(CcbUnavailable):
-        await http.get_balance(account_id)  # the process is gone: connection refused
-    await http.aclose()

@@ -1,7 +1,9 @@
-"""The Customer Connect (Oracle B2C Service) simulator and the hub's client for it.
+"""The Customer Connect (Oracle B2C Service) simulator, driven through the hub's client for it.
 
 Most tests run the simulator in process behind ``httpx.ASGITransport``; one serves it for real with
-granian in a subprocess on a free 127.0.0.1 port, through the ``customer-connect`` command.
+granian in a subprocess on a free 127.0.0.1 port, through the ``customer-connect`` command. The client's
+own retry and timeout rules, without a simulator, are tested with the connector
+(tests/connectors/test_customer_connect.py).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from connectors.customer_connect import (
     CustomerConnectClient,
     IncidentNotFound,
     InvalidRequest,
-    ServiceUnavailable,
 )
 from simulators.customer_connect import (
     IncidentStore,
@@ -43,7 +44,7 @@ from simulators.customer_connect.model import CATEGORIES, SITE_TZ
 API = "/services/rest/connect/v1.4"
 USER, PASSWORD = "api-user", "s3cret-pw"
 REF = re.compile(r"^\d{6}-\d{6}$")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Clock:
@@ -299,34 +300,6 @@ async def test_client_error_mapping(cc: CustomerConnectClient) -> None:
         await cc.set_status(1, "Frozen")
     with pytest.raises(ValueError):
         await cc.add_thread(1, "gossip", "x")  # type: ignore[arg-type]
-
-
-async def test_only_gets_are_retried() -> None:
-    calls: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request.method)
-        return httpx.Response(503, json={"detail": "maintenance"})
-
-    transport = httpx.MockTransport(handler)
-    async with CustomerConnectClient("http://x", "u", "p", retries=2, backoff=0, transport=transport) as c:
-        with pytest.raises(ServiceUnavailable):
-            await c.list_incidents()
-        assert calls == ["GET"] * 3
-        calls.clear()
-        with pytest.raises(ServiceUnavailable):
-            await c.add_thread(1, "staff_response", "hello")
-        assert calls == ["POST"]
-
-
-async def test_timeouts_are_service_unavailable() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("slow", request=request)
-
-    transport = httpx.MockTransport(handler)
-    async with CustomerConnectClient("http://x", "u", "p", retries=1, backoff=0, transport=transport) as c:
-        with pytest.raises(ServiceUnavailable, match="timed out"):
-            await c.get_incident(1)
 
 
 async def test_ingest_skips_messages_already_stored(tmp_path: Path, clock: Clock) -> None:
