@@ -439,9 +439,11 @@ def serve_hub(
 ) -> Iterator[str]:
     """Serve ``target`` with granian on a free port until ``/health/ready`` answers 200; yield the base URL.
 
-    The environment is this process's without its ``HUB_*`` variables, plus ``env_extra`` (and
-    ``PYTHONPATH=root`` when given); granian's output goes to ``log_dir / "granian.log"``.
+    The environment is this process's without its ``HUB_*`` variables, plus ``env_extra`` and
+    ``PYTHONPATH=root`` (default: the folder pytest runs in, so a plugin package under test is importable
+    by the served hub); granian's output goes to ``log_dir / "granian.log"``.
     """
+    root = root or Path.cwd()
     import subprocess
     import sys
     import time

@@ -17,9 +17,10 @@ from playwright.async_api import expect
 
 from core.ccb.seed import SeedAccount, identity_key, seed_customers
 from core.contact.pages import dollars
+from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
+from core.contract.testing import serve_hub, sign_in
 from core.hub import Hub
 from core.settings import Settings
-from tests.e2e.conftest import E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 

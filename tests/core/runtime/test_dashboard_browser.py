@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import sign_in
+from core.contract.testing import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -23,7 +23,7 @@ from core.telephony import events as ev
 from core.telephony.deps import service_of
 from core.telephony.desk import TelephonyDesk, handle_seconds
 from core.telephony.service import SYSTEM, TelephonyConfig, TelephonyService
-from tests.unit.telephony.test_phone_service import CALLER, CONFIG, EXTENSION, LEAD, T0, me
+from tests.core.telephony.test_phone_service import CALLER, CONFIG, EXTENSION, LEAD, T0, me
 
 
 @dataclass

@@ -22,17 +22,14 @@ import plugins.correspondence as correspondence
 from core.app import create_app
 from core.ccb.seed import identity_key, seed_customers
 from core.contact.pages import dollars
+from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
+from core.contract.testing import serve_hub, sign_in
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e import conftest as browser_fixtures
-from tests.e2e.conftest import E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
-# The browser fixtures live with the journey tests in tests/e2e; this plugin's browser test uses them too.
-browser_page = browser_fixtures.browser_page
-chromium_path = browser_fixtures.chromium_path
 
 SECRET = "e2e-secret"
 SUPERVISOR = "sam.supervisor"

@@ -15,16 +15,14 @@ from playwright.async_api import async_playwright, expect
 
 import plugins.correspondence as correspondence
 from core.ccb.seed import identity_key, seed_customers
+from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
+from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e import conftest as browser_fixtures
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
-# The browser fixtures live with the journey tests in tests/e2e; this plugin's browser test uses them too.
-chromium_path = browser_fixtures.chromium_path
 
 SECRET = "e2e-secret"
 SECTION = "customer-service-center"

@@ -25,17 +25,17 @@ from playwright.async_api import expect
 
 import plugins.eteam as eteam
 from connectors.customer_connect import CustomerConnectClient
+from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
+from core.contract.testing import free_port as _free_port
+from core.contract.testing import serve_hub, sign_in
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e import conftest as e2e
-from tests.e2e.conftest import E2E_PASSWORD, ROOT, _free_port, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 # The browser fixtures live with the e2e suite; bound here, they are this module's fixtures too.
-browser_page = e2e.browser_page
-chromium_path = e2e.chromium_path
 
+ROOT = Path(__file__).resolve().parents[3]
 SECRET = "e2e-secret"
 MEMBER = "erin.eteam"
 SECTION = "e-team"

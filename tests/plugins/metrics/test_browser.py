@@ -15,20 +15,14 @@ from openpyxl import load_workbook
 from playwright.async_api import async_playwright, expect
 
 import plugins.metrics as metrics
+from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
+from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e import conftest as e2e
-from tests.e2e.conftest import (
-    CHROMIUM_ARGS,
-    E2E_PASSWORD,
-    serve_hub,
-    sign_in,
-)
 
 pytestmark = pytest.mark.browser
 # The browser fixtures live with the e2e suite; bound here, they are this module's fixtures too.
-chromium_path = e2e.chromium_path
 
 SECRET = "e2e-secret"
 COUNTER = "customer-service-center"

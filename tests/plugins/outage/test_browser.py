@@ -16,13 +16,13 @@ import pytest
 from playwright.async_api import async_playwright, expect
 
 import plugins.outage as outage
+from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
+from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub, sign_in
 
 # The browser fixture, re-exported so pytest finds it for this module.
-from tests.e2e.conftest import chromium_path as chromium_path
 
 pytestmark = pytest.mark.browser
 

@@ -19,15 +19,13 @@ from playwright.async_api import expect
 
 import plugins.pci_inspection as pci
 from core.app import create_app
+from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
+from core.contract.testing import CHROMIUM_ARGS, serve_hub
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
-from tests.e2e import conftest as e2e
-from tests.e2e.conftest import CHROMIUM_ARGS, E2E_PASSWORD, serve_hub
 
 pytestmark = pytest.mark.browser
-# The browser fixtures live with the other browser tests (tests/e2e/conftest.py).
-chromium_path = e2e.chromium_path
 
 SECRET = "e2e-secret"
 OFFICER = "sec.officer"

@@ -24,17 +24,14 @@ from core.app import create_app
 from core.ccb.port import NetMeteringPeriod
 from core.ccb.rates import format_cents, format_price
 from core.ccb.seed import identity_key, seed_customers
+from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
+from core.contract.testing import serve_hub, sign_in
 from core.hub import Hub
 from core.sections import set_enabled
 from core.settings import Settings
 from plugins.solar.rules import kwh_text
-from tests.e2e import conftest as e2e
-from tests.e2e.conftest import E2E_PASSWORD, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
-# The browser fixtures live with the other browser tests (tests/e2e/conftest.py).
-chromium_path = e2e.chromium_path
-browser_page = e2e.browser_page
 
 SECRET = "e2e-secret"
 MEMBER = "sol.team"
