@@ -351,7 +351,7 @@ def plugins_list(hc: HubContext, as_json: bool) -> None:
     from core.api import all_plugin_info
 
     async def fetch(hub: Any) -> list[Any]:
-        return all_plugin_info(hub)
+        return all_plugin_info(hub, errors=True)  # the operator, on the hub's own machine
 
     infos = hc.run(fetch)
     if as_json:
