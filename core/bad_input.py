@@ -139,7 +139,7 @@ def json_depth_middleware(app: ASGIApp) -> ASGIApp:
     """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in _BODY_METHODS and _is_json(scope):
+        if scope["type"] == "http" and scope.get("method") in _BODY_METHODS and _is_json(scope):
             body = await Request[Any, Any, Any](scope, receive, send).body()
             if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
                 detail = f"body: nested deeper than {MAX_JSON_DEPTH}"

@@ -70,7 +70,7 @@ def int_path_routes(app: Any) -> list[tuple[str, str, list[str], list[str]]]:
         for method, (handler, _model) in route.route_handler_map.items():
             if method in ("OPTIONS", "HEAD"):
                 continue
-            found.append((method, route.path, ints, list(handler.opt.get("roles") or [])))
+            found.append((str(method), route.path, ints, list(handler.opt.get("roles") or [])))
     return found
 
 

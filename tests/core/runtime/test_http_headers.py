@@ -134,11 +134,12 @@ async def test_hsts_and_secure_cookies_only_over_https(
 def test_is_https_believes_only_trusted_peers() -> None:
     trusted = parse_networks(["10.0.0.0/8"])
     forwarded = [(b"x-forwarded-proto", b"https")]
-    assert is_https({"scheme": "http", "client": ("10.9.9.9", 1), "headers": forwarded}, trusted)
-    assert not is_https({"scheme": "http", "client": ("11.0.0.1", 1), "headers": forwarded}, trusted)
-    assert not is_https({"scheme": "http", "client": ("10.9.9.9", 1), "headers": forwarded}, ())
-    assert not is_https({"scheme": "http", "client": None, "headers": forwarded}, trusted)
-    assert is_https({"scheme": "https", "client": None, "headers": []}, ())
+    scope: Callable[..., Any] = dict
+    assert is_https(scope(scheme="http", client=("10.9.9.9", 1), headers=forwarded), trusted)
+    assert not is_https(scope(scheme="http", client=("11.0.0.1", 1), headers=forwarded), trusted)
+    assert not is_https(scope(scheme="http", client=("10.9.9.9", 1), headers=forwarded), ())
+    assert not is_https(scope(scheme="http", client=None, headers=forwarded), trusted)
+    assert is_https(scope(scheme="https", client=None, headers=[]), ())
 
 
 def test_trusted_proxies_setting(tmp_path: Any) -> None:
