@@ -106,8 +106,8 @@ def security_headers(trusted: tuple[Network, ...]) -> Callable[[Message, Scope],
         https = is_https(scope, trusted)
         for key, value in message.get("headers", ()):
             name = bytes(key).lower()
-            if private and name == b"cache-control":
-                continue  # replaced by no-store below
+            if private and name == b"cache-control" and b"no-store" not in bytes(value).lower():
+                continue  # replaced by no-store below (a handler's own "private, no-store" stays)
             if https and name == b"set-cookie":
                 value = _secure_cookie(bytes(value))
             present.add(name)
@@ -116,7 +116,7 @@ def security_headers(trusted: tuple[Network, ...]) -> Callable[[Message, Scope],
             policy = CSP_API_EXPLORER if path.startswith("/schema") else CSP
             headers.append((b"content-security-policy", policy.encode()))
         headers.extend(item for item in _ALWAYS if item[0] not in present)
-        if private:
+        if private and b"cache-control" not in present:
             headers.append((b"cache-control", b"no-store"))
         if https and b"strict-transport-security" not in present:
             headers.append((b"strict-transport-security", HSTS.encode()))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 
-from core.http_headers import CSP, HSTS, is_https, parse_networks
+from core.http_headers import CSP, HSTS, is_https, parse_networks, security_headers
 from core.settings import SettingsError, load_settings
 from tests import example_plugin
 
@@ -157,3 +157,19 @@ def test_trusted_proxies_setting(tmp_path: Any) -> None:
     toml.write_text('trusted_proxy = ["10.0.0.0/8"]\n')
     with pytest.raises(SettingsError):  # the strict unknown-key rule still holds
         load_settings({}, toml)
+
+
+async def test_a_private_answer_is_never_cacheable_whatever_the_handler_said() -> None:
+    hook = security_headers(())
+
+    async def cache_control(path: str, given: bytes | None) -> list[bytes]:
+        headers = [(b"content-type", b"text/html")] + ([(b"cache-control", given)] if given else [])
+        message: Any = {"type": "http.response.start", "status": 200, "headers": headers}
+        await hook(message, cast(Any, {"type": "http", "path": path, "headers": []}))
+        return [value for key, value in message["headers"] if key == b"cache-control"]
+
+    assert await cache_control("/api/x", b"public, max-age=600") == [b"no-store"]
+    assert await cache_control("/ui/x/stream", b"no-cache") == [b"no-store"]
+    assert await cache_control("/api/x", b"private, no-store") == [b"private, no-store"]
+    assert await cache_control("/ui/", None) == [b"no-store"]
+    assert await cache_control("/static/hub.css", b"max-age=60") == [b"max-age=60"]
