@@ -43,8 +43,8 @@ run: $(VENV)/.installed $(HTMX) hub.toml
 	@$(BIN)/ccbhub demo seed
 	@echo
 	@echo "  ccbhub is starting on http://127.0.0.1:$(PORT)/ui/"
-	@echo "  Sign in as admin, lead, csr or security; their passwords and API tokens are in var/demo-credentials.txt:"
-	@sed 's/^/    /' var/demo-credentials.txt 2>/dev/null || true
+	@echo "  Sign in as admin, lead, csr or security; their passwords and API tokens are in"
+	@echo "  var/demo-credentials.txt (readable by you only; not printed here, so they stay out of scrollback and logs)."
 	@echo "  Synthetic customers (account ids, demo access codes) are in var/demo-customers.jsonl."
 	@echo
 	@HUB_PORT=$(PORT) $(BIN)/ccbhub serve

@@ -16,7 +16,7 @@ from core.audit import verify_chain
 from core.bus import BusUnavailable
 from core.ccb.offline_api import OFFLINE_ROUTES
 from core.checks import CheckOutcome
-from core.contract.web import CurrentStaff
+from core.contract.web import CurrentStaff, Role
 from core.hub import Hub
 from core.jobs import RunnerInfo
 from core.mail import MailView, list_outbox
@@ -50,7 +50,12 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     handler_failures: int
 
 
-def plugin_info(hub: Hub, rec: PluginRecord) -> PluginInfo:
+def plugin_info(hub: Hub, rec: PluginRecord, *, errors: bool) -> PluginInfo:
+    """What the hub knows about one plugin; ``last_error`` (exception text) only when ``errors``.
+
+    An error's text can hold internals (paths, SQL, values from a request), so only admins (and the
+    operator's own CLI) see it; everyone else sees the status and the failure count.
+    """
     m = rec.manifest
     return PluginInfo(
         id=rec.id,
@@ -66,14 +71,14 @@ def plugin_info(hub: Hub, rec: PluginRecord) -> PluginInfo:
         event_subjects=[e.subject for e in rec.event_types],
         subscriptions=[h.pattern for h in rec.handlers],
         checks=[c.name for c in rec.checks],
-        last_error=rec.last_error,
+        last_error=rec.last_error if errors else None,
         startup_ms=rec.startup_ms,
         handler_failures=rec.handler_failures,
     )
 
 
-def all_plugin_info(hub: Hub) -> list[PluginInfo]:
-    return [plugin_info(hub, hub.plugins.records[pid]) for pid in hub.plugins.order]
+def all_plugin_info(hub: Hub, *, errors: bool) -> list[PluginInfo]:
+    return [plugin_info(hub, hub.plugins.records[pid], errors=errors) for pid in hub.plugins.order]
 
 
 def provide_hub(request: Request[Any, Any, Any]) -> Hub:
@@ -148,7 +153,7 @@ async def change_enablement(hub: Hub, plugin_id: str, section: str, enabled: boo
         raise NotFoundException(f"no section {section!r}") from None
     if changed:
         await hub.enablement.load(hub.db)
-    return plugin_info(hub, rec)
+    return plugin_info(hub, rec, errors=True)  # only admins change enablement
 
 
 class PluginsController(Controller):
@@ -159,9 +164,12 @@ class PluginsController(Controller):
     dependencies = CORE_DEPENDENCIES
 
     @get("/", opt=STAFF)
-    async def list_plugins(self, hub: HubDep) -> list[PluginInfo]:
-        """Every plugin the hub knows, with its status, sections, routes, events and checks."""
-        return all_plugin_info(hub)
+    async def list_plugins(self, hub: HubDep, staff: CurrentStaff) -> list[PluginInfo]:
+        """Every plugin the hub knows, with its status, sections, routes, events and checks.
+
+        ``last_error`` is shown to admins only (null for everyone else).
+        """
+        return all_plugin_info(hub, errors=staff.role is Role.ADMIN)
 
     @get("/{plugin_id:str}/config-schema", opt=STAFF)
     async def config_schema(self, hub: HubDep, plugin_id: FromPath[str]) -> dict[str, Any]:

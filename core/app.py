@@ -31,11 +31,13 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
 from core import api
+from core.bad_input import json_depth_middleware
 from core.ccb.offline_api import OFFLINE_EXCEPTION_HANDLERS
 from core.contract.contact import ContactGuardFactory, provide_guard
 from core.contract.idempotency import provide_idempotency
 from core.contract.inputs import InputError
 from core.contract.web import Provide, constant, provide_staff
+from core.http_headers import parse_networks, security_headers
 from core.hub import Hub
 from core.security import SESSION_COOKIE, access_guard
 from core.web import pages
@@ -262,6 +264,11 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
             *plugin_routers,
         ],
         lifespan=[lifespan],
+        # Every response, whoever answers it (a handler, an error handler, the router, static files),
+        # carries the security headers; see core.http_headers.
+        before_send=[security_headers(parse_networks(hub.settings.trusted_proxies))],
+        # A JSON body nested too deep is refused before anything decodes it (core.bad_input).
+        middleware=[json_depth_middleware],
         template_config=TemplateConfig(engine=_template_engine(hub)),
         csrf_config=CSRFConfig(
             secret=hub.settings.secret_key,

@@ -20,6 +20,7 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from core.files import write_private
 from core.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -351,7 +352,7 @@ def plugins_list(hc: HubContext, as_json: bool) -> None:
     from core.api import all_plugin_info
 
     async def fetch(hub: Any) -> list[Any]:
-        return all_plugin_info(hub)
+        return all_plugin_info(hub, errors=True)  # the operator, on the hub's own machine
 
     infos = hc.run(fetch)
     if as_json:
@@ -571,8 +572,7 @@ def demo_seed(hc: HubContext, credentials_file: str, customers_file: str, custom
     if made:
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = ["# demo staff: name  password  api-token"] + [f"{n}  {p}  {t}" for n, p, t in made]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        path.chmod(0o600)
+        write_private(path, "\n".join(lines) + "\n")
         console.print(f"demo staff created; their passwords and API tokens are in {path}")
     elif path.is_file():
         console.print(f"demo staff already present; credentials in {path}")
@@ -581,8 +581,7 @@ def demo_seed(hc: HubContext, credentials_file: str, customers_file: str, custom
     if accounts:
         out = Path(customers_file)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("".join(msgspec.json.encode(a).decode() + "\n" for a in accounts), encoding="utf-8")
-        out.chmod(0o600)
+        write_private(out, "".join(msgspec.json.encode(a).decode() + "\n" for a in accounts))
         console.print(f"{len(accounts)} synthetic customers created; their demo access codes are in {out}")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.contract.db import NAMING_CONVENTION, Base, UTCDateTime
+from core.files import ensure_private
 
 __all__ = ["NAMING_CONVENTION", "Base", "Database", "UTCDateTime", "create_engine", "utcnow"]
 
@@ -46,8 +47,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for a ``HUB_DATABASE_URL``; SQLite gets WAL and serialized writers."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only before SQLite first opens it: SQLite gives the -wal and -shm files it creates the
+            # database file's mode, so customer data never sits in a file others can read.
+            ensure_private(path)
+            for suffix in ("-wal", "-shm"):
+                ensure_private(path.with_name(path.name + suffix), create=False)
         engine = create_async_engine(url, **kwargs)
         _sqlite_pragmas(engine)
         return engine

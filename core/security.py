@@ -22,6 +22,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.handlers.base import BaseRouteHandler
 
+from core.bad_input import check_int_params
 from core.contract.staff import Role, Staff
 from core.contract.web import current_staff
 
@@ -54,7 +55,16 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff 
 
 
 async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app-wide guard; see the module docstring for the policy it enforces."""
+    """The app-wide guard; see the module docstring for the policy it enforces.
+
+    Once the caller may call the route, its integer parameters are bounded (``core.bad_input``), so an
+    id no row can have is a 404 here rather than an overflow in the database driver.
+    """
+    await _authorize(connection, handler)
+    check_int_params(connection, handler)
+
+
+async def _authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     opt = handler.opt
     access = opt.get("access")
     if access == "public" or connection.scope["path"].startswith(PUBLIC_PREFIXES):

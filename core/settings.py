@@ -73,6 +73,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     check_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 5.0
     outbox_backlog_limit: Annotated[int, msgspec.Meta(ge=1)] = 1000
     log_level: str = "INFO"
+    # Reverse proxies (addresses or networks) whose X-Forwarded-Proto is believed (core.http_headers):
+    # a request they forward as https gets HSTS and Secure cookies. Empty: no peer is believed.
+    trusted_proxies: list[str] = []
     sections: dict[Annotated[str, msgspec.Meta(pattern=SECTION_SLUG)], SectionConfig] = {}
     # Raw per-plugin tables; each plugin's strict config Struct validates its own table at start-up,
     # so a bad plugin config marks that plugin config_invalid instead of stopping the hub.
@@ -81,7 +84,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 # Environment variables that are not settings fields but belong to the hub's tooling.
 _RESERVED_ENV = {"HUB_CONFIG", "HUB_TEST_DATABASE_URL", "HUB_TEST_KEEP", "HUB_BENCH_QUICK", "HUB_TOKEN"}
-_LIST_FIELDS = {"disabled_plugins"}
+_LIST_FIELDS = {"disabled_plugins", "trusted_proxies"}
 _ENV_FIELDS = {f.upper() for f in Settings.__struct_fields__ if f not in {"sections", "plugins"}}
 
 
@@ -156,6 +159,14 @@ def _validate_urls(s: Settings) -> None:
         ) from None
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError("HUB_LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
+    from core.http_headers import parse_networks
+
+    try:
+        parse_networks(s.trusted_proxies)
+    except ValueError as exc:
+        raise SettingsError(
+            "HUB_TRUSTED_PROXIES", f"expected IP addresses or networks such as 10.0.0.0/8 ({exc})"
+        ) from None
 
 
 def _path_of(err: msgspec.ValidationError) -> tuple[str, str]:

@@ -111,7 +111,7 @@ class LoginPages(Controller):
             samesite="strict",
             max_age=int(SESSION_LIFETIME.total_seconds()),
             path="/",
-            secure=request.url.scheme == "https",
+            # Secure is added over HTTPS (or behind a trusted proxy) by core.http_headers, for every cookie.
         )
         return response
 
@@ -131,7 +131,8 @@ class ShellPages(Controller):
     async def dashboard(self, request: Request[Any, Any, Any], hub: HubDep, staff: CurrentStaff) -> Template:
         if not hub.last_checks:
             await hub.run_checks()
-        infos = all_plugin_info(hub)
+        is_admin = staff.role is Role.ADMIN
+        infos = all_plugin_info(hub, errors=is_admin)
         plugins = [p for p in infos if p.source != "core"]
         return render(
             request,
@@ -141,7 +142,7 @@ class ShellPages(Controller):
             sections=sorted(hub.enablement.sections.items()),
             checks=hub.last_checks,
             checks_failed=sum(not c.passed for c in hub.last_checks),
-            is_admin=staff.role is Role.ADMIN,
+            is_admin=is_admin,
             now=dt.datetime.now(dt.UTC),
         )
 
