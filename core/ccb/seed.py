@@ -39,7 +39,7 @@ from typing import Any
 
 import click
 import msgspec
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import inspect, select
 
 from core.ccb import codes
 from core.ccb import models as m
@@ -893,10 +893,11 @@ async def seed_customers(
                 taken = await session.scalar(select(m.Account.id).where(m.Account.id == batch[0].account_id))
                 if taken is not None:
                     raise ValueError(f"seed {seed} is already loaded in this database (account {taken})")
+            conn = await session.connection()
             for model in _ORDER:
                 table_rows = rows.tables.get(model)
                 if table_rows:
-                    await session.execute(insert(model), table_rows)
+                    await conn.execute(model.__table__.insert(), table_rows)
             accounts.extend(batch)
             if progress is not None:
                 progress(len(accounts), n)
