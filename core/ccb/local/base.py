@@ -14,12 +14,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState
 
 from core.audit import AuditLog
 from core.ccb import codes
@@ -93,13 +94,30 @@ def utc_aware(value: dt.datetime, field: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+class _Answer(NamedTuple):
+    """A stored idempotency record's columns (plain values: they outlive the run's ORM state)."""
+
+    operation: str
+    request_hash: str
+    response: str
+
+
 @dataclass
 class _Batch:
     """The one transaction a run of ``write_batch`` shares, and the idempotency records it already holds."""
 
     session: AsyncSession
-    stored: dict[str, m.IdempotencyRecord | None] = field(default_factory=dict)
+    stored: dict[str, _Answer | None] = field(default_factory=dict)
     loaded: list[Any] = field(default_factory=list)
+    # Set when a write ran a bulk UPDATE/DELETE, which leaves objects loaded earlier in the run stale.
+    stale: bool = False
+
+    def __post_init__(self) -> None:
+        event.listen(self.session.sync_session, "do_orm_execute", self._on_execute)
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if state.is_update or state.is_delete:
+            self.stale = True
 
 
 class _Refused(Exception):
@@ -216,23 +234,29 @@ class LocalBase:
     ) -> T:
         """``_write`` inside a run: the shared transaction; the record joins it, flushed with the rest."""
         s = batch.session
-        if key in batch.stored:
-            stored = batch.stored[key]
-        else:
-            stored = await s.get(m.IdempotencyRecord, key)
+        stored = batch.stored[key] if key in batch.stored else await s.get(m.IdempotencyRecord, key)
         if stored is not None:
             result: T = self._replay(stored, operation, digest, result_type)
             return result
         result = await work(s)
-        record = m.IdempotencyRecord(
-            key=key,
-            operation=operation,
-            request_hash=digest,
-            response=msgspec.json.encode(result).decode(),
-            created_at=self._now(),
+        response = msgspec.json.encode(result).decode()
+        s.add(
+            m.IdempotencyRecord(
+                key=key,
+                operation=operation,
+                request_hash=digest,
+                response=response,
+                created_at=self._now(),
+            )
         )
-        s.add(record)
-        batch.stored[key] = record
+        batch.stored[key] = _Answer(operation, digest, response)
+        if batch.stale:
+            # Each write on its own sees fresh rows; in a run, what an earlier write loaded must be reread
+            # after a bulk UPDATE (flushed first, so no change of the run is lost).
+            await s.flush()
+            s.expire_all()
+            batch.loaded.clear()
+            batch.stale = False
         return result
 
     async def write_batch(self, writes: Sequence[KeyedWrite]) -> list[Any]:
@@ -272,8 +296,11 @@ class LocalBase:
                 batch = _Batch(s)
                 keys = [w.idempotency_key.strip() for w in writes]
                 # One query for the run's stored answers (a resent run, a second replay) instead of one each.
-                found = await s.scalars(select(m.IdempotencyRecord).where(m.IdempotencyRecord.key.in_(keys)))
-                batch.stored = {key: None for key in keys} | {r.key: r for r in found.all()}
+                rec = m.IdempotencyRecord
+                found = await s.execute(
+                    select(rec.key, rec.operation, rec.request_hash, rec.response).where(rec.key.in_(keys))
+                )
+                batch.stored = {key: None for key in keys} | {r.key: _Answer(*r[1:]) for r in found.all()}
                 token = _BATCH.set(batch)
                 try:
                     for write in writes:
@@ -304,7 +331,7 @@ class LocalBase:
             return exc
 
     @staticmethod
-    def _replay(stored: m.IdempotencyRecord, operation: str, digest: str, result_type: Any) -> Any:
+    def _replay(stored: m.IdempotencyRecord | _Answer, operation: str, digest: str, result_type: Any) -> Any:
         if stored.operation != operation or stored.request_hash != digest:
             raise Invalid("idempotency_key", "was already used for a different request")
         result = msgspec.json.decode(stored.response, type=result_type)
