@@ -82,8 +82,11 @@ class GranianServer:
     group (by the leader's id) should the graceful stop time out.
     """
 
-    def __init__(self, target: str, *, env: Mapping[str, str], cwd: Path, label: str) -> None:
+    def __init__(
+        self, target: str, *, env: Mapping[str, str], cwd: Path, label: str, ready_path: str = "/health/live"
+    ) -> None:
         self.target = target
+        self.ready_path = ready_path
         self.env = dict(env)
         self.cwd = cwd
         self.label = label
@@ -112,7 +115,7 @@ class GranianServer:
                 cmd, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         try:
-            self.wait_ready()
+            self.wait_ready(self.ready_path)
         except BaseException:
             self.stop()
             raise

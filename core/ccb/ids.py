@@ -111,6 +111,10 @@ def _draw(kind: IdKind, check_digit: bool, randbelow: Callable[[int], int]) -> s
     return text + luhn_check_digit(text) if check_digit else text
 
 
+# (lowest id, how many ids) of each kind without a check digit: ``_draw``'s range, computed once.
+_RANGES = {k: (10 ** (k.length - 1), 9 * 10 ** (k.length - 1)) for k in IdKind}
+
+
 def new_id(kind: IdKind | str, *, account_check_digit: bool = False) -> str:
     """A production id of ``kind`` drawn from the ``secrets`` CSPRNG.
 
@@ -148,10 +152,14 @@ class IdGenerator:
         """A fresh id of ``kind`` not returned before by this generator."""
         k = _kind(kind)
         check = self._account_check_digit and k is IdKind.ACCOUNT
+        randrange, issued = self._rng.randrange, self._issued
+        # The same single draw as ``_draw`` without its per-call arithmetic: the seeder draws ~100 ids per
+        # customer, and a seeded generator must keep giving the same sequence.
+        low, span = _RANGES[k]
         for _ in range(self._MAX_ATTEMPTS):
-            value = _draw(k, check, self._rng.randrange)
-            if value not in self._issued:
-                self._issued.add(value)
+            value = _draw(k, check, randrange) if check else str(low + randrange(span))
+            if value not in issued:
+                issued.add(value)
                 return value
         raise RuntimeError(f"could not find an unused {k.name} id after {self._MAX_ATTEMPTS} attempts")
 

@@ -28,14 +28,15 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import msgspec
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ccb import port as p
+from core.ccb.batch import BatchWriter, KeyedWrite
 
 # RecordedOffline lives with the port's errors (pure), so plugins reach it through the contract.
 from core.ccb.errors import CcbError, CcbUnavailable, Invalid, RecordedOffline
@@ -149,6 +150,99 @@ def _snapshot_key(name: str, args: Sequence[Any]) -> str:
     return hashlib.sha256(msgspec.json.encode([name, list(args)])).hexdigest()
 
 
+# -- the journal as replay reads and marks it -----------------------------------------------------------
+
+# Forms per CCB transaction when the remote applies runs (``BatchWriter``): enough to spread one commit over
+# many forms, few enough that a run rolled back for one refused form costs little to redo.
+RUN_FORMS = 100
+
+
+class _Form(NamedTuple):
+    """A pending journal row as replay reads it: plain columns, no ORM object per form."""
+
+    id: int
+    operation: str
+    request: str
+    idempotency_key: str
+    actor: str
+    recorded_at: dt.datetime
+
+
+_FORM_COLUMNS = (
+    OfflineForm.id,
+    OfflineForm.operation,
+    OfflineForm.request,
+    OfflineForm.idempotency_key,
+    OfflineForm.actor,
+    OfflineForm.recorded_at,
+)
+
+
+class _Outcome(NamedTuple):
+    form: _Form
+    status: str  # "replayed" or "conflict"
+    text: str | None  # CCB's result (JSON) or its refusal
+    todo_ref: str | None = None
+
+
+_JOURNAL = cast(Table, OfflineForm.__table__)
+# One statement marks a whole run (executemany); ``status == pending`` keeps a form marked once.
+_MARK = (
+    update(_JOURNAL)
+    .where(_JOURNAL.c.id == bindparam("form_id"), _JOURNAL.c.status == "pending")
+    .values(
+        status=bindparam("new_status"),
+        replayed_at=bindparam("at"),
+        result=bindparam("new_result"),
+        reason=bindparam("new_reason"),
+        todo_ref=bindparam("new_todo"),
+    )
+)
+
+
+def _decode(form: _Form) -> msgspec.Struct:
+    request_type, _result_type = p.WRITE_OPERATIONS[form.operation]
+    request: msgspec.Struct = msgspec.json.decode(form.request, type=request_type)
+    return request
+
+
+def _ids(request: msgspec.Struct) -> list[str]:
+    """The CCB ids a request names (``account_id``, ``premise_id``, ``sa_id``, ``related_id`` …)."""
+    out: list[str] = []
+    for name in request.__struct_fields__:
+        value = getattr(request, name)
+        if name.endswith("_id") and isinstance(value, str) and value:
+            out.append(value)
+    return out
+
+
+def _lanes(forms: Sequence[_Form], requests: dict[int, msgspec.Struct]) -> list[list[_Form]]:
+    """Forms that name a common id (directly or through others) share a lane, kept in journal order.
+
+    Two forms about the same account — or the same premise, SA, case … — are never sent side by side, so
+    CCB applies them in the order they were entered; forms with nothing in common may overtake each other.
+    """
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    anchors: list[str] = []
+    for form in forms:
+        ids = _ids(requests[form.id]) or [f"form:{form.id}"]
+        first = root(ids[0])
+        for other in ids[1:]:
+            parent[root(other)] = first
+        anchors.append(ids[0])
+    lanes: dict[str, list[_Form]] = {}
+    for form, anchor in zip(forms, anchors, strict=True):
+        lanes.setdefault(root(anchor), []).append(form)
+    return list(lanes.values())
+
+
 class OfflineCcb(ForwardingCcb):
     """The CCB port with offline forms and stale reads around a remote port (implements ``CcbPort``).
 
@@ -164,12 +258,16 @@ class OfflineCcb(ForwardingCcb):
         events: EventWriter | None = None,
         *,
         batch_size: int = 200,
+        concurrency: int = 8,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.remote = remote
         self._db = db
         self._clock = clock
         self._events = events
         self._batch_size = batch_size
+        self._concurrency = concurrency
         self._offline_since: dt.datetime | None = None
         self._replay_lock = asyncio.Lock()
 
@@ -283,7 +381,12 @@ class OfflineCcb(ForwardingCcb):
 
     # -- replay -----------------------------------------------------------------------------------------
     async def replay(self, *, limit: int | None = None) -> ReplayReport:
-        """Send pending forms to CCB in order; stop at the first outage (the rest stay pending)."""
+        """Send pending forms to CCB in order; stop at the first outage (the rest stay pending).
+
+        A remote that applies runs of writes (``BatchWriter``, the local CCB) gets ``RUN_FORMS`` forms per
+        transaction, each with its idempotency record. Any other remote (CCB over HTTP) gets one call per
+        form, several accounts at a time (``concurrency``) but each account's forms strictly in order.
+        """
         async with self._replay_lock:
             replayed = conflicts = 0
             stopped: str | None = None
@@ -293,28 +396,20 @@ class OfflineCcb(ForwardingCcb):
                     self._batch_size if limit is None else min(self._batch_size, limit - replayed - conflicts)
                 )
                 async with self._db.session() as s:
-                    batch = (
-                        await s.scalars(
-                            select(OfflineForm)
-                            .where(OfflineForm.status == "pending", OfflineForm.id > last_id)
-                            .order_by(OfflineForm.id)
-                            .limit(size)
-                        )
-                    ).all()
-                if not batch:
+                    rows = await s.execute(
+                        select(*_FORM_COLUMNS)
+                        .where(OfflineForm.status == "pending", OfflineForm.id > last_id)
+                        .order_by(OfflineForm.id)
+                        .limit(size)
+                    )
+                    forms = [_Form(*row) for row in rows.all()]
+                if not forms:
                     break
-                done: list[tuple[OfflineForm, str, str | None, str | None]] = []
-                for form in batch:
-                    try:
-                        outcome = await self._send(form)
-                    except CcbUnavailable as exc:
-                        stopped = exc.reason
-                        break
-                    done.append(outcome)
-                    last_id = form.id
-                # Forms are marked per batch, not per call: a crash in between only means those forms are
-                # sent again, and their idempotency keys make CCB answer without applying them twice.
-                r, c = await self._mark(done)
+                last_id = forms[-1].id
+                if isinstance(self.remote, BatchWriter):
+                    r, c, stopped = await self._replay_runs(self.remote, forms)
+                else:
+                    r, c, stopped = await self._replay_lanes(forms)
                 replayed += r
                 conflicts += c
             pending = await self._count("pending")
@@ -329,22 +424,86 @@ class OfflineCcb(ForwardingCcb):
                 self._offline_since = None
             return ReplayReport(replayed=replayed, conflicts=conflicts, pending=pending, stopped=stopped)
 
-    async def _send(self, form: OfflineForm) -> tuple[OfflineForm, str, str | None, str | None]:
-        """Replay one form: ``(form, "replayed", result, None)`` or ``(form, "conflict", reason, todo)``."""
-        request_type, _result_type = p.WRITE_OPERATIONS[form.operation]
-        request = msgspec.json.decode(form.request, type=request_type)
+    async def _replay_runs(self, remote: BatchWriter, forms: list[_Form]) -> tuple[int, int, str | None]:
+        """Runs of ``RUN_FORMS`` forms, one CCB transaction each, each run marked as soon as it is applied."""
+        replayed = conflicts = 0
+        for start in range(0, len(forms), RUN_FORMS):
+            run = forms[start : start + RUN_FORMS]
+            requests = [_decode(form) for form in run]
+            writes = [
+                KeyedWrite(form.operation, request, form.actor, form.idempotency_key)
+                for form, request in zip(run, requests, strict=True)
+            ]
+            try:
+                answers = await remote.write_batch(writes)
+            except CcbUnavailable as exc:
+                return replayed, conflicts, exc.reason
+            done: list[_Outcome] = []
+            stopped: str | None = None
+            for form, request, answer in zip(run, requests, answers, strict=True):
+                if isinstance(answer, CcbUnavailable):
+                    stopped = answer.reason
+                    break
+                done.append(await self._outcome(form, request, answer))
+            # A crash before this mark only means the run is sent again: its writes answer from CCB's
+            # stored idempotency records, committed with them, and are not applied twice.
+            r, c = await self._mark(done)
+            replayed += r
+            conflicts += c
+            if stopped is not None:
+                return replayed, conflicts, stopped
+        return replayed, conflicts, None
+
+    async def _replay_lanes(self, forms: list[_Form]) -> tuple[int, int, str | None]:
+        """One call per form; lanes of related forms run side by side, each lane in journal order."""
+        requests = {form.id: _decode(form) for form in forms}
+        stops: list[str] = []
+        slots = asyncio.Semaphore(self._concurrency)
+
+        async def run(lane: list[_Form]) -> list[_Outcome]:
+            done: list[_Outcome] = []
+            async with slots:
+                for form in lane:
+                    if stops:  # another lane met the outage: leave the rest pending, in order
+                        break
+                    request = requests[form.id]
+                    try:
+                        answer = await self._call(form, request)
+                    except CcbUnavailable as exc:
+                        stops.append(exc.reason)
+                        break
+                    done.append(await self._outcome(form, request, answer))
+            return done
+
+        lanes = _lanes(forms, requests)
+        # The oldest form goes alone first: right after an outage the breaker lets one trial call through
+        # (half-open) and would refuse the lanes' other first calls made beside it.
+        head = await run(lanes[0][:1])
+        lanes[0] = lanes[0][1:]
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(run(lane)) for lane in lanes if lane and not stops]
+        done = sorted([*head, *(o for t in tasks for o in t.result())], key=lambda o: o.form.id)
+        replayed, conflicts = await self._mark(done)
+        return replayed, conflicts, stops[0] if stops else None
+
+    async def _call(self, form: _Form, request: msgspec.Struct) -> Any:
+        """CCB's answer to one form: its result, or the ``CcbError`` it refused the form with."""
         try:
-            result = await getattr(self.remote, form.operation)(
+            return await getattr(self.remote, form.operation)(
                 request, actor=form.actor, idempotency_key=form.idempotency_key
             )
         except CcbUnavailable:
             raise
         except CcbError as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            return form, "conflict", reason, await self._conflict_todo(form, request, reason)
-        return form, "replayed", msgspec.json.encode(result).decode(), None
+            return exc
 
-    async def _conflict_todo(self, form: OfflineForm, request: msgspec.Struct, reason: str) -> str:
+    async def _outcome(self, form: _Form, request: msgspec.Struct, answer: Any) -> _Outcome:
+        if isinstance(answer, CcbError):
+            reason = f"{type(answer).__name__}: {answer}"
+            return _Outcome(form, "conflict", reason, await self._conflict_todo(form, request, reason))
+        return _Outcome(form, "replayed", msgspec.json.encode(answer).decode())
+
+    async def _conflict_todo(self, form: _Form, request: msgspec.Struct, reason: str) -> str:
         message = (
             f"Offline form {form.id} ({form.operation}, entered by {form.actor} at "
             f"{form.recorded_at.isoformat(timespec='seconds')}) was refused by CCB on replay: {reason}. "
@@ -377,41 +536,48 @@ class OfflineCcb(ForwardingCcb):
                 await s.flush()
                 return f"local:{row.id}"
 
-    async def _mark(self, done: list[tuple[OfflineForm, str, str | None, str | None]]) -> tuple[int, int]:
+    async def _mark(self, done: Sequence[_Outcome]) -> tuple[int, int]:
+        """Record the outcomes with one executemany UPDATE (and their events) in one transaction."""
         if not done:
             return 0, 0
         now = self._clock.now()
+        params: list[dict[str, Any]] = []
         replayed = conflicts = 0
         async with self._db.session() as s:
-            for form, status, text, todo_ref in done:
-                if status == "replayed":
-                    values: dict[str, Any] = {"status": "replayed", "replayed_at": now, "result": text}
-                    replayed += 1
-                    self._emit(
-                        s,
-                        "hub.offline.replayed",
-                        FormReplayed(form_id=form.id, operation=form.operation),
-                        SYSTEM_ACTOR,
-                    )
-                else:
-                    values = {"status": "conflict", "replayed_at": now, "reason": text, "todo_ref": todo_ref}
+            for o in done:
+                conflict = o.status == "conflict"
+                params.append(
+                    {
+                        "form_id": o.form.id,
+                        "new_status": o.status,
+                        "at": now,
+                        "new_result": None if conflict else o.text,
+                        "new_reason": o.text if conflict else None,
+                        "new_todo": o.todo_ref,
+                    }
+                )
+                if conflict:
                     conflicts += 1
                     self._emit(
                         s,
                         "hub.offline.conflict",
                         FormConflict(
-                            form_id=form.id,
-                            operation=form.operation,
-                            reason=(text or "")[:500],
-                            todo_ref=todo_ref or "",
+                            form_id=o.form.id,
+                            operation=o.form.operation,
+                            reason=(o.text or "")[:500],
+                            todo_ref=o.todo_ref or "",
                         ),
                         SYSTEM_ACTOR,
                     )
-                await s.execute(
-                    update(OfflineForm)
-                    .where(OfflineForm.id == form.id, OfflineForm.status == "pending")
-                    .values(**values)
-                )
+                else:
+                    replayed += 1
+                    self._emit(
+                        s,
+                        "hub.offline.replayed",
+                        FormReplayed(form_id=o.form.id, operation=o.form.operation),
+                        SYSTEM_ACTOR,
+                    )
+            await s.execute(_MARK, params)
         return replayed, conflicts
 
     async def _count(self, status: str) -> int:

@@ -9,26 +9,31 @@ Also the limits and rules constants (rules §4.2, §6.2, §6.3) and the free-tex
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState
 
 from core.audit import AuditLog
 from core.ccb import codes
 from core.ccb import events as ev
 from core.ccb import models as m
+from core.ccb.batch import KeyedWrite
 from core.ccb.billing import (
     LedgerEntry,
     local_date,
 )
-from core.ccb.errors import IllegalTransition, Invalid, NotFound
+from core.ccb.errors import CcbError, IllegalTransition, Invalid, NotFound
 from core.ccb.ids import IdGenerator
+from core.ccb.port.operations import WRITE_OPERATIONS
 from core.ccb.rates import RateConfig, load_default_config
 from core.ccb.reads import MeterRead, ReadType
 from core.clock import Clock
@@ -87,6 +92,44 @@ def utc_aware(value: dt.datetime, field: str) -> dt.datetime:
     if value.tzinfo is None:
         raise Invalid(field, "must include a time zone")
     return value.astimezone(dt.UTC)
+
+
+class _Answer(NamedTuple):
+    """A stored idempotency record's columns (plain values: they outlive the run's ORM state)."""
+
+    operation: str
+    request_hash: str
+    response: str
+
+
+@dataclass
+class _Batch:
+    """The one transaction a run of ``write_batch`` shares, and the idempotency records it already holds."""
+
+    session: AsyncSession
+    stored: dict[str, _Answer | None] = field(default_factory=dict)
+    loaded: list[Any] = field(default_factory=list)
+    # Set when a write ran a bulk UPDATE/DELETE, which leaves objects loaded earlier in the run stale.
+    stale: bool = False
+
+    def __post_init__(self) -> None:
+        event.listen(self.session.sync_session, "do_orm_execute", self._on_execute)
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if state.is_update or state.is_delete:
+            self.stale = True
+
+
+class _Refused(Exception):
+    """Write ``index`` of a run failed; the run's transaction is rolled back."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"write {index} of the run failed")
+        self.index = index
+
+
+# Set while a run of ``write_batch`` executes: ``_write`` then works in the run's transaction.
+_BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("ccb_local_batch", default=None)
 
 
 class LocalBase:
@@ -152,6 +195,9 @@ class LocalBase:
             if not key or len(key) > 100:
                 raise Invalid("idempotency_key", "must be 1 to 100 characters")
             digest = hashlib.sha256(operation.encode() + b"|" + msgspec.json.encode(request)).hexdigest()
+        batch = _BATCH.get()
+        if batch is not None and key is not None:
+            return await self._write_in_batch(batch, operation, key, digest, result_type, work)
         for attempt in (1, 2):
             try:
                 async with self._db.session() as s:
@@ -177,8 +223,115 @@ class LocalBase:
                     raise
         raise AssertionError("unreachable")
 
+    async def _write_in_batch(
+        self,
+        batch: _Batch,
+        operation: str,
+        key: str,
+        digest: str,
+        result_type: Any,
+        work: Callable[[AsyncSession], Awaitable[T]],
+    ) -> T:
+        """``_write`` inside a run: the shared transaction; the record joins it, flushed with the rest."""
+        s = batch.session
+        stored = batch.stored[key] if key in batch.stored else await s.get(m.IdempotencyRecord, key)
+        if stored is not None:
+            result: T = self._replay(stored, operation, digest, result_type)
+            return result
+        result = await work(s)
+        response = msgspec.json.encode(result).decode()
+        s.add(
+            m.IdempotencyRecord(
+                key=key,
+                operation=operation,
+                request_hash=digest,
+                response=response,
+                created_at=self._now(),
+            )
+        )
+        batch.stored[key] = _Answer(operation, digest, response)
+        if batch.stale:
+            # Each write on its own sees fresh rows; in a run, what an earlier write loaded must be reread
+            # after a bulk UPDATE (flushed first, so no change of the run is lost).
+            await s.flush()
+            s.expire_all()
+            batch.loaded.clear()
+            batch.stale = False
+        return result
+
+    async def write_batch(self, writes: Sequence[KeyedWrite]) -> list[Any]:
+        """Apply keyed writes in order, a run at a time in one transaction (``core.ccb.batch``).
+
+        A run commits all its writes or none. When a write of a run is refused (a ``CcbError``) or collides
+        (a random id drawn twice, a concurrent writer), the run rolls back; the writes before it go again as
+        a shorter run, and the failing write then runs on its own through its port method, so its answer —
+        result or error — is exactly what a single call gives. Refusals are rare, so most runs commit once.
+        """
+        unknown = {w.operation for w in writes} - WRITE_OPERATIONS.keys()
+        if unknown:
+            raise ValueError(f"not write operations of the port: {sorted(unknown)}")
+        out: list[Any] = []
+        rest = list(writes)
+        limit = len(rest)
+        while rest:
+            try:
+                results = await self._run(rest[:limit])
+            except _Refused as refused:
+                if refused.index > 0:
+                    limit = refused.index
+                    continue
+                out.append(await self._alone(rest[0]))
+                rest = rest[1:]
+            else:
+                out.extend(results)
+                rest = rest[len(results) :]
+            limit = len(rest)
+        return out
+
+    async def _run(self, writes: Sequence[KeyedWrite]) -> list[Any]:
+        index = 0
+        results: list[Any] = []
+        try:
+            async with self._db.session() as s:
+                batch = _Batch(s)
+                keys = [w.idempotency_key.strip() for w in writes]
+                # One query for the run's stored answers (a resent run, a second replay) instead of one each.
+                rec = m.IdempotencyRecord
+                found = await s.execute(
+                    select(rec.key, rec.operation, rec.request_hash, rec.response).where(rec.key.in_(keys))
+                )
+                batch.stored = {key: None for key in keys} | {r.key: _Answer(*r[1:]) for r in found.all()}
+                token = _BATCH.set(batch)
+                try:
+                    for write in writes:
+                        index = len(results)
+                        method = getattr(self, write.operation)
+                        results.append(
+                            await method(
+                                write.request, actor=write.actor, idempotency_key=write.idempotency_key
+                            )
+                        )
+                    index = len(writes)
+                    await s.flush()
+                finally:
+                    _BATCH.reset(token)
+        except CcbError:
+            raise _Refused(index) from None
+        except IntegrityError:
+            # Which write collided is unknown once rows flush together: the first goes on its own.
+            raise _Refused(0) from None
+        return results
+
+    async def _alone(self, write: KeyedWrite) -> Any:
+        try:
+            return await getattr(self, write.operation)(
+                write.request, actor=write.actor, idempotency_key=write.idempotency_key
+            )
+        except CcbError as exc:
+            return exc
+
     @staticmethod
-    def _replay(stored: m.IdempotencyRecord, operation: str, digest: str, result_type: Any) -> Any:
+    def _replay(stored: m.IdempotencyRecord | _Answer, operation: str, digest: str, result_type: Any) -> Any:
         if stored.operation != operation or stored.request_hash != digest:
             raise Invalid("idempotency_key", "was already used for a different request")
         result = msgspec.json.decode(stored.response, type=result_type)
@@ -188,9 +341,16 @@ class LocalBase:
 
     @staticmethod
     async def _get(s: AsyncSession, model: type[T], ident: str, kind: str, *, lock: bool = False) -> T:
-        row = await s.get(model, ident, with_for_update=lock)
+        # ``None`` unless locking: any other value makes ``get`` skip the identity map and query (and
+        # autoflush) every time, which costs a batch of writes on one object a round trip per write.
+        row = await s.get(model, ident, with_for_update=True if lock else None)
         if row is None:
             raise NotFound(kind, ident)
+        batch = _BATCH.get()
+        if batch is not None:
+            # The session's identity map holds objects weakly: without a reference the next write of the
+            # run on the same object would query (and autoflush) it again.
+            batch.loaded.append(row)
         return row
 
     async def _ledger(self, s: AsyncSession, account_id: str) -> list[LedgerEntry]:
