@@ -324,7 +324,10 @@ async def test_the_hub_checkpoints_on_its_timer_job_and_at_stop(
     assert seqs[-1] == after_job[-1].seq + 1  # written at stop
 
 
-def test_the_audit_key_comes_from_the_audit_key_else_the_secret_else_a_kept_file(tmp_path: Path) -> None:
+def test_the_audit_key_comes_from_the_audit_key_else_the_secret_else_a_kept_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./hub.toml of a developer's `make run` may lend its secret
     base = {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"}
     own = audit_key_for(msgspec.convert({**base, "secret_key": "s1", "audit_key": "a1"}, Settings))
     assert own.kid == AuditKey(b"a1").kid
