@@ -29,8 +29,10 @@ Fixtures:
   ``HUB_TEST_DATABASE_URL``), ``nats_server`` (a JetStream nats-server for the module, with ``url``,
   ``kill()`` and ``start()``), ``free_port()``;
 * browsers: ``chromium_path`` (Debian's Chromium, or a skip outside CI), ``browser_page`` (a Playwright
-  page), :func:`serve_hub` (granian serving a hub in a subprocess) and :func:`sign_in` (a page test signs
-  in through the login form like a person).
+  page), :func:`prepared_hub` (a hub on a test database with staff who sign in with
+  :data:`BROWSER_PASSWORD` and plugins enabled for their sections), :func:`serve_hub` (granian serving
+  that database in a subprocess) and :func:`sign_in` (a page test signs in through the login form like a
+  person).
 
 The simulators bring their own fixtures as further pytest11 plugins, e.g. ``phone``
 (:mod:`simulators.phone.testing`).
@@ -45,8 +47,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -489,3 +491,57 @@ async def sign_in(page: Any, base: str, path: str, name: str, password: str = BR
     await page.fill("input[name=name]", name)
     await page.fill("input[name=password]", password)
     await page.click("button[type=submit]")
+
+
+@asynccontextmanager
+async def prepared_hub(
+    database_url: str,
+    secret_key: str,
+    *,
+    plugins: Sequence[Any] = (),
+    staff: Mapping[str, tuple[str, Sequence[str]]] | None = None,
+    enable: Mapping[str, Sequence[str]] | None = None,
+) -> AsyncIterator[Any]:
+    """A started hub on ``database_url`` with ``staff`` (name → (role, sections), password
+    :data:`BROWSER_PASSWORD`) and ``enable`` (plugin id → sections); yields it for more seeding, then stops.
+
+    A browser test prepares the database this way, then serves it with :func:`serve_hub` (same secret).
+    """
+    from core.hub import Hub
+    from core.sections import set_enabled
+    from core.settings import Settings
+
+    settings = msgspec.convert({"database_url": database_url, "secret_key": secret_key}, Settings)
+    hub = Hub(settings, extra_plugins=list(plugins), entry_points=False)
+    await hub.start()
+    try:
+        async with hub.db.session() as session:
+            for name, (role, sections) in (staff or {}).items():
+                await hub.staff.add_user(
+                    session,
+                    name=name,
+                    role=role,
+                    sections=list(sections),
+                    password=BROWSER_PASSWORD,
+                    actor="test",
+                )
+            for plugin_id, plugin_sections in (enable or {}).items():
+                for section in plugin_sections:
+                    await set_enabled(
+                        session,
+                        hub.events,
+                        hub.audit,
+                        plugin_id=plugin_id,
+                        section=section,
+                        enabled=True,
+                        actor="test",
+                    )
+        yield hub
+    finally:
+        await hub.stop()
+
+
+async def prepare_hub(database_url: str, secret_key: str, **kwargs: Any) -> None:
+    """:func:`prepared_hub` when there is nothing more to seed: staff and enabled plugins only."""
+    async with prepared_hub(database_url, secret_key, **kwargs):
+        pass

@@ -9,16 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
 
 import plugins.breaks as breaks
-from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
-from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
-from core.hub import Hub
-from core.sections import set_enabled
-from core.settings import Settings
+from core.contract.testing import CHROMIUM_ARGS, prepare_hub, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 # The browser fixtures live with the e2e suite; bound here, they are this module's fixtures too.
@@ -31,19 +26,13 @@ DAY = "2026-02-23"
 
 async def _seed(database_url: str) -> None:
     """A lead of the call center, with the breaks plugin enabled there."""
-    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
-    hub = Hub(settings, extra_plugins=[breaks], entry_points=False)
-    await hub.start()
-    try:
-        async with hub.db.session() as session:
-            await hub.staff.add_user(
-                session, name=LEAD, role="lead", sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
-            )
-            await set_enabled(
-                session, hub.events, hub.audit, plugin_id="breaks", section=SECTION, enabled=True, actor="e2e"
-            )
-    finally:
-        await hub.stop()
+    await prepare_hub(
+        database_url,
+        SECRET,
+        plugins=[breaks],
+        staff={LEAD: ("lead", [SECTION])},
+        enable={"breaks": [SECTION]},
+    )
 
 
 @pytest.fixture

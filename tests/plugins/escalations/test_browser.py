@@ -10,16 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
 
 import plugins.escalations as escalations
-from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
-from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
-from core.hub import Hub
-from core.sections import set_enabled
-from core.settings import Settings
+from core.contract.testing import CHROMIUM_ARGS, prepared_hub, serve_hub, sign_in
 from plugins.escalations.models import Escalation
 
 # The browser fixture, re-exported so pytest finds it for this module.
@@ -49,25 +44,15 @@ def waiting(queue: str, kind: str, summary: str, now: dt.datetime, **extra: Any)
 
 async def _seed(database_url: str) -> None:
     """A lead and a CRO, the plugin enabled for both sections, two lead escalations and one for the CRO."""
-    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
-    hub = Hub(settings, extra_plugins=[escalations], entry_points=False)
-    await hub.start()
-    try:
+    async with prepared_hub(
+        database_url,
+        SECRET,
+        plugins=[escalations],
+        staff={LEAD: ("lead", [CALLS]), CRO: ("cro", [CRO_SECTION])},
+        enable={"escalations": [CALLS, CRO_SECTION]},
+    ) as hub:
         now = hub.clock.now()
         async with hub.db.session() as session:
-            for name, role, section in ((LEAD, "lead", CALLS), (CRO, "cro", CRO_SECTION)):
-                await hub.staff.add_user(
-                    session, name=name, role=role, sections=[section], password=E2E_PASSWORD, actor="e2e"
-                )
-                await set_enabled(
-                    session,
-                    hub.events,
-                    hub.audit,
-                    plugin_id="escalations",
-                    section=section,
-                    enabled=True,
-                    actor="e2e",
-                )
             session.add_all(
                 [
                     waiting("lead", "same_day_service", "Medical equipment at home, service today", now),
@@ -81,8 +66,6 @@ async def _seed(database_url: str) -> None:
                     ),
                 ]
             )
-    finally:
-        await hub.stop()
 
 
 @pytest.fixture

@@ -9,17 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from openpyxl import load_workbook
 from playwright.async_api import async_playwright, expect
 
 import plugins.metrics as metrics
-from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
-from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
-from core.hub import Hub
-from core.sections import set_enabled
-from core.settings import Settings
+from core.contract.testing import CHROMIUM_ARGS, prepare_hub, serve_hub, sign_in
 
 pytestmark = pytest.mark.browser
 # The browser fixtures live with the e2e suite; bound here, they are this module's fixtures too.
@@ -31,27 +26,13 @@ CSR, LEAD = "cleo.csr", "lena.lead"
 
 async def _seed(database_url: str) -> None:
     """A counter CSR and a lead, with the metrics plugin enabled for the counter and the leads."""
-    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
-    hub = Hub(settings, extra_plugins=[metrics], entry_points=False)
-    await hub.start()
-    try:
-        async with hub.db.session() as session:
-            for name, role, sections in ((CSR, "csr", [COUNTER]), (LEAD, "lead", ["lead", COUNTER])):
-                await hub.staff.add_user(
-                    session, name=name, role=role, sections=sections, password=E2E_PASSWORD, actor="e2e"
-                )
-            for section in (COUNTER, "lead"):
-                await set_enabled(
-                    session,
-                    hub.events,
-                    hub.audit,
-                    plugin_id="metrics",
-                    section=section,
-                    enabled=True,
-                    actor="e2e",
-                )
-    finally:
-        await hub.stop()
+    await prepare_hub(
+        database_url,
+        SECRET,
+        plugins=[metrics],
+        staff={CSR: ("csr", [COUNTER]), LEAD: ("lead", ["lead", COUNTER])},
+        enable={"metrics": [COUNTER, "lead"]},
+    )
 
 
 @pytest.fixture

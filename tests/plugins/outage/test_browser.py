@@ -11,16 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
 
 import plugins.outage as outage
-from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
-from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
-from core.hub import Hub
-from core.sections import set_enabled
-from core.settings import Settings
+from core.contract.testing import CHROMIUM_ARGS, prepare_hub, serve_hub, sign_in
 
 # The browser fixture, re-exported so pytest finds it for this module.
 
@@ -32,20 +27,13 @@ SECTION = "call-center"
 
 async def _seed(database_url: str) -> None:
     """A lead and a CSR of the call center, with the plugin enabled there, written through the hub itself."""
-    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
-    hub = Hub(settings, extra_plugins=[outage], entry_points=False)
-    await hub.start()
-    try:
-        async with hub.db.session() as session:
-            for name, role in (("lena.lead", "lead"), ("cara.csr", "csr")):
-                await hub.staff.add_user(
-                    session, name=name, role=role, sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
-                )
-            await set_enabled(
-                session, hub.events, hub.audit, plugin_id="outage", section=SECTION, enabled=True, actor="e2e"
-            )
-    finally:
-        await hub.stop()
+    await prepare_hub(
+        database_url,
+        SECRET,
+        plugins=[outage],
+        staff={"lena.lead": ("lead", [SECTION]), "cara.csr": ("csr", [SECTION])},
+        enable={"outage": [SECTION]},
+    )
 
 
 @pytest.fixture
