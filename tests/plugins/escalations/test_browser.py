@@ -17,8 +17,6 @@ import plugins.escalations as escalations
 from core.contract.testing import CHROMIUM_ARGS, prepared_hub, serve_hub, sign_in
 from plugins.escalations.models import Escalation
 
-# The browser fixture, re-exported so pytest finds it for this module.
-
 pytestmark = pytest.mark.browser
 
 SECRET = "e2e-secret"

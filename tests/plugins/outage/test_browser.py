@@ -17,8 +17,6 @@ from playwright.async_api import async_playwright, expect
 import plugins.outage as outage
 from core.contract.testing import CHROMIUM_ARGS, prepare_hub, serve_hub, sign_in
 
-# The browser fixture, re-exported so pytest finds it for this module.
-
 pytestmark = pytest.mark.browser
 
 SECRET = "e2e-secret"

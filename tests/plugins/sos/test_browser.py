@@ -7,20 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from playwright.async_api import async_playwright, expect
 
 import plugins.sos as sos
 from core.ccb.seed import identity_key, seed_customers
-from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
-from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
-from core.hub import Hub
-from core.sections import set_enabled
-from core.settings import Settings
+from core.contract.testing import CHROMIUM_ARGS, prepared_hub, serve_hub, sign_in
 from plugins.sos.models import Referral
-
-# The browser fixture, re-exported so pytest finds it for this module.
 
 pytestmark = pytest.mark.browser
 
@@ -30,18 +23,11 @@ SECTION = "customer-relations"
 
 async def _seed(database_url: str) -> None:
     """A CRO with the plugin enabled for the office, one customer, and one referral waiting."""
-    settings = msgspec.convert({"database_url": database_url, "secret_key": SECRET}, Settings)
-    hub = Hub(settings, extra_plugins=[sos], entry_points=False)
-    await hub.start()
-    try:
+    async with prepared_hub(
+        database_url, SECRET, plugins=[sos], staff={"rita.cro": ("cro", [SECTION])}, enable={"sos": [SECTION]}
+    ) as hub:
         (customer,) = await seed_customers(hub.db, 1, 5, identity_key(SECRET))
         async with hub.db.session() as session:
-            await hub.staff.add_user(
-                session, name="rita.cro", role="cro", sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
-            )
-            await set_enabled(
-                session, hub.events, hub.audit, plugin_id="sos", section=SECTION, enabled=True, actor="e2e"
-            )
             session.add(
                 Referral(
                     status="filed",
@@ -55,8 +41,6 @@ async def _seed(database_url: str) -> None:
                     filed_by="staff:e2e",
                 )
             )
-    finally:
-        await hub.stop()
 
 
 @pytest.fixture
