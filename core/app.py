@@ -20,6 +20,7 @@ from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
     PermissionDeniedException,
+    SerializationException,
     ValidationException,
 )
 from litestar.openapi import OpenAPIConfig
@@ -139,6 +140,10 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
         return Redirect("/ui/login?" + urlencode({"next": request.scope["path"]}))
     if request.scope["path"].startswith("/ui") and isinstance(exc, PermissionDeniedException):
         return pages.error_page(request, exc.status_code, exc.detail)
+    if isinstance(exc.__cause__, SerializationException) and exc.status_code == 400:
+        # Litestar could not parse the body at all: say so the same way the kit always has.
+        detail = f"body: malformed JSON ({exc.detail})"
+        exc = ClientException(status_code=400, detail=detail, extra=[{"key": "body", "message": detail}])
     body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
     if exc.extra:
         body["extra"] = (
