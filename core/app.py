@@ -37,7 +37,7 @@ from core.contract.idempotency import provide_idempotency
 from core.contract.inputs import InputError
 from core.contract.web import Provide, constant, provide_staff
 from core.hub import Hub
-from core.security import SESSION_COOKIE, access_guard
+from core.security import SESSION_COOKIE, CustomerDataMiddleware, access_guard, check_declarations
 from core.web import pages
 
 log = logging.getLogger("ccbhub.app")
@@ -217,6 +217,11 @@ def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def _check_customer_data(app: Litestar) -> None:
+    """Every route handler declares its customer-data scope (``core.contract.scope``), or no app."""
+    check_declarations([(r.path, h) for r in app.routes for h in getattr(r, "route_handlers", ())])
+
+
 def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) -> Litestar:
     """Build the ASGI app around ``hub``; with ``manage_hub`` the app's lifespan starts and stops it.
 
@@ -274,6 +279,7 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
             title="ccbhub", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),
         exception_handlers=exception_handlers,
+        middleware=[CustomerDataMiddleware],
         # The web kit's dependencies, by parameter name, on every route (core.contract.web).
         dependencies={
             "staff": Provide(provide_staff),
@@ -289,6 +295,7 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
         ),
         debug=False,
     )
+    _check_customer_data(app)
     for router in plugin_routers:
         pid = router.opt.get("plugin") or router.opt["core_part"]
         hub.plugins.records[pid].route_paths.extend(sorted({route.path for route in router.routes}))

@@ -18,6 +18,7 @@ from core.contract import PluginContext
 from core.contract.contact import ContactGuard
 from core.contract.idempotency import IdempotencyKey, check_key
 from core.contract.inputs import InputError, convert
+from core.contract.scope import NONE, QUEUE, account
 from core.contract.staff import Staff
 from plugins.cash_handling import queries
 from plugins.cash_handling.models import CashDrawer, CashDropboxCollection, CashPayment, CashSeizedNote
@@ -115,7 +116,7 @@ class CashController(Controller):
     dependencies = SERVICE
     exception_handlers = {CashError: refusal}
 
-    @post("/drawers", opt=WINDOW, summary="Open my drawer with the counted float")
+    @post("/drawers", opt=WINDOW, summary="Open my drawer with the counted float", customer_data=NONE)
     async def open_drawer(
         self, service: Service, staff: Caller, data: JSONBody[OpenDrawerIn]
     ) -> Response[DrawerView]:
@@ -123,21 +124,30 @@ class CashController(Controller):
         drawer, replayed = await service.open_drawer(staff, data, key)
         return Response(queries.drawer_view(drawer), status_code=200 if replayed else 201)
 
-    @get("/drawers", opt=VIEW, summary="Drawers (open first)")
+    @get("/drawers", opt=VIEW, summary="Drawers (open first)", customer_data=NONE)
     async def list_drawers(self, ctx: Ctx) -> list[DrawerView]:
         async with ctx.db.session() as session:
             rows = await queries.recent_drawers(session)
             totals = await queries.drawer_totals_of(session, rows)
         return [queries.drawer_view(d, totals[d.id]) for d in rows]
 
-    @get("/drawers/{drawer_id:int}", opt=VIEW, summary="One drawer, with its payments by tender")
+    @get(
+        "/drawers/{drawer_id:int}",
+        opt=VIEW,
+        summary="One drawer, with its payments by tender",
+        customer_data=NONE,
+    )
     async def get_drawer(self, ctx: Ctx, drawer_id: FromPath[int]) -> DrawerView:
         drawer = await _found(ctx, CashDrawer, drawer_id, "drawer")
         async with ctx.db.session() as session:
             return await queries.drawer_with_totals(session, drawer)
 
     @post(
-        "/drawers/{drawer_id:int}/close", opt=WINDOW, status_code=200, summary="Close a drawer with the count"
+        "/drawers/{drawer_id:int}/close",
+        opt=WINDOW,
+        status_code=200,
+        summary="Close a drawer with the count",
+        customer_data=NONE,
     )
     async def close_drawer(
         self,
@@ -151,7 +161,12 @@ class CashController(Controller):
         async with ctx.db.session() as session:
             return await queries.drawer_with_totals(session, drawer)
 
-    @post("/payments", opt=WINDOW, summary="Take a cash payment at the window")
+    @post(
+        "/payments",
+        opt=WINDOW,
+        summary="Take a cash payment at the window",
+        customer_data=account(body="account_id"),
+    )
     async def pay(
         self,
         ctx: Ctx,
@@ -168,7 +183,12 @@ class CashController(Controller):
             view = await queries.payment_view(session, payment, replayed=replayed)
         return Response(view, status_code=200 if replayed else 201)
 
-    @post("/card-payments", opt=WINDOW, summary="Take a credit or debit card payment at the window")
+    @post(
+        "/card-payments",
+        opt=WINDOW,
+        summary="Take a credit or debit card payment at the window",
+        customer_data=account(body="account_id"),
+    )
     async def pay_by_card(
         self,
         ctx: Ctx,
@@ -190,7 +210,12 @@ class CashController(Controller):
             view = await queries.payment_view(session, payment, replayed=replayed)
         return Response(view, status_code=200 if replayed else 201)
 
-    @get("/terminals", opt=VIEW, summary="Card terminals at this office and whether each may take cards")
+    @get(
+        "/terminals",
+        opt=VIEW,
+        summary="Card terminals at this office and whether each may take cards",
+        customer_data=NONE,
+    )
     async def list_terminals(self, service: Service) -> TerminalsView:
         site = service.config.card_terminal_site
         try:
@@ -204,19 +229,35 @@ class CashController(Controller):
         ]
         return TerminalsView(site=site, available=True, reason=None, terminals=lines)
 
-    @get("/payments/{payment_id:int}", opt=VIEW, summary="One window payment (the receipt)")
+    @get(
+        "/payments/{payment_id:int}",
+        opt=VIEW,
+        summary="One window payment (the receipt)",
+        customer_data=QUEUE(roles=("supervisor",)),
+    )
     async def get_payment(self, ctx: Ctx, payment_id: FromPath[int]) -> PaymentView:
         payment = await _found(ctx, CashPayment, payment_id, "payment")
         async with ctx.db.session() as session:
             return await queries.payment_view(session, payment)
 
-    @get("/seized/{note_id:int}", opt=CUSTODY, summary="A seized note's SSF 1604 record and custody log")
+    @get(
+        "/seized/{note_id:int}",
+        opt=CUSTODY,
+        summary="A seized note's SSF 1604 record and custody log",
+        customer_data=QUEUE(roles=("supervisor",)),
+    )
     async def get_seized(self, ctx: Ctx, note_id: FromPath[int]) -> SeizedView:
         note = await _found(ctx, CashSeizedNote, note_id, "seized note")
         async with ctx.db.session() as session:
             return await queries.seized_view(session, note)
 
-    @post("/seized/{note_id:int}/custody", opt=CUSTODY, status_code=200, summary="Hand a seized note over")
+    @post(
+        "/seized/{note_id:int}/custody",
+        opt=CUSTODY,
+        status_code=200,
+        summary="Hand a seized note over",
+        customer_data=QUEUE(roles=("supervisor",)),
+    )
     async def custody(
         self, ctx: Ctx, service: Service, staff: Caller, note_id: FromPath[int], data: JSONBody[CustodyIn]
     ) -> SeizedView:
@@ -229,6 +270,7 @@ class CashController(Controller):
         opt=SUPERVISOR,
         status_code=200,
         summary="Record the USSS submission",
+        customer_data=QUEUE(roles=("supervisor",)),
     )
     async def submission(
         self,
@@ -242,11 +284,22 @@ class CashController(Controller):
         async with ctx.db.session() as session:
             return await queries.seized_view(session, note)
 
-    @post("/deposits", opt=LEAD, status_code=201, summary="Group closed drawers into a deposit control")
+    @post(
+        "/deposits",
+        opt=LEAD,
+        status_code=201,
+        summary="Group closed drawers into a deposit control",
+        customer_data=NONE,
+    )
     async def deposit(self, service: Service, staff: Caller, data: JSONBody[DepositIn]) -> DepositView:
         return await service.create_deposit(staff, data, check_key(data.idempotency_key, "idempotency_key"))
 
-    @post("/dropbox/collections", opt=LEAD, summary="Record a drop-box collection and its slips")
+    @post(
+        "/dropbox/collections",
+        opt=LEAD,
+        summary="Record a drop-box collection and its slips",
+        customer_data=NONE,
+    )
     async def collect(
         self, ctx: Ctx, service: Service, staff: Caller, data: JSONBody[CollectionIn]
     ) -> Response[CollectionView]:
@@ -256,14 +309,23 @@ class CashController(Controller):
             view = await queries.collection_view(session, collection)
         return Response(view, status_code=200 if replayed else 201)
 
-    @get("/dropbox/collections/{collection_id:int}", opt=VIEW, summary="A collection and its reconciliation")
+    @get(
+        "/dropbox/collections/{collection_id:int}",
+        opt=VIEW,
+        summary="A collection and its reconciliation",
+        customer_data=NONE,
+    )
     async def get_collection(self, ctx: Ctx, collection_id: FromPath[int]) -> CollectionView:
         collection = await _found(ctx, CashDropboxCollection, collection_id, "collection")
         async with ctx.db.session() as session:
             return await queries.collection_view(session, collection)
 
     @post(
-        "/dropbox/slips/{slip_id:int}/post", opt=WINDOW, status_code=200, summary="Post a slip to its account"
+        "/dropbox/slips/{slip_id:int}/post",
+        opt=WINDOW,
+        status_code=200,
+        summary="Post a slip to its account",
+        customer_data=NONE,
     )
     async def post_slip(
         self, service: Service, staff: Caller, slip_id: FromPath[int], data: JSONBody[SlipPostIn]

@@ -19,6 +19,7 @@ from litestar.response import Redirect
 
 from core.contract.clock import LOCAL_TZ, local
 from core.contract.inputs import InputError, convert, decode_form
+from core.contract.scope import NONE, QUEUE
 from core.contract.staff import Role
 from core.contract.web import render
 from plugins.cash_handling import queries
@@ -83,7 +84,7 @@ class SeizedPages(Controller):
 
     dependencies = SERVICE
 
-    @get("/seized", opt=VIEW)
+    @get("/seized", opt=VIEW, customer_data=QUEUE(roles=("supervisor",)))
     async def seized_list(self, request: Request[Any, Any, Any], ctx: Ctx) -> Response[Any]:
         config = ctx.config
         today = local(ctx.clock.now()).date()
@@ -142,13 +143,13 @@ class SeizedPages(Controller):
             can_submit=staff.role.value in SUPERVISOR["roles"],
         )
 
-    @get("/seized/{note_id:int}", opt=CUSTODY)
+    @get("/seized/{note_id:int}", opt=CUSTODY, customer_data=QUEUE(roles=("supervisor",)))
     async def seized(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, note_id: FromPath[int]
     ) -> Response[Any]:
         return await self.page(request, ctx, staff, note_id)
 
-    @get("/seized/{note_id:int}/copy", opt=CUSTODY)
+    @get("/seized/{note_id:int}/copy", opt=CUSTODY, customer_data=QUEUE(roles=("supervisor",)))
     async def seized_copy(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, note_id: FromPath[int]
     ) -> Response[Any]:
@@ -156,7 +157,7 @@ class SeizedPages(Controller):
         kept, and what happens next. The passer's description is for the police and stays off this copy."""
         return await self.page(request, ctx, staff, note_id, template="seized_copy.html")
 
-    @post("/seized/{note_id:int}/custody", opt=CUSTODY)
+    @post("/seized/{note_id:int}/custody", opt=CUSTODY, customer_data=QUEUE(roles=("supervisor",)))
     async def custody(
         self,
         request: Request[Any, Any, Any],
@@ -186,7 +187,7 @@ class SeizedPages(Controller):
             )
         return Redirect(f"/ui/cash_handling/seized/{note_id}", status_code=303)
 
-    @post("/seized/{note_id:int}/submission", opt=SUPERVISOR)
+    @post("/seized/{note_id:int}/submission", opt=SUPERVISOR, customer_data=QUEUE(roles=("supervisor",)))
     async def submission(
         self,
         request: Request[Any, Any, Any],
@@ -260,7 +261,7 @@ class DropboxPages(Controller):
             form_token=new_token(),
         )
 
-    @get("/dropbox", opt=VIEW)
+    @get("/dropbox", opt=VIEW, customer_data=NONE)
     async def dropbox(
         self,
         request: Request[Any, Any, Any],
@@ -270,7 +271,7 @@ class DropboxPages(Controller):
     ) -> Response[Any]:
         return await self.page(request, ctx, staff, rows=max(1, min(rows, MAX_SLIP_ROWS)))
 
-    @post("/dropbox/collections", opt=LEAD)
+    @post("/dropbox/collections", opt=LEAD, customer_data=NONE)
     async def collect(
         self, request: Request[Any, Any, Any], ctx: Ctx, service: Service, staff: Caller
     ) -> Response[Any]:
@@ -356,13 +357,13 @@ class DropboxPages(Controller):
             lead=staff.role is not Role.CSR,
         )
 
-    @get("/dropbox/{collection_id:int}", opt=VIEW)
+    @get("/dropbox/{collection_id:int}", opt=VIEW, customer_data=NONE)
     async def collection(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, collection_id: FromPath[int]
     ) -> Response[Any]:
         return await self.collection_page(request, ctx, staff, collection_id)
 
-    @post("/dropbox/slips/{slip_id:int}/post", opt=WINDOW)
+    @post("/dropbox/slips/{slip_id:int}/post", opt=WINDOW, customer_data=NONE)
     async def post_slip(
         self,
         request: Request[Any, Any, Any],
