@@ -53,6 +53,7 @@ __all__ = [
     "customer_view",
     "guard_was_asked",
     "mark_guard_asked",
+    "own_contact_for",
     "premise",
     "withhold",
 ]
@@ -177,3 +178,17 @@ def withhold(view: T, fields: tuple[str, ...]) -> T:
     if "customer_hidden" in getattr(view, "__struct_fields__", ()):
         changes["customer_hidden"] = True
     return msgspec.structs.replace(view, **changes)  # type: ignore[type-var]
+
+
+async def own_contact_for(ctx: PluginContext, staff: Staff, account_id: str) -> str | None:
+    """The caller's open contact verified for ``account_id``, if any: what a page form acts inside when it
+    names none (a page cannot send ``X-Contact-Id``; the guard still checks and audits the pass)."""
+    from core.contract.contact import contact_desk
+
+    desk = contact_desk(ctx)
+    if desk is None:
+        return None
+    for contact in await desk.my_contacts(staff):
+        if account_id in contact.verified_accounts and not contact.locked and contact.status != "closed":
+            return contact.contact_id
+    return None

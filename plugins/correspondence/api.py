@@ -22,7 +22,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.contract.contact import ContactGuard, Guard
 from core.contract.idempotency import Idempotency, request_key
-from core.contract.scope import NONE, QUEUE, account, customer_view, withhold
+from core.contract.scope import NONE, QUEUE, account, customer_view, own_contact_for, withhold
 from core.contract.staff import Staff
 from core.contract.web import Ctx, CurrentStaff
 from plugins.correspondence.public import LetterError, LetterRecord
@@ -59,10 +59,17 @@ async def shown(
     staff: Staff,
     record: LetterRecord,
     contact_id: str | None = None,
+    *,
+    page: bool = False,
 ) -> LetterRecord:
-    """The letter as ``staff`` may see it: whole, or with the customer's address and fields withheld."""
+    """The letter as ``staff`` may see it: whole, or with the customer's address and fields withheld.
+
+    A ``page`` (which cannot send ``X-Contact-Id``) acts inside the caller's own open contact verified for
+    the letter's account when it names none."""
     purpose = f"letter {record.id}"
     ctx = service.ctx
+    if contact_id is None and page and staff.role.value not in LETTER_QUEUE.roles:
+        contact_id = await own_contact_for(ctx, staff, record.account_id)
     if await customer_view(
         ctx, guard, staff, record.account_id, LETTER_QUEUE, purpose=purpose, contact_id=contact_id
     ):
@@ -82,13 +89,14 @@ async def letter_response(
     *,
     document_only: bool = False,
     contact_id: str | None = None,
+    page: bool = False,
 ) -> Response[Any]:
     """``12`` → the letter as JSON, ``12.docx`` → its Word document; anything else a 404 LetterError."""
     match = re.fullmatch(r"([0-9]{1,12})(\.docx)?", ref)
     if match is None or (document_only and not match.group(2)):
         raise LetterError("letter_id", f"no letter {ref!r}", 404)
     letter = await service.load_letter(int(match.group(1)))
-    record = await shown(service, guard, staff, record_of(letter), contact_id)
+    record = await shown(service, guard, staff, record_of(letter), contact_id, page=page)
     if not match.group(2):
         return Response(record)
     if record.customer_hidden:

@@ -15,9 +15,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
+from core.contract.ccb import NotFound
 from core.contract.contact import Guard, provide_guard
 from core.contract.inputs import InputError, convert, decode_form
-from core.contract.scope import account
+from core.contract.scope import account, own_contact_for
 from core.contract.staff import Staff
 from core.contract.web import CurrentStaff, render
 from plugins.correspondence.api import (
@@ -50,13 +51,13 @@ async def letters_page(
 ) -> Response[Any]:
     guard = await provide_guard(request)
     if created is not None:
-        created = await shown(service, guard, staff, created)
+        created = await shown(service, guard, staff, created, page=True)
     return render(
         request,
         "correspondence/letters.html",
         status_code=status_code,
         letters=[
-            await shown(service, guard, staff, r, request.query_params.get("contact_id") or None)
+            await shown(service, guard, staff, r, request.query_params.get("contact_id") or None, page=True)
             for r in await service.list_letters(limit=100)
         ],
         templates=template_views(),
@@ -119,13 +120,22 @@ class LettersPage(Controller):
             data = convert(
                 {"account_id": form.account_id, "template": form.template, "fields": fields}, LetterIn
             )
-            # The letter carries the customer's name and address: a verified contact or a lead's reason.
+            # The letter carries the customer's name and address: a verified contact (the form's, or the
+            # caller's own open one for the account) or a lead's reason; an unknown account stays a 404.
+            contact_id = form.contact_id
+            if contact_id is None and not form.reason:
+                contact_id = await own_contact_for(service.ctx, staff, data.account_id)
+                if contact_id is None:
+                    try:
+                        await service.ctx.ccb.get_account_summary(data.account_id)
+                    except NotFound:
+                        raise LetterError("account_id", f"no account {data.account_id}", 404) from None
             await guard.account(
                 data.account_id,
                 purpose="send a letter",
                 topic="letter",
                 change=True,
-                contact_id=form.contact_id,
+                contact_id=contact_id,
                 reason=form.reason,
             )
             record = await service.send_letter(
@@ -155,7 +165,7 @@ class LettersPage(Controller):
         contact_id = request.query_params.get("contact_id") or None
         try:
             return await letter_response(
-                service, guard, staff, ref, document_only=True, contact_id=contact_id
+                service, guard, staff, ref, document_only=True, contact_id=contact_id, page=True
             )
         except LetterError as exc:
             return await letters_page(request, service, staff, status_code=exc.status_code, error=str(exc))

@@ -165,7 +165,7 @@ class EscalationsApi(Controller):
         self, service: Service, guard: Guard, staff: CurrentStaff, escalation_id: FromPath[int]
     ) -> EscalationView:
         return await shown(
-            guard, staff, view(await service.escalation(escalation_id), service.ctx.clock.now())
+            service.ctx, guard, staff, view(await service.escalation(escalation_id), service.ctx.clock.now())
         )
 
     @post(

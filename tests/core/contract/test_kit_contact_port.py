@@ -43,7 +43,11 @@ class DeskController(Controller):
     path = "/desk"
     opt = {"access": "staff"}
 
-    @post("/accounts/{account_id:str}", status_code=200, customer_data=account(record="form: the reason it carries"))
+    @post(
+        "/accounts/{account_id:str}",
+        status_code=200,
+        customer_data=account(record="form: the reason it carries"),
+    )
     async def change(
         self, account_id: FromPath[str], guard: Guard, data: JSONBody[ChangeIn]
     ) -> dict[str, Any]:
