@@ -35,7 +35,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 
-from core.contract.scope import NONE, OPT_KEY, Scope, guard_was_asked
+from core.contract.scope import NONE, OPT_KEY, Scope, guard_was_asked, mark_checked
 from core.contract.staff import Role, Staff
 from core.contract.web import current_staff
 
@@ -135,6 +135,8 @@ async def _check_account(connection: ASGIConnection[Any, Any, Any, Any], declare
     from core.contact.guard import require_verified
 
     account_id: Any = None
+    query = connection.query_params
+    contact_id: Any = query.get("contact_id") or None
     if declared.path is not None:
         account_id = connection.path_params.get(declared.path)
     elif declared.body is not None and isinstance(connection, Request):
@@ -142,19 +144,29 @@ async def _check_account(connection: ASGIConnection[Any, Any, Any, Any], declare
             body = await connection.json()
         except Exception:  # a body that is not JSON: the handler's decoder answers 400
             return
-        account_id = body.get(declared.body) if isinstance(body, dict) else None
+        if isinstance(body, dict):
+            account_id = body.get(declared.body)
+            # A JSON body may name the contact it is made in, as the header does (the header wins).
+            contact_id = contact_id or (
+                body.get("contact_id") if isinstance(body.get("contact_id"), str) else None
+            )
     if not isinstance(account_id, str) or not account_id:
         return  # absent: the handler's input check answers (and the middleware still needs its guard call)
-    query = connection.query_params
+    named_contact = contact_id is not None or bool(connection.headers.get("x-contact-id"))
     try:
         await require_verified(
             connection,  # type: ignore[arg-type]
             account_id,
-            contact_id=query.get("contact_id") or None,
+            contact_id=contact_id or None,
             reason=query.get("reason") or None,
             record=False,
         )
+        mark_checked(connection.scope)
     except PermissionDeniedException:
+        if declared.body is not None and named_contact:
+            # The body names a contact the guard refused: the handler checks its input first (a bad id is
+            # a 422 naming the field), then asks the guard, which refuses again; it cannot answer without.
+            return
         # An unknown (or malformed) account stays a 404, as when the handler looks before asking.
         from core.ccb.errors import Invalid, NotFound
 
@@ -189,7 +201,8 @@ class CustomerDataMiddleware:
     """Refuses a success from an account- or premise-scoped handler that never asked the guard.
 
     It watches the response's start: a 2xx/3xx answer of such a handler without a guard pass in the request
-    is replaced by a 500 before anything of it is sent.
+    is replaced by a 500 before anything of it is sent. For ``account(path=…)``/``account(body=…)`` the
+    core's own check before the handler counts (an idempotent replay answers without asking again).
     """
 
     def __init__(self, app: Any) -> None:
@@ -206,7 +219,10 @@ class CustomerDataMiddleware:
         async def checked_send(message: Any) -> None:
             nonlocal refused
             if message["type"] == "http.response.start":
-                if message["status"] < 400 and not guard_was_asked(scope):
+                passed = guard_was_asked(scope) or (
+                    declared.checked_by_core and guard_was_asked(scope, checked=True)
+                )
+                if message["status"] < 400 and not passed:
                     refused = True
                     fn = getattr(handler, "fn", None)
                     log.error(

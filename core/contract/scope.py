@@ -52,6 +52,7 @@ __all__ = [
     "account_from_record",
     "customer_view",
     "guard_was_asked",
+    "mark_checked",
     "mark_guard_asked",
     "own_contact_for",
     "premise",
@@ -124,10 +125,18 @@ def mark_guard_asked(scope: Any, account_id: str | None, premise_id: str | None 
         state["premises"].add(premise_id)
 
 
-def guard_was_asked(scope: Any) -> bool:
-    """Whether the guard passed at least once for this request."""
+def mark_checked(scope: Any) -> None:
+    """Record that the core's check before the handler passed (``account(path=…)``/``account(body=…)``)."""
+    state = scope.setdefault(SCOPE_STATE, {"accounts": set(), "premises": set()})
+    state["checked"] = True
+
+
+def guard_was_asked(scope: Any, *, checked: bool = False) -> bool:
+    """Whether the guard passed at least once for this request (``checked``: or the core's own check)."""
     state = scope.get(SCOPE_STATE)
-    return bool(state and (state["accounts"] or state["premises"]))
+    if not state:
+        return False
+    return bool(state["accounts"] or state["premises"] or (checked and state.get("checked")))
 
 
 async def customer_view(
@@ -167,14 +176,15 @@ async def customer_view(
 
 
 def withhold(view: T, fields: tuple[str, ...]) -> T:
-    """A copy of a response Struct with the customer's ``fields`` emptied ("" for text, None, [] for lists).
+    """A copy of a response Struct with the customer's ``fields`` emptied ("", [], {} or None by kind).
 
     Its ``customer_hidden`` (when the view has one) says so, so a client can tell "withheld" from "empty".
     """
     changes: dict[str, Any] = {}
     for name in fields:
         value = getattr(view, name)
-        changes[name] = "" if isinstance(value, str) else [] if isinstance(value, list) else None
+        empty: Any = "" if isinstance(value, str) else [] if isinstance(value, list) else None
+        changes[name] = {} if isinstance(value, dict) else empty
     if "customer_hidden" in getattr(view, "__struct_fields__", ()):
         changes["customer_hidden"] = True
     return msgspec.structs.replace(view, **changes)  # type: ignore[type-var]

@@ -18,7 +18,7 @@ from core.contract import PluginContext
 from core.contract.contact import ContactGuard
 from core.contract.idempotency import IdempotencyKey, check_key
 from core.contract.inputs import InputError, convert
-from core.contract.scope import NONE, QUEUE, account
+from core.contract.scope import NONE, QUEUE, account, customer_view, own_contact_for, withhold
 from core.contract.staff import Staff
 from plugins.cash_handling import queries
 from plugins.cash_handling.models import CashDrawer, CashDropboxCollection, CashPayment, CashSeizedNote
@@ -108,6 +108,53 @@ async def _found(ctx: Ctx, model: type[Any], row_id: int, what: str) -> Any:
     if row is None:
         raise NotFoundException(f"no {what} {row_id}")
     return row
+
+
+# The window's records as queues: a payment's balance and script, a seized note's passer and receipt, only
+# inside a contact verified for the payment's account or to the leads and supervisors who run the window.
+WINDOW_QUEUE = QUEUE(roles=("lead", "supervisor"))
+PAYMENT_FIELDS = ("balance_after_cents", "customer_script")
+SEIZED_FIELDS = ("passer", "receipt")
+
+
+async def payment_shown(
+    ctx: PluginContext, guard: ContactGuard, staff: Staff, view: PaymentView, *, page: bool = False
+) -> PaymentView:
+    """The payment as ``staff`` may see it (a page acts inside the caller's own verified contact)."""
+    contact_id = await own_contact_for(ctx, staff, view.account_id) if page else None
+    purpose = f"window payment {view.id}"
+    if await customer_view(
+        ctx, guard, staff, view.account_id, WINDOW_QUEUE, purpose=purpose, contact_id=contact_id
+    ):
+        return view
+    return withhold(view, PAYMENT_FIELDS)
+
+
+async def seized_shown(
+    ctx: PluginContext,
+    guard: ContactGuard,
+    staff: Staff,
+    note: CashSeizedNote,
+    view: SeizedView,
+    *,
+    page: bool = False,
+) -> SeizedView:
+    """The seized note as ``staff`` may see it: the passer only to the window's leads and supervisors, or
+    inside a contact verified for the account the note was paid on."""
+    account_id = None
+    if note.payment_id is not None:
+        async with ctx.db.session() as session:
+            payment = await session.get(CashPayment, note.payment_id)
+        account_id = payment.account_id if payment is not None else None
+    contact_id = await own_contact_for(ctx, staff, account_id) if page and account_id else None
+    purpose = f"seized note {note.id}"
+    # Whoever holds the note (in custody) works its record, as the window's leads and supervisors do.
+    queue = (
+        QUEUE(roles=(*WINDOW_QUEUE.roles, staff.role.value)) if view.holder == staff.name else WINDOW_QUEUE
+    )
+    if await customer_view(ctx, guard, staff, account_id, queue, purpose=purpose, contact_id=contact_id):
+        return view
+    return withhold(view, SEIZED_FIELDS)
 
 
 class CashController(Controller):
@@ -233,56 +280,69 @@ class CashController(Controller):
         "/payments/{payment_id:int}",
         opt=VIEW,
         summary="One window payment (the receipt)",
-        customer_data=QUEUE(roles=("supervisor",)),
+        customer_data=WINDOW_QUEUE,
     )
-    async def get_payment(self, ctx: Ctx, payment_id: FromPath[int]) -> PaymentView:
+    async def get_payment(
+        self, ctx: Ctx, guard: Guard, staff: Caller, payment_id: FromPath[int]
+    ) -> PaymentView:
         payment = await _found(ctx, CashPayment, payment_id, "payment")
         async with ctx.db.session() as session:
-            return await queries.payment_view(session, payment)
+            view = await queries.payment_view(session, payment)
+        return await payment_shown(ctx, guard, staff, view)
 
     @get(
         "/seized/{note_id:int}",
         opt=CUSTODY,
         summary="A seized note's SSF 1604 record and custody log",
-        customer_data=QUEUE(roles=("supervisor",)),
+        customer_data=WINDOW_QUEUE,
     )
-    async def get_seized(self, ctx: Ctx, note_id: FromPath[int]) -> SeizedView:
+    async def get_seized(self, ctx: Ctx, guard: Guard, staff: Caller, note_id: FromPath[int]) -> SeizedView:
         note = await _found(ctx, CashSeizedNote, note_id, "seized note")
         async with ctx.db.session() as session:
-            return await queries.seized_view(session, note)
+            view = await queries.seized_view(session, note)
+        return await seized_shown(ctx, guard, staff, note, view)
 
     @post(
         "/seized/{note_id:int}/custody",
         opt=CUSTODY,
         status_code=200,
         summary="Hand a seized note over",
-        customer_data=QUEUE(roles=("supervisor",)),
+        customer_data=WINDOW_QUEUE,
     )
     async def custody(
-        self, ctx: Ctx, service: Service, staff: Caller, note_id: FromPath[int], data: JSONBody[CustodyIn]
+        self,
+        ctx: Ctx,
+        service: Service,
+        guard: Guard,
+        staff: Caller,
+        note_id: FromPath[int],
+        data: JSONBody[CustodyIn],
     ) -> SeizedView:
         note = await service.record_custody(staff, note_id, data)
         async with ctx.db.session() as session:
-            return await queries.seized_view(session, note)
+            view = await queries.seized_view(session, note)
+        return await seized_shown(ctx, guard, staff, note, view)
 
     @post(
         "/seized/{note_id:int}/submission",
         opt=SUPERVISOR,
         status_code=200,
         summary="Record the USSS submission",
-        customer_data=QUEUE(roles=("supervisor",)),
+        customer_data=WINDOW_QUEUE,
     )
     async def submission(
         self,
         ctx: Ctx,
         service: Service,
+        guard: Guard,
         staff: Caller,
         note_id: FromPath[int],
         data: JSONBody[SubmissionIn],
     ) -> SeizedView:
         note = await service.record_submission(staff, note_id, data)
         async with ctx.db.session() as session:
-            return await queries.seized_view(session, note)
+            view = await queries.seized_view(session, note)
+        return await seized_shown(ctx, guard, staff, note, view)
 
     @post(
         "/deposits",

@@ -24,7 +24,7 @@ from litestar.response import Redirect
 from core.contract.clock import local
 from core.contract.idempotency import check_key
 from core.contract.inputs import InputError, convert, decode_form
-from core.contract.scope import NONE, QUEUE, account
+from core.contract.scope import NONE
 from core.contract.staff import Role
 from core.contract.web import render
 from plugins.cash_handling import queries
@@ -33,10 +33,12 @@ from plugins.cash_handling.api import (
     SERVICE,
     VIEW,
     WINDOW,
+    WINDOW_QUEUE,
     Caller,
     Ctx,
     Guard,
     Service,
+    payment_shown,
 )
 from plugins.cash_handling.models import CashDrawer, CashPayment
 from plugins.cash_handling.rules import (
@@ -408,7 +410,7 @@ class WindowPages(Controller):
             )
         return Redirect("/ui/cash_handling/", status_code=303)
 
-    @post("/pay", opt=WINDOW, customer_data=account(record="form"))
+    @post("/pay", opt=WINDOW, customer_data=NONE)
     async def pay(
         self, request: Request[Any, Any, Any], service: Service, staff: Caller, guard: Guard
     ) -> Response[Any]:
@@ -462,7 +464,7 @@ class WindowPages(Controller):
             )
         return Redirect(f"/ui/cash_handling/receipts/{payment.id}", status_code=303)
 
-    @post("/card", opt=WINDOW, customer_data=account(record="form"))
+    @post("/card", opt=WINDOW, customer_data=NONE)
     async def card(
         self, request: Request[Any, Any, Any], service: Service, staff: Caller, guard: Guard
     ) -> Response[Any]:
@@ -500,15 +502,21 @@ class WindowPages(Controller):
             )
         return Redirect(f"/ui/cash_handling/receipts/{payment.id}", status_code=303)
 
-    @get("/receipts/{payment_id:int}", opt=VIEW, customer_data=QUEUE(roles=("supervisor",)))
+    @get("/receipts/{payment_id:int}", opt=VIEW, customer_data=WINDOW_QUEUE)
     async def receipt(
-        self, request: Request[Any, Any, Any], ctx: Ctx, payment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
+        guard: Guard,
+        staff: Caller,
+        payment_id: FromPath[int],
     ) -> Response[Any]:
         async with ctx.db.session() as session:
             payment = await session.get(CashPayment, payment_id)
             if payment is None:
                 raise NotFoundException(f"no payment {payment_id}")
             view = await queries.payment_view(session, payment)
+        view = await payment_shown(ctx, guard, staff, view, page=True)
         return render(
             request,
             "cash_handling/receipt.html",
