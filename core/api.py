@@ -20,7 +20,7 @@ from core.contract.scope import NONE, QUEUE
 from core.contract.web import CurrentStaff
 from core.hub import Hub
 from core.jobs import RunnerInfo
-from core.mail import MailView, list_outbox
+from core.mail import MailView, list_outbox, outbox_for
 from core.plugins import PluginRecord
 from core.sections import UnknownSection, add_section, set_enabled
 from core.security import hub_of
@@ -263,6 +263,8 @@ class StaffController(Controller):
 
 
 MAIL_READERS = {"roles": ["admin", "supervisor", "lead", "security"]}
+# Queued mail is receipts and letters to customers: its recipients and bodies to admins only.
+MAIL_OUTBOX = QUEUE(roles=("admin",))
 MAIL_STATUS = r"^(queued|sent|failed)$"
 JOB_READERS = {"roles": ["admin", "lead", "supervisor"]}
 
@@ -310,10 +312,11 @@ class OperationsController(Controller):
         except BusUnavailable as exc:
             raise ServiceUnavailableException(f"bus unavailable: {exc}") from exc
 
-    @get("/mail/outbox", opt=MAIL_READERS, tags=["mail"], customer_data=QUEUE(roles=("admin",)))
+    @get("/mail/outbox", opt=MAIL_READERS, tags=["mail"], customer_data=MAIL_OUTBOX)
     async def mail_outbox(
         self,
         hub: HubDep,
+        staff: CurrentStaff,
         status: Annotated[
             str | None, QueryParameter(name="status", pattern=r"^(queued|sent|failed)$")
         ] = None,
@@ -321,7 +324,8 @@ class OperationsController(Controller):
     ) -> list[MailView]:
         """Mail the hub has queued, newest first (with no SMTP configured it stays here)."""
         async with hub.db.session() as session:
-            return await list_outbox(session, status=status, limit=limit)
+            mails = await list_outbox(session, status=status, limit=limit)
+            return await outbox_for(session, hub.audit, staff.role.value, staff.actor, mails)
 
     @get("/jobs", opt=JOB_READERS, tags=["jobs"], customer_data=NONE)
     async def list_jobs(self, hub: HubDep) -> RunnerInfo:

@@ -31,8 +31,10 @@ from core.contact.workflows.meter_reads import CustomerReadResult, MeterInfo
 from core.contact.workflows.pay_plans import PlanQuote
 from core.contact.workflows.returned_mail import ReturnedMailView
 from core.contact.workflows.tier_review import TierReviewApplied, TierReviewView
-from core.contract.scope import NONE, QUEUE, premise
+from core.contract.contact import provide_guard
+from core.contract.scope import NONE, QUEUE, customer_view, premise, withhold
 from core.contract.scope import account as on_account
+from core.contract.web import Ctx
 from core.security import current_staff
 
 __all__ = ["CONTROLLERS"]
@@ -527,17 +529,30 @@ class TierReviewController(WorkflowController):
         return await service.apply_tier_review(access, account_id, body.periods, body.reason or "")
 
 
+RETURNED_MAIL = QUEUE(roles=("lead", "supervisor"))
+
+
 class ReturnedMailController(WorkflowController):
     """The returned-mail work queue."""
 
-    @get("/returned-mail", customer_data=QUEUE(roles=("lead", "supervisor")))
+    @get("/returned-mail", customer_data=RETURNED_MAIL)
     async def returned_mail(
         self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
         service: Service,
         status: Annotated[str | None, QueryParameter(name="status", pattern=r"^(open|resolved)$")] = "open",
     ) -> list[ReturnedMailView]:
-        """The returned-mail work queue (open items by default, oldest first)."""
-        return await service.returned_mail(status)
+        """The returned-mail work queue (open items by default, oldest first); a new address only inside a
+        contact verified for the item's account or to the leads and supervisors who work the queue."""
+        guard = await provide_guard(request)
+        staff = current_staff(request)
+        shown: list[ReturnedMailView] = []
+        for item in await service.returned_mail(status):
+            purpose = f"returned mail {item.item_id}"
+            allowed = await customer_view(ctx, guard, staff, item.account_id, RETURNED_MAIL, purpose=purpose)
+            shown.append(item if allowed else withhold(item, ("new_address",)))
+        return shown
 
     @post("/returned-mail", status_code=HTTP_201_CREATED, customer_data=NONE)
     async def log_returned_mail(

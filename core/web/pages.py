@@ -12,11 +12,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from core.api import CORE_DEPENDENCIES, HubDep, all_plugin_info, change_enablement
+from core.api import CORE_DEPENDENCIES, MAIL_OUTBOX, HubDep, all_plugin_info, change_enablement
 from core.clock import local
-from core.contract.scope import NONE, QUEUE
+from core.contract.scope import NONE
 from core.contract.web import CurrentStaff, render
-from core.mail import list_outbox
+from core.mail import list_outbox, outbox_for
 from core.security import SESSION_COOKIE, hub_of
 from core.staff import SESSION_LIFETIME, Role, Staff
 
@@ -177,11 +177,14 @@ class ShellPages(Controller):
     @get(
         "/outbox",
         opt={"roles": ["admin", "supervisor", "lead", "security"]},
-        customer_data=QUEUE(roles=("admin",)),
+        customer_data=MAIL_OUTBOX,
     )
-    async def outbox_page(self, request: Request[Any, Any, Any], hub: HubDep) -> Template:
+    async def outbox_page(
+        self, request: Request[Any, Any, Any], hub: HubDep, staff: CurrentStaff
+    ) -> Template:
         async with hub.db.session() as session:
             mails = await list_outbox(session, limit=200)
+            mails = await outbox_for(session, hub.audit, staff.role.value, staff.actor, mails)
         return render(request, "outbox.html", mails=mails, smtp=hub.settings.smtp_url is not None)
 
 
