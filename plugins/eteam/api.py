@@ -99,7 +99,7 @@ class EteamController(Controller):
         status_code=201,
         dependencies=REFERENCE,
         summary="Answer by e-mail or phone",
-        customer_data=account(record="incident"),
+        customer_data=QUEUE(roles=("eteam",)),  # an answer acts on the account only with action_taken,
     )
     async def respond_route(
         self,

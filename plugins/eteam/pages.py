@@ -151,7 +151,7 @@ class EteamPages(Controller):
 
         return await attempt(request, ctx, staff, run, action={"ref": ref, "form": "verify", **fields})
 
-    @post("/incidents/{ref:str}/respond", opt=ETEAM, customer_data=account(record="incident"))
+    @post("/incidents/{ref:str}/respond", opt=ETEAM, customer_data=QUEUE(roles=("eteam",)))
     async def respond_form(
         self,
         request: Request[Any, Any, Any],
