@@ -99,7 +99,8 @@ class EteamController(Controller):
         status_code=201,
         dependencies=REFERENCE,
         summary="Answer by e-mail or phone",
-        customer_data=QUEUE(roles=("eteam",)),  # an answer acts on the account only with action_taken,
+        # An answer acts on the account (through the guard) only with action_taken; otherwise queue work.
+        customer_data=QUEUE(roles=("eteam",)),
     )
     async def respond_route(
         self,
