@@ -16,10 +16,11 @@ from core.audit import verify_chain
 from core.bus import BusUnavailable
 from core.ccb.offline_api import OFFLINE_ROUTES
 from core.checks import CheckOutcome
+from core.contract.scope import NONE, QUEUE
 from core.contract.web import CurrentStaff, Role
 from core.hub import Hub
 from core.jobs import RunnerInfo
-from core.mail import MailView, list_outbox
+from core.mail import MailView, list_outbox, outbox_for
 from core.plugins import PluginRecord
 from core.sections import UnknownSection, add_section, set_enabled
 from core.security import hub_of
@@ -97,12 +98,12 @@ class HealthController(Controller):
     opt = PUBLIC
     tags = ["health"]
 
-    @get("/live", sync_to_thread=False)
+    @get("/live", sync_to_thread=False, customer_data=NONE)
     def live(self) -> dict[str, str]:
         """The process is up and serving."""
         return {"status": "ok"}
 
-    @get("/ready", dependencies=CORE_DEPENDENCIES)
+    @get("/ready", dependencies=CORE_DEPENDENCIES, customer_data=NONE)
     async def ready(self, hub: HubDep) -> Response[dict[str, Any]]:
         """Ready when the database and the bus answer and every critical plugin runs; 503 names the part."""
         parts: dict[str, str] = {}
@@ -163,7 +164,7 @@ class PluginsController(Controller):
     tags = ["plugins"]
     dependencies = CORE_DEPENDENCIES
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=NONE)
     async def list_plugins(self, hub: HubDep, staff: CurrentStaff) -> list[PluginInfo]:
         """Every plugin the hub knows, with its status, sections, routes, events and checks.
 
@@ -171,7 +172,7 @@ class PluginsController(Controller):
         """
         return all_plugin_info(hub, errors=staff.role is Role.ADMIN)
 
-    @get("/{plugin_id:str}/config-schema", opt=STAFF)
+    @get("/{plugin_id:str}/config-schema", opt=STAFF, customer_data=NONE)
     async def config_schema(self, hub: HubDep, plugin_id: FromPath[str]) -> dict[str, Any]:
         """The JSON schema of the plugin's config table (``[plugins.<id>]`` in hub.toml)."""
         rec = _record(hub, plugin_id)
@@ -181,7 +182,7 @@ class PluginsController(Controller):
         schema: dict[str, Any] = msgspec.json.schema(cfg)
         return schema
 
-    @post("/{plugin_id:str}/sections/{section:str}", opt=ADMIN, status_code=HTTP_200_OK)
+    @post("/{plugin_id:str}/sections/{section:str}", opt=ADMIN, status_code=HTTP_200_OK, customer_data=NONE)
     async def enable_plugin(
         self,
         hub: HubDep,
@@ -206,7 +207,7 @@ class SectionsController(Controller):
     tags = ["sections"]
     dependencies = CORE_DEPENDENCIES
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=NONE)
     async def list_sections(self, hub: HubDep) -> list[dict[str, Any]]:
         return [
             {
@@ -219,7 +220,7 @@ class SectionsController(Controller):
             for slug, title in sorted(hub.enablement.sections.items())
         ]
 
-    @post("/", opt=ADMIN, status_code=HTTP_201_CREATED)
+    @post("/", opt=ADMIN, status_code=HTTP_201_CREATED, customer_data=NONE)
     async def create_section(
         self, hub: HubDep, staff: CurrentStaff, data: JSONBody[SectionRequest]
     ) -> dict[str, str]:
@@ -245,11 +246,11 @@ class StaffController(Controller):
     tags = ["staff"]
     dependencies = CORE_DEPENDENCIES
 
-    @get("/me", opt=STAFF)
+    @get("/me", opt=STAFF, customer_data=NONE)
     async def me(self, staff: CurrentStaff) -> dict[str, Any]:
         return {"name": staff.name, "role": staff.role.value, "sections": sorted(staff.sections)}
 
-    @post("/staff", opt=ADMIN, status_code=HTTP_201_CREATED)
+    @post("/staff", opt=ADMIN, status_code=HTTP_201_CREATED, customer_data=NONE)
     async def create_staff(
         self, hub: HubDep, staff: CurrentStaff, data: JSONBody[StaffRequest]
     ) -> dict[str, Any]:
@@ -270,6 +271,8 @@ class StaffController(Controller):
 
 
 MAIL_READERS = {"roles": ["admin", "supervisor", "lead", "security"]}
+# Queued mail is receipts and letters to customers: its recipients and bodies to admins only.
+MAIL_OUTBOX = QUEUE(roles=("admin",))
 MAIL_STATUS = r"^(queued|sent|failed)$"
 JOB_READERS = {"roles": ["admin", "lead", "supervisor"]}
 
@@ -280,7 +283,7 @@ class OperationsController(Controller):
     path = "/api"
     dependencies = CORE_DEPENDENCIES
 
-    @get("/checks", opt=STAFF, tags=["checks"])
+    @get("/checks", opt=STAFF, tags=["checks"], customer_data=NONE)
     async def list_checks(
         self,
         hub: HubDep,
@@ -299,12 +302,12 @@ class OperationsController(Controller):
             "checks": outcomes,
         }
 
-    @get("/events/catalogue", opt=STAFF, tags=["events"])
+    @get("/events/catalogue", opt=STAFF, tags=["events"], customer_data=NONE)
     async def event_catalogue(self, hub: HubDep) -> list[dict[str, Any]]:
         """Every event type registered by the core and the plugins, with its payload's JSON schema."""
         return hub.catalogue.describe()
 
-    @get("/events/dead-letters", opt=ADMIN, tags=["events"])
+    @get("/events/dead-letters", opt=ADMIN, tags=["events"], customer_data=NONE)
     async def dead_letters(
         self, hub: HubDep, limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100
     ) -> list[dict[str, Any]]:
@@ -317,10 +320,11 @@ class OperationsController(Controller):
         except BusUnavailable as exc:
             raise ServiceUnavailableException(f"bus unavailable: {exc}") from exc
 
-    @get("/mail/outbox", opt=MAIL_READERS, tags=["mail"])
+    @get("/mail/outbox", opt=MAIL_READERS, tags=["mail"], customer_data=MAIL_OUTBOX)
     async def mail_outbox(
         self,
         hub: HubDep,
+        staff: CurrentStaff,
         status: Annotated[
             str | None, QueryParameter(name="status", pattern=r"^(queued|sent|failed)$")
         ] = None,
@@ -328,15 +332,16 @@ class OperationsController(Controller):
     ) -> list[MailView]:
         """Mail the hub has queued, newest first (with no SMTP configured it stays here)."""
         async with hub.db.session() as session:
-            return await list_outbox(session, status=status, limit=limit)
+            mails = await list_outbox(session, status=status, limit=limit)
+            return await outbox_for(session, hub.audit, staff.role.value, staff.actor, mails)
 
-    @get("/jobs", opt=JOB_READERS, tags=["jobs"])
+    @get("/jobs", opt=JOB_READERS, tags=["jobs"], customer_data=NONE)
     async def list_jobs(self, hub: HubDep) -> RunnerInfo:
         """Every periodic job with its schedule and last run (start, duration, outcome, error), and which
         hub process runs the jobs now."""
         return await hub.jobs.describe()
 
-    @get("/audit/verify", opt=ADMIN, tags=["audit"])
+    @get("/audit/verify", opt=ADMIN, tags=["audit"], customer_data=NONE)
     async def audit_verify(self, hub: HubDep) -> dict[str, Any]:
         async with hub.db.read() as session:
             result = await verify_chain(session, hub.audit.key, hub.audit.checkpoints)

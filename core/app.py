@@ -40,7 +40,7 @@ from core.contract.inputs import InputError
 from core.contract.web import Provide, constant, provide_staff
 from core.http_headers import parse_networks, security_headers
 from core.hub import Hub
-from core.security import SESSION_COOKIE, access_guard
+from core.security import SESSION_COOKIE, CustomerDataMiddleware, access_guard, check_declarations
 from core.web import pages
 
 log = logging.getLogger("ccbhub.app")
@@ -224,6 +224,11 @@ def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def _check_customer_data(app: Litestar) -> None:
+    """Every route handler declares its customer-data scope (``core.contract.scope``), or no app."""
+    check_declarations([(r.path, h) for r in app.routes for h in getattr(r, "route_handlers", ())])
+
+
 def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) -> Litestar:
     """Build the ASGI app around ``hub``; with ``manage_hub`` the app's lifespan starts and stops it.
 
@@ -272,8 +277,9 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
         # Every response, whoever answers it (a handler, an error handler, the router, static files),
         # carries the security headers; see core.http_headers.
         before_send=[security_headers(parse_networks(hub.settings.trusted_proxies))],
-        # A JSON body nested too deep is refused before anything decodes it (core.bad_input).
-        middleware=[json_depth_middleware],
+        # A JSON body nested too deep is refused before anything decodes it (core.bad_input); an account
+        # handler's success that never asked the verified-contact guard is refused (core.security).
+        middleware=[json_depth_middleware, CustomerDataMiddleware],
         template_config=TemplateConfig(engine=_template_engine(hub)),
         csrf_config=CSRFConfig(
             secret=hub.settings.secret_key,
@@ -301,6 +307,7 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
         ),
         debug=False,
     )
+    _check_customer_data(app)
     for router in plugin_routers:
         pid = router.opt.get("plugin") or router.opt["core_part"]
         hub.plugins.records[pid].route_paths.extend(sorted({route.path for route in router.routes}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import BigInteger, Integer, String, Text, event, select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import Clock
 from core.contract.mail import ADDRESS, MailError
+from core.contract.scope import withhold
 from core.db import Base, UTCDateTime
 from core.redact import redact
 
@@ -53,6 +54,27 @@ class MailView(msgspec.Struct, kw_only=True):
     attempts: int
     last_error: str | None
     sent_at: dt.datetime | None
+    customer_hidden: bool = False  # recipients, subject, body and error withheld (admins only read them)
+
+
+# What only an admin reads of queued mail (receipts and letters to customers): the rest see the metadata.
+MAIL_CUSTOMER_FIELDS = ("to", "subject", "body", "last_error")
+
+
+async def outbox_for(
+    session: AsyncSession, audit: Any, role: str, actor: str, mails: list[MailView]
+) -> list[MailView]:
+    """The outbox as ``role`` may read it: whole for an admin (the read audited), else metadata only."""
+    if role == "admin":
+        await audit.append(
+            session,
+            actor=actor,
+            action="customer_data.queue",
+            target="mail:outbox",
+            detail={"purpose": "read the mail outbox", "mails": len(mails)},
+        )
+        return mails
+    return [withhold(m, MAIL_CUSTOMER_FIELDS) for m in mails]
 
 
 Address = Annotated[str, msgspec.Meta(pattern=ADDRESS.pattern)]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core.ccb.errors import CcbUnavailable
 from core.ccb.offline import RecordedOffline, StaleRead
 from core.ccb.offline_models import OfflineForm
+from core.contract.scope import QUEUE
 from core.security import hub_of
 
 __all__ = ["OFFLINE_EXCEPTION_HANDLERS", "OFFLINE_ROUTES", "OfflineFormView"]
@@ -36,7 +37,7 @@ class OfflineFormView(msgspec.Struct, frozen=True, kw_only=True):
     todo_ref: str | None
 
 
-@get("/offline/forms", opt=READERS, tags=["offline"])
+@get("/offline/forms", opt=READERS, tags=["offline"], customer_data=QUEUE(roles=("lead", "supervisor")))
 async def list_offline_forms(
     request: Request[Any, Any, Any],
     status: Annotated[Literal["pending", "replayed", "conflict"] | None, QueryParameter()] = None,

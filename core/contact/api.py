@@ -37,6 +37,7 @@ from core.contact.web import (
     idempotency_key,
     strict_body,
 )
+from core.contract.scope import CONTACT, NONE
 from core.security import current_staff
 
 __all__ = [
@@ -94,7 +95,7 @@ class ContactController(Controller):
     exception_handlers = ERROR_HANDLERS
     dependencies = SERVICE
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED, customer_data=CONTACT)
     async def open_contact(
         self, request: Request[Any, Any, Any], service: Service, data: JSONBody[OpenContactRequest]
     ) -> ContactView:
@@ -108,7 +109,7 @@ class ContactController(Controller):
             account_id=data.account_id,
         )
 
-    @get("/")
+    @get("/", customer_data=CONTACT)
     async def list_contacts(
         self,
         request: Request[Any, Any, Any],
@@ -120,14 +121,14 @@ class ContactController(Controller):
             return await service.find_by_dialog(dialog_id)
         return await service.my_contacts(current_staff(request))
 
-    @get("/{contact_id:str}")
+    @get("/{contact_id:str}", customer_data=CONTACT)
     async def get_contact(
         self, request: Request[Any, Any, Any], service: Service, contact_id: FromPath[str]
     ) -> ContactView:
         """The contact with its action log and the running plugins' hints for the CSR's screen."""
         return await service.get_contact(current_staff(request), contact_id)
 
-    @post("/{contact_id:str}/verify", status_code=HTTP_200_OK)
+    @post("/{contact_id:str}/verify", status_code=HTTP_200_OK, customer_data=CONTACT)
     async def verify(
         self,
         request: Request[Any, Any, Any],
@@ -145,7 +146,7 @@ class ContactController(Controller):
         )
         return Response(outcome, status_code=HTTP_200_OK if outcome.verified else HTTP_401_UNAUTHORIZED)
 
-    @post("/{contact_id:str}/wrap-up", status_code=HTTP_200_OK)
+    @post("/{contact_id:str}/wrap-up", status_code=HTTP_200_OK, customer_data=CONTACT)
     async def wrap_up(
         self,
         request: Request[Any, Any, Any],
@@ -173,7 +174,7 @@ class VerificationLockController(Controller):
     exception_handlers = ERROR_HANDLERS
     dependencies = SERVICE
 
-    @post("/{account_id:str}/verification-lock/clear", status_code=HTTP_200_OK)
+    @post("/{account_id:str}/verification-lock/clear", status_code=HTTP_200_OK, customer_data=NONE)
     async def clear_lock(
         self,
         request: Request[Any, Any, Any],

@@ -19,6 +19,7 @@ from core.contact.common import ACTIVE, ServiceBase, View, clean_reason, running
 from core.contact.models import Contact, ContactVerification
 from core.contract import contact as port
 from core.contract.contact import CONTACT_ROLES, REASON_ROLES, AccessDenied
+from core.contract.scope import mark_guard_asked
 from core.security import current_staff, hub_of
 from core.staff import Staff
 
@@ -67,6 +68,7 @@ class Guard(ServiceBase):
         verified: bool = True,
         topic: str = "account",
         change: bool = False,
+        record: bool = True,
     ) -> ContactAccess:
         """Decide whether ``staff`` may reach an account's (or a premise's) data, audit it, and log it.
 
@@ -74,7 +76,8 @@ class Guard(ServiceBase):
         premise: for an account with service there). ``verified=False`` asks only for an open contact
         of the caller (tier 0 of rules §4.2: a trouble report needs no verification). Without one, a lead,
         supervisor or the CRO may give a reason. A read is logged on the contact under ``topic`` at once;
-        a ``change`` is logged by the workflow once it has succeeded (``note_change``).
+        a ``change`` is logged by the workflow once it has succeeded (``note_change``). ``record=False``
+        only decides (the core's check before a handler whose own call then records the pass).
         """
         why = clean_reason(reason)
         denial: AccessDenied | None = None
@@ -107,6 +110,8 @@ class Guard(ServiceBase):
                     f"{what}: customer data needs X-Contact-Id naming your open contact verified for it "
                     "(a lead, supervisor or the CRO may give X-Access-Reason instead)"
                 )
+        if not record:
+            return access
         target = f"account:{access.account_id}" if access.account_id else f"premise:{premise_id}"
         async with self.db.session() as s:
             await self.audit.append(
@@ -220,6 +225,7 @@ async def require_verified(
     change: bool = False,
     contact_id: str | None = None,
     reason: str | None = None,
+    record: bool = True,
 ) -> ContactAccess:
     """The verified-contact guard for a route on an account's data (ARCHITECTURE §6).
 
@@ -229,10 +235,11 @@ async def require_verified(
     under ``topic`` (its wrap-up note is drafted from that log), a ``change`` is logged by the workflow
     once done. Call it after checking that the account exists, so an unknown id is a 404. A page form,
     which cannot send headers, passes the contact and the reason it carries as ``contact_id`` and
-    ``reason``; the headers win over them.
+    ``reason``; the headers win over them. A recorded pass marks the request (``core.contract.scope``),
+    so the core can tell that a handler declared on an account's data did ask; ``record=False`` only decides.
     """
     try:
-        return await _guard(request).authorize(
+        access = await _guard(request).authorize(
             current_staff(request),
             contact_id=_contact_header(request) or contact_id,
             reason=request.headers.get(REASON_HEADER) or reason,
@@ -240,11 +247,15 @@ async def require_verified(
             account_id=account_id,
             topic=topic,
             change=change,
+            record=record,
         )
     except AccessDenied as exc:
         raise PermissionDeniedException(str(exc)) from None
     except NotFound as exc:
         raise NotFoundException(str(exc)) from None
+    if record:
+        mark_guard_asked(request.scope, account_id)
+    return access
 
 
 async def require_verified_premise(
@@ -262,7 +273,7 @@ async def require_verified_premise(
     rules §4.2: reporting a danger never waits for verification).
     """
     try:
-        return await _guard(request).authorize(
+        access = await _guard(request).authorize(
             current_staff(request),
             contact_id=_contact_header(request),
             reason=request.headers.get(REASON_HEADER),
@@ -276,3 +287,5 @@ async def require_verified_premise(
         raise PermissionDeniedException(str(exc)) from None
     except NotFound as exc:
         raise NotFoundException(str(exc)) from None
+    mark_guard_asked(request.scope, None, premise_id)
+    return access

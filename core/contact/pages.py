@@ -30,6 +30,7 @@ from core.contact.verification import Locked
 from core.contact.web import SERVICE, Service
 from core.contact.workflows.bills import AccountView
 from core.contract import PageSpec
+from core.contract.scope import CONTACT
 from core.security import current_staff
 from core.web.pages import error_page, render
 
@@ -178,13 +179,13 @@ class ContactPages(Controller):
     exception_handlers = ERROR_PAGES
     dependencies = SERVICE
 
-    @get("/")
+    @get("/", customer_data=CONTACT)
     async def contact_home(self, request: Request[Any, Any, Any], service: Service) -> Template:
         """Open a contact, or go back to one of the caller's open contacts."""
         mine = await service.my_contacts(current_staff(request))
         return render(request, "contact/home.html", mine=mine, channels=CHANNELS, error=None, form=OpenForm())
 
-    @post("/open")
+    @post("/open", customer_data=CONTACT)
     async def open_contact(
         self, request: Request[Any, Any, Any], service: Service, data: URLEncodedBody[OpenForm]
     ) -> Response[Any]:
@@ -220,7 +221,7 @@ class ContactPages(Controller):
             form=data,
         )
 
-    @get("/{contact_id:str}")
+    @get("/{contact_id:str}", customer_data=CONTACT)
     async def contact_page(
         self,
         request: Request[Any, Any, Any],
@@ -231,7 +232,7 @@ class ContactPages(Controller):
         """The contact: candidates and verification, then the verified account, hints, log and wrap-up."""
         return await _contact_page(request, service, contact_id, account_id=account)
 
-    @post("/{contact_id:str}/verify")
+    @post("/{contact_id:str}/verify", customer_data=CONTACT)
     async def verify(
         self,
         request: Request[Any, Any, Any],
@@ -268,7 +269,7 @@ class ContactPages(Controller):
             message = f"Not verified: {outcome.attempts_left} attempts left."
         return await _contact_page(request, service, contact_id, message=message)
 
-    @post("/{contact_id:str}/note")
+    @post("/{contact_id:str}/note", customer_data=CONTACT)
     async def add_note(
         self,
         request: Request[Any, Any, Any],
@@ -316,7 +317,7 @@ class ContactPages(Controller):
             request, service, contact_id, account_id=data.account_id, banner=banner, message="Note added."
         )
 
-    @post("/{contact_id:str}/wrap-up")
+    @post("/{contact_id:str}/wrap-up", customer_data=CONTACT)
     async def wrap_up(
         self,
         request: Request[Any, Any, Any],
@@ -343,7 +344,7 @@ class ContactPages(Controller):
         banner = offline_recorded(closed.offline_form) if closed.offline_form else None
         return await _contact_page(request, service, contact_id, banner=banner, message="Contact closed.")
 
-    @get("/{contact_id:str}/bills/{bill_id:str}")
+    @get("/{contact_id:str}/bills/{bill_id:str}", customer_data=CONTACT)
     async def bill_page(
         self,
         request: Request[Any, Any, Any],

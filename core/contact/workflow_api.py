@@ -31,6 +31,10 @@ from core.contact.workflows.meter_reads import CustomerReadResult, MeterInfo
 from core.contact.workflows.pay_plans import PlanQuote
 from core.contact.workflows.returned_mail import ReturnedMailView
 from core.contact.workflows.tier_review import TierReviewApplied, TierReviewView
+from core.contract.contact import provide_guard
+from core.contract.scope import NONE, QUEUE, customer_view, premise, withhold
+from core.contract.scope import account as on_account
+from core.contract.web import Ctx
 from core.security import current_staff
 
 __all__ = ["CONTROLLERS"]
@@ -178,7 +182,7 @@ class WorkflowController(Controller):
 class BillsController(WorkflowController):
     """The account at a glance and a bill in plain words."""
 
-    @get("/accounts/{account_id:str}")
+    @get("/accounts/{account_id:str}", customer_data=on_account(path="account_id"))
     async def account(
         self, request: Request[Any, Any, Any], service: Service, account_id: FromPath[str]
     ) -> AccountView:
@@ -188,7 +192,7 @@ class BillsController(WorkflowController):
         )
         return await service.account_view(access, account_id)
 
-    @get("/bills/{bill_id:str}/explanation")
+    @get("/bills/{bill_id:str}/explanation", customer_data=on_account(record="bill"))
     async def explain_bill(
         self, request: Request[Any, Any, Any], service: Service, bill_id: FromPath[str]
     ) -> BillExplanationView:
@@ -203,7 +207,11 @@ class BillsController(WorkflowController):
 class StartStopController(WorkflowController):
     """Start, stop (or take a pending stop back) and restore service."""
 
-    @post("/accounts/{account_id:str}/service/start", status_code=HTTP_201_CREATED)
+    @post(
+        "/accounts/{account_id:str}/service/start",
+        status_code=HTTP_201_CREATED,
+        customer_data=on_account(path="account_id"),
+    )
     async def start(
         self,
         request: Request[Any, Any, Any],
@@ -218,7 +226,11 @@ class StartStopController(WorkflowController):
             access, account_id, body.premise_id, body.start_date, body.services, idempotency_key(request)
         )
 
-    @post("/service-agreements/{sa_id:str}/stop", status_code=HTTP_200_OK)
+    @post(
+        "/service-agreements/{sa_id:str}/stop",
+        status_code=HTTP_200_OK,
+        customer_data=on_account(record="service agreement"),
+    )
     async def stop(
         self,
         request: Request[Any, Any, Any],
@@ -233,7 +245,11 @@ class StartStopController(WorkflowController):
             access, sa, body.stop_date, body.stop_reading, idempotency_key(request)
         )
 
-    @post("/service-agreements/{sa_id:str}/cancel-stop", status_code=HTTP_200_OK)
+    @post(
+        "/service-agreements/{sa_id:str}/cancel-stop",
+        status_code=HTTP_200_OK,
+        customer_data=on_account(record="service agreement"),
+    )
     async def cancel_stop(
         self,
         request: Request[Any, Any, Any],
@@ -246,7 +262,11 @@ class StartStopController(WorkflowController):
         sa, access = await sa_guard(request, service, sa_id, f"cancel the stop of service agreement {sa_id}")
         return await service.cancel_stop(access, sa, idempotency_key(request))
 
-    @post("/service-agreements/{sa_id:str}/restore", status_code=HTTP_200_OK)
+    @post(
+        "/service-agreements/{sa_id:str}/restore",
+        status_code=HTTP_200_OK,
+        customer_data=on_account(record="service agreement"),
+    )
     async def restore(
         self,
         request: Request[Any, Any, Any],
@@ -265,7 +285,9 @@ class StartStopController(WorkflowController):
 class PropertyAccessController(WorkflowController):
     """Property access notes at a premise."""
 
-    @put("/premises/{premise_id:str}/access", status_code=HTTP_200_OK)
+    @put(
+        "/premises/{premise_id:str}/access", status_code=HTTP_200_OK, customer_data=premise(path="premise_id")
+    )
     async def property_access(
         self,
         request: Request[Any, Any, Any],
@@ -295,7 +317,11 @@ class PropertyAccessController(WorkflowController):
 class FieldWorkController(WorkflowController):
     """Trouble tickets and field investigations."""
 
-    @post("/premises/{premise_id:str}/trouble-tickets", status_code=HTTP_201_CREATED)
+    @post(
+        "/premises/{premise_id:str}/trouble-tickets",
+        status_code=HTTP_201_CREATED,
+        customer_data=premise(path="premise_id"),
+    )
     async def trouble_ticket(
         self,
         request: Request[Any, Any, Any],
@@ -316,7 +342,11 @@ class FieldWorkController(WorkflowController):
             access, premise_id, body.service, body.problem, body.details, idempotency_key(request)
         )
 
-    @post("/accounts/{account_id:str}/field-investigations", status_code=HTTP_201_CREATED)
+    @post(
+        "/accounts/{account_id:str}/field-investigations",
+        status_code=HTTP_201_CREATED,
+        customer_data=on_account(path="account_id"),
+    )
     async def field_investigation(
         self,
         request: Request[Any, Any, Any],
@@ -343,7 +373,7 @@ class FieldWorkController(WorkflowController):
 class MeterReadsController(WorkflowController):
     """Meters with read instructions, customer reads and meter readers' field reads."""
 
-    @get("/accounts/{account_id:str}/meters")
+    @get("/accounts/{account_id:str}/meters", customer_data=on_account(path="account_id"))
     async def meters(
         self, request: Request[Any, Any, Any], service: Service, account_id: FromPath[str]
     ) -> list[MeterInfo]:
@@ -351,7 +381,11 @@ class MeterReadsController(WorkflowController):
         await account_guard(request, service, account_id, "meters and read instructions", "meter")
         return await service.meters(account_id)
 
-    @post("/accounts/{account_id:str}/meter-reads", status_code=HTTP_201_CREATED)
+    @post(
+        "/accounts/{account_id:str}/meter-reads",
+        status_code=HTTP_201_CREATED,
+        customer_data=on_account(path="account_id"),
+    )
     async def customer_read(
         self,
         request: Request[Any, Any, Any],
@@ -372,6 +406,7 @@ class MeterReadsController(WorkflowController):
         "/premises/{premise_id:str}/meters/{meter_id:str}/field-reads",
         opt=FIELD,
         status_code=HTTP_201_CREATED,
+        customer_data=premise(path="premise_id"),
     )
     async def field_read(
         self,
@@ -397,7 +432,11 @@ class MeterReadsController(WorkflowController):
 class PayPlansController(WorkflowController):
     """Payment plan quotes and plans."""
 
-    @post("/accounts/{account_id:str}/payment-plans/quote", status_code=HTTP_200_OK)
+    @post(
+        "/accounts/{account_id:str}/payment-plans/quote",
+        status_code=HTTP_200_OK,
+        customer_data=on_account(path="account_id"),
+    )
     async def quote_plan(
         self,
         request: Request[Any, Any, Any],
@@ -418,7 +457,11 @@ class PayPlansController(WorkflowController):
             hardship_reason=body.hardship_reason,
         )
 
-    @post("/accounts/{account_id:str}/payment-plans", status_code=HTTP_201_CREATED)
+    @post(
+        "/accounts/{account_id:str}/payment-plans",
+        status_code=HTTP_201_CREATED,
+        customer_data=on_account(path="account_id"),
+    )
     async def create_plan(
         self,
         request: Request[Any, Any, Any],
@@ -446,7 +489,11 @@ class PayPlansController(WorkflowController):
 class TierReviewController(WorkflowController):
     """The tier review and its application as rebills."""
 
-    @post("/accounts/{account_id:str}/tier-review", status_code=HTTP_200_OK)
+    @post(
+        "/accounts/{account_id:str}/tier-review",
+        status_code=HTTP_200_OK,
+        customer_data=on_account(path="account_id"),
+    )
     async def tier_review(
         self,
         request: Request[Any, Any, Any],
@@ -461,7 +508,12 @@ class TierReviewController(WorkflowController):
         )
         return await service.tier_review(account_id, body.periods)
 
-    @post("/accounts/{account_id:str}/tier-review/apply", opt=REBILLERS, status_code=HTTP_200_OK)
+    @post(
+        "/accounts/{account_id:str}/tier-review/apply",
+        opt=REBILLERS,
+        status_code=HTTP_200_OK,
+        customer_data=on_account(path="account_id"),
+    )
     async def apply_tier_review(
         self,
         request: Request[Any, Any, Any],
@@ -477,19 +529,32 @@ class TierReviewController(WorkflowController):
         return await service.apply_tier_review(access, account_id, body.periods, body.reason or "")
 
 
+RETURNED_MAIL = QUEUE(roles=("lead", "supervisor"))
+
+
 class ReturnedMailController(WorkflowController):
     """The returned-mail work queue."""
 
-    @get("/returned-mail")
+    @get("/returned-mail", customer_data=RETURNED_MAIL)
     async def returned_mail(
         self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
         service: Service,
         status: Annotated[str | None, QueryParameter(name="status", pattern=r"^(open|resolved)$")] = "open",
     ) -> list[ReturnedMailView]:
-        """The returned-mail work queue (open items by default, oldest first)."""
-        return await service.returned_mail(status)
+        """The returned-mail work queue (open items by default, oldest first); a new address only inside a
+        contact verified for the item's account or to the leads and supervisors who work the queue."""
+        guard = await provide_guard(request)
+        staff = current_staff(request)
+        shown: list[ReturnedMailView] = []
+        for item in await service.returned_mail(status):
+            purpose = f"returned mail {item.item_id}"
+            allowed = await customer_view(ctx, guard, staff, item.account_id, RETURNED_MAIL, purpose=purpose)
+            shown.append(item if allowed else withhold(item, ("new_address",)))
+        return shown
 
-    @post("/returned-mail", status_code=HTTP_201_CREATED)
+    @post("/returned-mail", status_code=HTTP_201_CREATED, customer_data=NONE)
     async def log_returned_mail(
         self, request: Request[Any, Any, Any], service: Service, data: JSONBody[ReturnedMailRequest]
     ) -> ReturnedMailView:
@@ -499,7 +564,11 @@ class ReturnedMailController(WorkflowController):
             current_staff(request), body.account_id, body.reason, body.received_on
         )
 
-    @post("/returned-mail/{item_id:str}/outcome", status_code=HTTP_200_OK)
+    @post(
+        "/returned-mail/{item_id:str}/outcome",
+        status_code=HTTP_200_OK,
+        customer_data=on_account(record="returned mail item"),
+    )
     async def resolve_returned_mail(
         self,
         request: Request[Any, Any, Any],
@@ -519,7 +588,7 @@ class ReturnedMailController(WorkflowController):
 class ToDoController(WorkflowController):
     """CCB To Do entries (the No Read follow-ups among them)."""
 
-    @get("/todos")
+    @get("/todos", customer_data=QUEUE(roles=("lead", "supervisor")))
     async def todos(
         self,
         service: Service,

@@ -11,6 +11,11 @@ by parameter name, the dependencies the core provides on every route:
   (``core.contract.idempotency``);
 * ``guard: Guard`` — the verified-contact guard (``core.contract.contact``).
 
+Every handler declares what customer data it answers with, ``customer_data=`` in its decorator (it lands in
+``opt``): ``NONE``, ``account(path=…|body=…|record=…)``, ``premise(path=…)``, ``CONTACT`` or
+``QUEUE(roles=…)`` — :mod:`core.contract.scope`, re-exported here; a queue shows a record's customer fields
+through ``customer_view`` and ``withhold``.
+
 Parameters are marked as Litestar 2.23+ wants (unmarked ones stop working in Litestar 3): a JSON body is
 ``data: JSONBody[SomeStruct]``, path and query parameters ``FromPath[int]`` / ``FromQuery[str | None]``, a
 decoded form ``form: NamedDependency[FormStruct]``. The app's one validation handler keeps
@@ -35,9 +40,24 @@ from litestar.response import Template
 from core.clock import local
 from core.contract.descriptors import PluginContext
 from core.contract.inputs import InputError, decode_form
+from core.contract.scope import (
+    CONTACT,
+    NONE,
+    QUEUE,
+    Scope,
+    account,
+    account_from_record,
+    customer_view,
+    own_contact_for,
+    premise,
+    withhold,
+)
 from core.contract.staff import Role, Staff
 
 __all__ = [
+    "CONTACT",
+    "NONE",
+    "QUEUE",
     "Controller",
     "Ctx",
     "CurrentStaff",
@@ -47,13 +67,20 @@ __all__ = [
     "NamedDependency",
     "Provide",
     "Role",
+    "Scope",
     "Staff",
+    "account",
+    "account_from_record",
     "constant",
     "current_staff",
+    "customer_view",
     "fail",
     "form_body",
+    "own_contact_for",
+    "premise",
     "provide_staff",
     "render",
+    "withhold",
 ]
 
 T = TypeVar("T")

@@ -33,6 +33,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from core.bus import Bus, Envelope, Subscription, encode_envelope
+from core.contract.scope import CONTACT, NONE
 from core.security import current_staff
 from core.telephony.deps import provide_bus, provide_service
 from core.telephony.events import ALL_EVENTS, AgentSnapshot, DialogSnapshot, visible_to
@@ -214,7 +215,7 @@ class AgentController(Controller):
     opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
-    @put("/{agent_id:str}/state", status_code=HTTP_202_ACCEPTED, opt=STAFF)
+    @put("/{agent_id:str}/state", status_code=HTTP_202_ACCEPTED, opt=STAFF, customer_data=NONE)
     async def set_state(
         self,
         request: Request[Any, Any, Any],
@@ -235,7 +236,7 @@ class AgentController(Controller):
             )
         return _accepted(request_id)
 
-    @post("/{agent_id:str}/sign-in", status_code=HTTP_202_ACCEPTED, opt=STAFF)
+    @post("/{agent_id:str}/sign-in", status_code=HTTP_202_ACCEPTED, opt=STAFF, customer_data=NONE)
     async def sign_in(
         self,
         request: Request[Any, Any, Any],
@@ -249,19 +250,19 @@ class AgentController(Controller):
             await service.sign_in(_actor(request), agent_id, data.extension, request_id=request_id)
         return _accepted(request_id)
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=NONE)
     async def list_agents(self, request: Request[Any, Any, Any], service: Service) -> list[AgentSnapshot]:
         """A CSR gets their own agent, a lead their teams', an admin everyone's."""
         return await service.list_agents(_actor(request))
 
-    @get("/{agent_id:str}", opt=STAFF)
+    @get("/{agent_id:str}", opt=STAFF, customer_data=NONE)
     async def get_agent(
         self, request: Request[Any, Any, Any], service: Service, agent_id: FromPath[str]
     ) -> AgentSnapshot:
         with _answers():
             return await service.get_agent(_actor(request), agent_id)
 
-    @get("/{agent_id:str}/dialogs", opt=STAFF)
+    @get("/{agent_id:str}/dialogs", opt=STAFF, customer_data=CONTACT)
     async def agent_dialogs(
         self, request: Request[Any, Any, Any], service: Service, agent_id: FromPath[str]
     ) -> list[DialogSnapshot]:
@@ -278,7 +279,7 @@ class CallDeliveryController(Controller):
     opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
-    @post("/", status_code=HTTP_202_ACCEPTED, opt=PHONE_SYSTEM)
+    @post("/", status_code=HTTP_202_ACCEPTED, opt=PHONE_SYSTEM, customer_data=CONTACT)
     async def inbound_call(
         self, request: Request[Any, Any, Any], service: Service, data: JSONBody[InboundCallRequest]
     ) -> Response[bytes]:
@@ -299,14 +300,14 @@ class DialogController(Controller):
     opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
-    @get("/{dialog_id:str}", opt=STAFF)
+    @get("/{dialog_id:str}", opt=STAFF, customer_data=CONTACT)
     async def get_dialog(
         self, request: Request[Any, Any, Any], service: Service, dialog_id: FromPath[str]
     ) -> DialogSnapshot:
         with _answers():
             return await service.get_dialog(_actor(request), dialog_id)
 
-    @put("/{dialog_id:str}", status_code=HTTP_202_ACCEPTED, opt=STAFF)
+    @put("/{dialog_id:str}", status_code=HTTP_202_ACCEPTED, opt=STAFF, customer_data=CONTACT)
     async def dialog_action(
         self,
         request: Request[Any, Any, Any],
@@ -338,23 +339,23 @@ class PhoneSetupController(Controller):
     opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
-    @get("/queues", opt=STAFF)
+    @get("/queues", opt=STAFF, customer_data=NONE)
     async def queues(self, service: Service) -> list[QueueStats]:
         """Calls waiting and agents by state, per queue."""
         return await service.queue_stats()
 
-    @get("/reason-codes", opt=STAFF)
+    @get("/reason-codes", opt=STAFF, customer_data=NONE)
     async def reason_codes(
         self, request: Request[Any, Any, Any], service: Service
     ) -> dict[str, list[dict[str, Any]]]:
         """The Not Ready and Logout reason codes the caller may choose (§1.5)."""
         return service.reason_codes(service.plan.team_of.get(current_staff(request).name))
 
-    @get("/wrap-up-reasons", opt=STAFF)
+    @get("/wrap-up-reasons", opt=STAFF, customer_data=NONE)
     async def wrap_up_reasons(self, service: Service) -> list[str]:
         return list(service.config.wrap_up.reasons)
 
-    @get("/directory", opt=STAFF)
+    @get("/directory", opt=STAFF, customer_data=NONE)
     async def directory(self, service: Service) -> list[DirectoryEntry]:
         """Outside numbers a call may be transferred to (§4)."""
         return [DirectoryEntry(label=k, number=v) for k, v in service.config.external_directory.items()]
@@ -368,7 +369,7 @@ class EventStreamController(Controller):
     opt = FINESSE_BAD_INPUT
     dependencies = DEPENDENCIES
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=CONTACT)
     async def events(
         self,
         request: Request[Any, Any, Any],

@@ -12,10 +12,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from core.api import CORE_DEPENDENCIES, HubDep, all_plugin_info, change_enablement
+from core.api import CORE_DEPENDENCIES, MAIL_OUTBOX, HubDep, all_plugin_info, change_enablement
 from core.clock import local
+from core.contract.scope import NONE
 from core.contract.web import CurrentStaff, render
-from core.mail import list_outbox
+from core.mail import list_outbox, outbox_for
 from core.security import SESSION_COOKIE, hub_of
 from core.staff import SESSION_LIFETIME, Role, Staff
 
@@ -78,13 +79,13 @@ class LoginPages(Controller):
     include_in_schema = False
     dependencies = CORE_DEPENDENCIES
 
-    @get("/login", opt=PUBLIC)
+    @get("/login", opt=PUBLIC, customer_data=NONE)
     async def login_page(
         self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
     ) -> Template:
         return render(request, "login.html", next=_safe_next(next), error=None, name="")
 
-    @post("/login", opt=PUBLIC)
+    @post("/login", opt=PUBLIC, customer_data=NONE)
     async def login_submit(
         self, request: Request[Any, Any, Any], hub: HubDep, data: URLEncodedBody[LoginForm]
     ) -> Response[Any]:
@@ -127,7 +128,7 @@ class ShellPages(Controller):
     include_in_schema = False
     dependencies = CORE_DEPENDENCIES
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=NONE)
     async def dashboard(self, request: Request[Any, Any, Any], hub: HubDep, staff: CurrentStaff) -> Template:
         if not hub.last_checks:
             await hub.run_checks()
@@ -146,7 +147,7 @@ class ShellPages(Controller):
             now=dt.datetime.now(dt.UTC),
         )
 
-    @post("/plugins/{plugin_id:str}/sections/{section:str}", opt=ADMIN)
+    @post("/plugins/{plugin_id:str}/sections/{section:str}", opt=ADMIN, customer_data=NONE)
     async def enable_form(
         self,
         hub: HubDep,
@@ -160,7 +161,7 @@ class ShellPages(Controller):
         await change_enablement(hub, plugin_id, section, data.enabled == "1", staff.actor)
         return Redirect("/ui/#plugins")
 
-    @post("/logout", opt=STAFF)
+    @post("/logout", opt=STAFF, customer_data=NONE)
     async def logout(self, request: Request[Any, Any, Any], hub: HubDep) -> Response[Any]:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
@@ -169,19 +170,26 @@ class ShellPages(Controller):
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @post("/checks/run", opt=STAFF)
+    @post("/checks/run", opt=STAFF, customer_data=NONE)
     async def run_checks_now(self, hub: HubDep) -> Response[Any]:
         await hub.run_checks()
         return Redirect("/ui/#checks")
 
-    @get("/outbox", opt={"roles": ["admin", "supervisor", "lead", "security"]})
-    async def outbox_page(self, request: Request[Any, Any, Any], hub: HubDep) -> Template:
+    @get(
+        "/outbox",
+        opt={"roles": ["admin", "supervisor", "lead", "security"]},
+        customer_data=MAIL_OUTBOX,
+    )
+    async def outbox_page(
+        self, request: Request[Any, Any, Any], hub: HubDep, staff: CurrentStaff
+    ) -> Template:
         async with hub.db.session() as session:
             mails = await list_outbox(session, limit=200)
+            mails = await outbox_for(session, hub.audit, staff.role.value, staff.actor, mails)
         return render(request, "outbox.html", mails=mails, smtp=hub.settings.smtp_url is not None)
 
 
-@get("/", opt=PUBLIC, include_in_schema=False)
+@get("/", opt=PUBLIC, include_in_schema=False, customer_data=NONE)
 async def root() -> Redirect:
     return Redirect("/ui/")
 

@@ -11,6 +11,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from core.contract.inputs import InputError
+from core.contract.scope import NONE, QUEUE
 from core.contract.web import Ctx, CurrentStaff
 from plugins.agency_lookup import service
 from plugins.agency_lookup.rules import AgencyConfig, search, transfer_targets
@@ -44,7 +45,7 @@ class DirectoryController(Controller):
 
     path = "/"
 
-    @get("/directory", opt=STAFF, summary="Search the transfer directory by need")
+    @get("/directory", opt=STAFF, summary="Search the transfer directory by need", customer_data=NONE)
     async def directory(self, ctx: Ctx, q: FromQuery[str | None] = None) -> list[DirectoryHit]:
         config: AgencyConfig = ctx.config
         limit = config.max_results if q else len(config.directory)
@@ -63,7 +64,12 @@ class DirectoryController(Controller):
             for m in search(config.directory, query_text(q), limit)
         ]
 
-    @get("/transfer-targets", opt=STAFF, summary="Directory entries as telephony transfer targets")
+    @get(
+        "/transfer-targets",
+        opt=STAFF,
+        summary="Directory entries as telephony transfer targets",
+        customer_data=NONE,
+    )
     async def targets(self, ctx: Ctx) -> list[TransferTarget]:
         """Label → digits for telephony's single-step and warm transfers (its ``external_directory``)."""
         config: AgencyConfig = ctx.config
@@ -85,33 +91,70 @@ class DisclosureController(Controller):
 
     path = "/"
 
-    @post("/disclosures", opt=CRO, summary="Record and decide a request from an outside agency")
+    @post(
+        "/disclosures",
+        opt=CRO,
+        summary="Record and decide a request from an outside agency",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def create(
         self, ctx: Ctx, staff: CurrentStaff, data: JSONBody[DisclosureIn]
     ) -> Response[DisclosureView]:
         return Response(view(await service.request_disclosure(ctx, staff, data)), status_code=201)
 
-    @get("/disclosures", opt=CRO, summary="Disclosure requests, newest first")
+    @get(
+        "/disclosures",
+        opt=CRO,
+        summary="Disclosure requests, newest first",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def list_disclosures(self, ctx: Ctx, status: FromQuery[str | None] = None) -> list[DisclosureView]:
         return [view(d) for d in await service.list_disclosures(ctx, status)]
 
-    @get("/disclosures/{disclosure_id:int}", opt=CRO, summary="One disclosure request")
+    @get(
+        "/disclosures/{disclosure_id:int}",
+        opt=CRO,
+        summary="One disclosure request",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def get_disclosure(self, ctx: Ctx, disclosure_id: FromPath[int]) -> DisclosureView:
         return view(await service.get_disclosure(ctx, disclosure_id))
 
-    @post("/disclosures/{disclosure_id:int}/approve", opt=CRO, status_code=200, summary="Second approval")
+    @post(
+        "/disclosures/{disclosure_id:int}/approve",
+        opt=CRO,
+        status_code=200,
+        summary="Second approval",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def approve(self, ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]) -> DisclosureView:
         return view(await service.approve(ctx, staff, disclosure_id))
 
-    @post("/disclosures/{disclosure_id:int}/release", opt=CRO, status_code=200, summary="Release the data")
+    @post(
+        "/disclosures/{disclosure_id:int}/release",
+        opt=CRO,
+        status_code=200,
+        summary="Release the data",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def release(self, ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]) -> ReleaseView:
         d, records = await service.release(ctx, staff, disclosure_id)
         return ReleaseView(disclosure=view(d), records=records)
 
-    @get("/disclosures/{disclosure_id:int}/log", opt=CRO, summary="The disclosure's log entries")
+    @get(
+        "/disclosures/{disclosure_id:int}/log",
+        opt=CRO,
+        summary="The disclosure's log entries",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def log(self, ctx: Ctx, disclosure_id: FromPath[int]) -> list[LogEntryView]:
         return [log_view(r) for r in await service.log_of(ctx, disclosure_id)]
 
-    @get("/reports/monthly", opt=CRO, summary="Disclosure counts by basis and agency for a month")
+    @get(
+        "/reports/monthly",
+        opt=CRO,
+        summary="Disclosure counts by basis and agency for a month",
+        customer_data=NONE,
+    )
     async def monthly(self, ctx: Ctx, month: FromQuery[str | None] = None) -> MonthlyReport:
         return await service.report(ctx, month)

@@ -14,6 +14,7 @@ from litestar.response import Redirect
 
 from core.contract import PluginContext
 from core.contract.inputs import InputError, convert, decode_form
+from core.contract.scope import NONE, QUEUE
 from core.contract.staff import Staff
 from core.contract.web import Ctx, CurrentStaff, render
 from plugins.agency_lookup import service
@@ -31,7 +32,7 @@ class DirectoryPage(Controller):
     path = "/"
     opt = STAFF
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=NONE)
     async def directory_page(
         self, request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str | None] = None
     ) -> Response[Any]:
@@ -71,13 +72,13 @@ class DisclosureDesk(Controller):
     path = "/disclosures"
     opt = CRO
 
-    @get("/", opt=CRO)
+    @get("/", opt=CRO, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def desk_page(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
     ) -> Response[Any]:
         return await desk(request, ctx, staff)
 
-    @post("/", opt=CRO)
+    @post("/", opt=CRO, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def request_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
     ) -> Response[Any]:
@@ -89,7 +90,7 @@ class DisclosureDesk(Controller):
             return await desk(request, ctx, staff, status_code=exc.status_code, error=str(exc))
         return Redirect(DESK, status_code=303)
 
-    @post("/{disclosure_id:int}/approve", opt=CRO)
+    @post("/{disclosure_id:int}/approve", opt=CRO, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def approve_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]
     ) -> Response[Any]:
@@ -99,7 +100,7 @@ class DisclosureDesk(Controller):
             return await desk(request, ctx, staff, status_code=exc.status_code, error=str(exc))
         return Redirect(DESK, status_code=303)
 
-    @post("/{disclosure_id:int}/release", opt=CRO)
+    @post("/{disclosure_id:int}/release", opt=CRO, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def release_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]
     ) -> Response[Any]:

@@ -18,6 +18,7 @@ from litestar.response import Redirect
 
 from core.contract import PluginContext
 from core.contract.inputs import InputError, decode_form, field_of
+from core.contract.scope import NONE
 from core.contract.staff import Staff
 from core.contract.web import Ctx, CurrentStaff, render
 from plugins.breaks import queries, service
@@ -197,7 +198,7 @@ class BreaksPages(Controller):
     # Everyone on staff sees the grid (and its nav entry); each form narrows itself to leads.
     opt = STAFF
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=NONE)
     async def grid_page(
         self,
         request: Request[Any, Any, Any],
@@ -220,7 +221,7 @@ class BreaksPages(Controller):
         chosen = int(schedule) if schedule and schedule.isdigit() else None
         return await grid(request, ctx, staff, when, schedule_id=chosen)
 
-    @post("/schedules", opt=LEAD)
+    @post("/schedules", opt=LEAD, customer_data=NONE)
     async def generate_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
     ) -> Response[Any]:
@@ -239,7 +240,7 @@ class BreaksPages(Controller):
             )
         return back_to(data.day, schedule_id)
 
-    @post("/schedules/{schedule_id:int}/publish", opt=LEAD)
+    @post("/schedules/{schedule_id:int}/publish", opt=LEAD, customer_data=NONE)
     async def publish_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, schedule_id: FromPath[int]
     ) -> Response[Any]:
@@ -258,7 +259,7 @@ class BreaksPages(Controller):
             )
         return back_to(when, schedule_id)
 
-    @post("/schedules/{schedule_id:int}/breaks/{break_id:int}", opt=LEAD)
+    @post("/schedules/{schedule_id:int}/breaks/{break_id:int}", opt=LEAD, customer_data=NONE)
     async def move_form(
         self,
         request: Request[Any, Any, Any],

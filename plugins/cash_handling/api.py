@@ -18,6 +18,7 @@ from core.contract import PluginContext
 from core.contract.contact import ContactGuard
 from core.contract.idempotency import IdempotencyKey, check_key
 from core.contract.inputs import InputError, convert
+from core.contract.scope import NONE, QUEUE, account, customer_view, own_contact_for, withhold
 from core.contract.staff import Staff
 from plugins.cash_handling import queries
 from plugins.cash_handling.models import CashDrawer, CashDropboxCollection, CashPayment, CashSeizedNote
@@ -109,13 +110,60 @@ async def _found(ctx: Ctx, model: type[Any], row_id: int, what: str) -> Any:
     return row
 
 
+# The window's records as queues: a payment's balance and script, a seized note's passer and receipt, only
+# inside a contact verified for the payment's account or to the leads and supervisors who run the window.
+WINDOW_QUEUE = QUEUE(roles=("lead", "supervisor"))
+PAYMENT_FIELDS = ("balance_after_cents", "customer_script")
+SEIZED_FIELDS = ("passer", "receipt")
+
+
+async def payment_shown(
+    ctx: PluginContext, guard: ContactGuard, staff: Staff, view: PaymentView, *, page: bool = False
+) -> PaymentView:
+    """The payment as ``staff`` may see it (a page acts inside the caller's own verified contact)."""
+    contact_id = await own_contact_for(ctx, staff, view.account_id) if page else None
+    purpose = f"window payment {view.id}"
+    if await customer_view(
+        ctx, guard, staff, view.account_id, WINDOW_QUEUE, purpose=purpose, contact_id=contact_id
+    ):
+        return view
+    return withhold(view, PAYMENT_FIELDS)
+
+
+async def seized_shown(
+    ctx: PluginContext,
+    guard: ContactGuard,
+    staff: Staff,
+    note: CashSeizedNote,
+    view: SeizedView,
+    *,
+    page: bool = False,
+) -> SeizedView:
+    """The seized note as ``staff`` may see it: the passer only to the window's leads and supervisors, or
+    inside a contact verified for the account the note was paid on."""
+    account_id = None
+    if note.payment_id is not None:
+        async with ctx.db.session() as session:
+            payment = await session.get(CashPayment, note.payment_id)
+        account_id = payment.account_id if payment is not None else None
+    contact_id = await own_contact_for(ctx, staff, account_id) if page and account_id else None
+    purpose = f"seized note {note.id}"
+    # Whoever holds the note (in custody) works its record, as the window's leads and supervisors do.
+    queue = (
+        QUEUE(roles=(*WINDOW_QUEUE.roles, staff.role.value)) if view.holder == staff.name else WINDOW_QUEUE
+    )
+    if await customer_view(ctx, guard, staff, account_id, queue, purpose=purpose, contact_id=contact_id):
+        return view
+    return withhold(view, SEIZED_FIELDS)
+
+
 class CashController(Controller):
     """Drawers, window payments (cash and card), seized notes, deposits and the drop box."""
 
     dependencies = SERVICE
     exception_handlers = {CashError: refusal}
 
-    @post("/drawers", opt=WINDOW, summary="Open my drawer with the counted float")
+    @post("/drawers", opt=WINDOW, summary="Open my drawer with the counted float", customer_data=NONE)
     async def open_drawer(
         self, service: Service, staff: Caller, data: JSONBody[OpenDrawerIn]
     ) -> Response[DrawerView]:
@@ -123,21 +171,30 @@ class CashController(Controller):
         drawer, replayed = await service.open_drawer(staff, data, key)
         return Response(queries.drawer_view(drawer), status_code=200 if replayed else 201)
 
-    @get("/drawers", opt=VIEW, summary="Drawers (open first)")
+    @get("/drawers", opt=VIEW, summary="Drawers (open first)", customer_data=NONE)
     async def list_drawers(self, ctx: Ctx) -> list[DrawerView]:
         async with ctx.db.session() as session:
             rows = await queries.recent_drawers(session)
             totals = await queries.drawer_totals_of(session, rows)
         return [queries.drawer_view(d, totals[d.id]) for d in rows]
 
-    @get("/drawers/{drawer_id:int}", opt=VIEW, summary="One drawer, with its payments by tender")
+    @get(
+        "/drawers/{drawer_id:int}",
+        opt=VIEW,
+        summary="One drawer, with its payments by tender",
+        customer_data=NONE,
+    )
     async def get_drawer(self, ctx: Ctx, drawer_id: FromPath[int]) -> DrawerView:
         drawer = await _found(ctx, CashDrawer, drawer_id, "drawer")
         async with ctx.db.session() as session:
             return await queries.drawer_with_totals(session, drawer)
 
     @post(
-        "/drawers/{drawer_id:int}/close", opt=WINDOW, status_code=200, summary="Close a drawer with the count"
+        "/drawers/{drawer_id:int}/close",
+        opt=WINDOW,
+        status_code=200,
+        summary="Close a drawer with the count",
+        customer_data=NONE,
     )
     async def close_drawer(
         self,
@@ -151,7 +208,12 @@ class CashController(Controller):
         async with ctx.db.session() as session:
             return await queries.drawer_with_totals(session, drawer)
 
-    @post("/payments", opt=WINDOW, summary="Take a cash payment at the window")
+    @post(
+        "/payments",
+        opt=WINDOW,
+        summary="Take a cash payment at the window",
+        customer_data=account(body="account_id"),
+    )
     async def pay(
         self,
         ctx: Ctx,
@@ -168,7 +230,12 @@ class CashController(Controller):
             view = await queries.payment_view(session, payment, replayed=replayed)
         return Response(view, status_code=200 if replayed else 201)
 
-    @post("/card-payments", opt=WINDOW, summary="Take a credit or debit card payment at the window")
+    @post(
+        "/card-payments",
+        opt=WINDOW,
+        summary="Take a credit or debit card payment at the window",
+        customer_data=account(body="account_id"),
+    )
     async def pay_by_card(
         self,
         ctx: Ctx,
@@ -190,7 +257,12 @@ class CashController(Controller):
             view = await queries.payment_view(session, payment, replayed=replayed)
         return Response(view, status_code=200 if replayed else 201)
 
-    @get("/terminals", opt=VIEW, summary="Card terminals at this office and whether each may take cards")
+    @get(
+        "/terminals",
+        opt=VIEW,
+        summary="Card terminals at this office and whether each may take cards",
+        customer_data=NONE,
+    )
     async def list_terminals(self, service: Service) -> TerminalsView:
         site = service.config.card_terminal_site
         try:
@@ -204,49 +276,90 @@ class CashController(Controller):
         ]
         return TerminalsView(site=site, available=True, reason=None, terminals=lines)
 
-    @get("/payments/{payment_id:int}", opt=VIEW, summary="One window payment (the receipt)")
-    async def get_payment(self, ctx: Ctx, payment_id: FromPath[int]) -> PaymentView:
+    @get(
+        "/payments/{payment_id:int}",
+        opt=VIEW,
+        summary="One window payment (the receipt)",
+        customer_data=WINDOW_QUEUE,
+    )
+    async def get_payment(
+        self, ctx: Ctx, guard: Guard, staff: Caller, payment_id: FromPath[int]
+    ) -> PaymentView:
         payment = await _found(ctx, CashPayment, payment_id, "payment")
         async with ctx.db.session() as session:
-            return await queries.payment_view(session, payment)
+            view = await queries.payment_view(session, payment)
+        return await payment_shown(ctx, guard, staff, view)
 
-    @get("/seized/{note_id:int}", opt=CUSTODY, summary="A seized note's SSF 1604 record and custody log")
-    async def get_seized(self, ctx: Ctx, note_id: FromPath[int]) -> SeizedView:
+    @get(
+        "/seized/{note_id:int}",
+        opt=CUSTODY,
+        summary="A seized note's SSF 1604 record and custody log",
+        customer_data=WINDOW_QUEUE,
+    )
+    async def get_seized(self, ctx: Ctx, guard: Guard, staff: Caller, note_id: FromPath[int]) -> SeizedView:
         note = await _found(ctx, CashSeizedNote, note_id, "seized note")
         async with ctx.db.session() as session:
-            return await queries.seized_view(session, note)
+            view = await queries.seized_view(session, note)
+        return await seized_shown(ctx, guard, staff, note, view)
 
-    @post("/seized/{note_id:int}/custody", opt=CUSTODY, status_code=200, summary="Hand a seized note over")
+    @post(
+        "/seized/{note_id:int}/custody",
+        opt=CUSTODY,
+        status_code=200,
+        summary="Hand a seized note over",
+        customer_data=WINDOW_QUEUE,
+    )
     async def custody(
-        self, ctx: Ctx, service: Service, staff: Caller, note_id: FromPath[int], data: JSONBody[CustodyIn]
+        self,
+        ctx: Ctx,
+        service: Service,
+        guard: Guard,
+        staff: Caller,
+        note_id: FromPath[int],
+        data: JSONBody[CustodyIn],
     ) -> SeizedView:
         note = await service.record_custody(staff, note_id, data)
         async with ctx.db.session() as session:
-            return await queries.seized_view(session, note)
+            view = await queries.seized_view(session, note)
+        return await seized_shown(ctx, guard, staff, note, view)
 
     @post(
         "/seized/{note_id:int}/submission",
         opt=SUPERVISOR,
         status_code=200,
         summary="Record the USSS submission",
+        customer_data=WINDOW_QUEUE,
     )
     async def submission(
         self,
         ctx: Ctx,
         service: Service,
+        guard: Guard,
         staff: Caller,
         note_id: FromPath[int],
         data: JSONBody[SubmissionIn],
     ) -> SeizedView:
         note = await service.record_submission(staff, note_id, data)
         async with ctx.db.session() as session:
-            return await queries.seized_view(session, note)
+            view = await queries.seized_view(session, note)
+        return await seized_shown(ctx, guard, staff, note, view)
 
-    @post("/deposits", opt=LEAD, status_code=201, summary="Group closed drawers into a deposit control")
+    @post(
+        "/deposits",
+        opt=LEAD,
+        status_code=201,
+        summary="Group closed drawers into a deposit control",
+        customer_data=NONE,
+    )
     async def deposit(self, service: Service, staff: Caller, data: JSONBody[DepositIn]) -> DepositView:
         return await service.create_deposit(staff, data, check_key(data.idempotency_key, "idempotency_key"))
 
-    @post("/dropbox/collections", opt=LEAD, summary="Record a drop-box collection and its slips")
+    @post(
+        "/dropbox/collections",
+        opt=LEAD,
+        summary="Record a drop-box collection and its slips",
+        customer_data=NONE,
+    )
     async def collect(
         self, ctx: Ctx, service: Service, staff: Caller, data: JSONBody[CollectionIn]
     ) -> Response[CollectionView]:
@@ -256,14 +369,23 @@ class CashController(Controller):
             view = await queries.collection_view(session, collection)
         return Response(view, status_code=200 if replayed else 201)
 
-    @get("/dropbox/collections/{collection_id:int}", opt=VIEW, summary="A collection and its reconciliation")
+    @get(
+        "/dropbox/collections/{collection_id:int}",
+        opt=VIEW,
+        summary="A collection and its reconciliation",
+        customer_data=NONE,
+    )
     async def get_collection(self, ctx: Ctx, collection_id: FromPath[int]) -> CollectionView:
         collection = await _found(ctx, CashDropboxCollection, collection_id, "collection")
         async with ctx.db.session() as session:
             return await queries.collection_view(session, collection)
 
     @post(
-        "/dropbox/slips/{slip_id:int}/post", opt=WINDOW, status_code=200, summary="Post a slip to its account"
+        "/dropbox/slips/{slip_id:int}/post",
+        opt=WINDOW,
+        status_code=200,
+        summary="Post a slip to its account",
+        customer_data=NONE,
     )
     async def post_slip(
         self, service: Service, staff: Caller, slip_id: FromPath[int], data: JSONBody[SlipPostIn]

@@ -24,6 +24,7 @@ from litestar.response import Redirect
 from core.contract.clock import local
 from core.contract.idempotency import check_key
 from core.contract.inputs import InputError, convert, decode_form
+from core.contract.scope import NONE
 from core.contract.staff import Role
 from core.contract.web import render
 from plugins.cash_handling import queries
@@ -32,10 +33,12 @@ from plugins.cash_handling.api import (
     SERVICE,
     VIEW,
     WINDOW,
+    WINDOW_QUEUE,
     Caller,
     Ctx,
     Guard,
     Service,
+    payment_shown,
 )
 from plugins.cash_handling.models import CashDrawer, CashPayment
 from plugins.cash_handling.rules import (
@@ -380,11 +383,11 @@ class WindowPages(Controller):
             can_take=staff.role.value in WINDOW["roles"],
         )
 
-    @get("/", opt=VIEW)
+    @get("/", opt=VIEW, customer_data=NONE)
     async def window(self, request: Request[Any, Any, Any], service: Service, staff: Caller) -> Response[Any]:
         return await self.page(request, service, staff)
 
-    @post("/drawer", opt=WINDOW)
+    @post("/drawer", opt=WINDOW, customer_data=NONE)
     async def open_drawer(
         self, request: Request[Any, Any, Any], service: Service, staff: Caller
     ) -> Response[Any]:
@@ -407,7 +410,7 @@ class WindowPages(Controller):
             )
         return Redirect("/ui/cash_handling/", status_code=303)
 
-    @post("/pay", opt=WINDOW)
+    @post("/pay", opt=WINDOW, customer_data=NONE)
     async def pay(
         self, request: Request[Any, Any, Any], service: Service, staff: Caller, guard: Guard
     ) -> Response[Any]:
@@ -461,7 +464,7 @@ class WindowPages(Controller):
             )
         return Redirect(f"/ui/cash_handling/receipts/{payment.id}", status_code=303)
 
-    @post("/card", opt=WINDOW)
+    @post("/card", opt=WINDOW, customer_data=NONE)
     async def card(
         self, request: Request[Any, Any, Any], service: Service, staff: Caller, guard: Guard
     ) -> Response[Any]:
@@ -499,15 +502,21 @@ class WindowPages(Controller):
             )
         return Redirect(f"/ui/cash_handling/receipts/{payment.id}", status_code=303)
 
-    @get("/receipts/{payment_id:int}", opt=VIEW)
+    @get("/receipts/{payment_id:int}", opt=VIEW, customer_data=WINDOW_QUEUE)
     async def receipt(
-        self, request: Request[Any, Any, Any], ctx: Ctx, payment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
+        guard: Guard,
+        staff: Caller,
+        payment_id: FromPath[int],
     ) -> Response[Any]:
         async with ctx.db.session() as session:
             payment = await session.get(CashPayment, payment_id)
             if payment is None:
                 raise NotFoundException(f"no payment {payment_id}")
             view = await queries.payment_view(session, payment)
+        view = await payment_shown(ctx, guard, staff, view, page=True)
         return render(
             request,
             "cash_handling/receipt.html",
@@ -560,7 +569,7 @@ class DrawerPages(Controller):
             form_token=new_token(),
         )
 
-    @get("/drawers", opt=VIEW)
+    @get("/drawers", opt=VIEW, customer_data=NONE)
     async def drawers(
         self,
         request: Request[Any, Any, Any],
@@ -572,7 +581,7 @@ class DrawerPages(Controller):
             request, ctx, staff, deposit=deposit if deposit and deposit.isdigit() else None
         )
 
-    @post("/deposits", opt=LEAD)
+    @post("/deposits", opt=LEAD, customer_data=NONE)
     async def deposit(
         self, request: Request[Any, Any, Any], ctx: Ctx, service: Service, staff: Caller
     ) -> Response[Any]:
@@ -626,13 +635,13 @@ class DrawerPages(Controller):
             can_close=d.status == "open" and staff.role.value in WINDOW["roles"] and mine,
         )
 
-    @get("/drawers/{drawer_id:int}", opt=VIEW)
+    @get("/drawers/{drawer_id:int}", opt=VIEW, customer_data=NONE)
     async def drawer(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, drawer_id: FromPath[int]
     ) -> Response[Any]:
         return await self.drawer_page(request, ctx, staff, drawer_id)
 
-    @post("/drawers/{drawer_id:int}/close", opt=WINDOW)
+    @post("/drawers/{drawer_id:int}/close", opt=WINDOW, customer_data=NONE)
     async def close(
         self,
         request: Request[Any, Any, Any],

@@ -18,11 +18,25 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from core.contract.clock import LOCAL_TZ, local
+from core.contract.contact import provide_guard
 from core.contract.inputs import InputError, convert, decode_form
+from core.contract.scope import NONE
 from core.contract.staff import Role
 from core.contract.web import render
 from plugins.cash_handling import queries
-from plugins.cash_handling.api import CUSTODY, LEAD, SERVICE, SUPERVISOR, VIEW, WINDOW, Caller, Ctx, Service
+from plugins.cash_handling.api import (
+    CUSTODY,
+    LEAD,
+    SERVICE,
+    SUPERVISOR,
+    VIEW,
+    WINDOW,
+    WINDOW_QUEUE,
+    Caller,
+    Ctx,
+    Service,
+    seized_shown,
+)
 from plugins.cash_handling.models import CashDropboxCollection, CashSeizedNote
 from plugins.cash_handling.pages import (
     REFUSALS,
@@ -83,7 +97,7 @@ class SeizedPages(Controller):
 
     dependencies = SERVICE
 
-    @get("/seized", opt=VIEW)
+    @get("/seized", opt=VIEW, customer_data=WINDOW_QUEUE)
     async def seized_list(self, request: Request[Any, Any, Any], ctx: Ctx) -> Response[Any]:
         config = ctx.config
         today = local(ctx.clock.now()).date()
@@ -122,6 +136,7 @@ class SeizedPages(Controller):
             if note is None:
                 raise NotFoundException(f"no seized note {note_id}")
             view = await queries.seized_view(session, note)
+        view = await seized_shown(ctx, await provide_guard(request), staff, note, view, page=True)
         return render(
             request,
             f"cash_handling/{template}",
@@ -142,13 +157,13 @@ class SeizedPages(Controller):
             can_submit=staff.role.value in SUPERVISOR["roles"],
         )
 
-    @get("/seized/{note_id:int}", opt=CUSTODY)
+    @get("/seized/{note_id:int}", opt=CUSTODY, customer_data=WINDOW_QUEUE)
     async def seized(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, note_id: FromPath[int]
     ) -> Response[Any]:
         return await self.page(request, ctx, staff, note_id)
 
-    @get("/seized/{note_id:int}/copy", opt=CUSTODY)
+    @get("/seized/{note_id:int}/copy", opt=CUSTODY, customer_data=WINDOW_QUEUE)
     async def seized_copy(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, note_id: FromPath[int]
     ) -> Response[Any]:
@@ -156,7 +171,7 @@ class SeizedPages(Controller):
         kept, and what happens next. The passer's description is for the police and stays off this copy."""
         return await self.page(request, ctx, staff, note_id, template="seized_copy.html")
 
-    @post("/seized/{note_id:int}/custody", opt=CUSTODY)
+    @post("/seized/{note_id:int}/custody", opt=CUSTODY, customer_data=WINDOW_QUEUE)
     async def custody(
         self,
         request: Request[Any, Any, Any],
@@ -186,7 +201,7 @@ class SeizedPages(Controller):
             )
         return Redirect(f"/ui/cash_handling/seized/{note_id}", status_code=303)
 
-    @post("/seized/{note_id:int}/submission", opt=SUPERVISOR)
+    @post("/seized/{note_id:int}/submission", opt=SUPERVISOR, customer_data=WINDOW_QUEUE)
     async def submission(
         self,
         request: Request[Any, Any, Any],
@@ -260,7 +275,7 @@ class DropboxPages(Controller):
             form_token=new_token(),
         )
 
-    @get("/dropbox", opt=VIEW)
+    @get("/dropbox", opt=VIEW, customer_data=NONE)
     async def dropbox(
         self,
         request: Request[Any, Any, Any],
@@ -270,7 +285,7 @@ class DropboxPages(Controller):
     ) -> Response[Any]:
         return await self.page(request, ctx, staff, rows=max(1, min(rows, MAX_SLIP_ROWS)))
 
-    @post("/dropbox/collections", opt=LEAD)
+    @post("/dropbox/collections", opt=LEAD, customer_data=NONE)
     async def collect(
         self, request: Request[Any, Any, Any], ctx: Ctx, service: Service, staff: Caller
     ) -> Response[Any]:
@@ -356,13 +371,13 @@ class DropboxPages(Controller):
             lead=staff.role is not Role.CSR,
         )
 
-    @get("/dropbox/{collection_id:int}", opt=VIEW)
+    @get("/dropbox/{collection_id:int}", opt=VIEW, customer_data=NONE)
     async def collection(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, collection_id: FromPath[int]
     ) -> Response[Any]:
         return await self.collection_page(request, ctx, staff, collection_id)
 
-    @post("/dropbox/slips/{slip_id:int}/post", opt=WINDOW)
+    @post("/dropbox/slips/{slip_id:int}/post", opt=WINDOW, customer_data=NONE)
     async def post_slip(
         self,
         request: Request[Any, Any, Any],

@@ -17,16 +17,19 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.contract.contact import CONTACT_ROLES, Guard
 from core.contract.idempotency import Idempotency
 from core.contract.inputs import InputError
+from core.contract.scope import QUEUE, account, customer_view
 from core.contract.web import Ctx, CurrentStaff
 from plugins.claims import service
 from plugins.claims.models import ClaimDocument
 from plugins.claims.rules import ACCOUNT_ID, ClaimsConfig, Status
 from plugins.claims.schemas import (
+    CLAIMS_QUEUE,
     ClaimView,
     DenyIn,
     DocumentView,
@@ -36,6 +39,7 @@ from plugins.claims.schemas import (
     IntakeIn,
     ResumeIn,
     doc_view,
+    shown,
 )
 
 # Who may call what: contact workers take intake and documents; the CRO and supervisors decide.
@@ -74,7 +78,12 @@ class ClaimsController(Controller):
     path = "/"
     opt = WORKERS
 
-    @post("/", opt=WORKERS, summary="File a claim for a bill credit from a verified contact")
+    @post(
+        "/",
+        opt=WORKERS,
+        summary="File a claim for a bill credit from a verified contact",
+        customer_data=account(body="account_id"),
+    )
     async def file_claim(
         self, ctx: Ctx, guard: Guard, idempotency: Idempotency, data: JSONBody[IntakeIn]
     ) -> Response[ClaimView]:
@@ -85,18 +94,33 @@ class ClaimsController(Controller):
         out = await service.one(ctx, claim.id, replayed=replayed)
         return Response(out, status_code=200 if replayed else 201)
 
-    @get("/", opt=WORKERS, summary="Claims, undecided by default; optionally one account's")
+    @get(
+        "/",
+        opt=WORKERS,
+        summary="Claims, undecided by default; optionally one account's",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def list_claims(
         self,
         ctx: Ctx,
+        guard: Guard,
+        staff: CurrentStaff,
         status: Annotated[Status | None, QueryParameter()] = None,
         account_id: Annotated[str | None, QueryParameter(pattern=ACCOUNT_ID)] = None,
     ) -> list[ClaimView]:
-        return await service.list_claims(ctx, status=status, account_id=account_id)
+        found = await service.list_claims(ctx, status=status, account_id=account_id)
+        return [await shown(ctx, guard, staff, claim) for claim in found]
 
-    @get("/{claim_id:int}", opt=WORKERS, summary="One claim with its documents")
-    async def get_claim(self, ctx: Ctx, claim_id: FromPath[int]) -> ClaimView:
-        return await service.one(ctx, claim_id)
+    @get(
+        "/{claim_id:int}",
+        opt=WORKERS,
+        summary="One claim with its documents",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
+    async def get_claim(
+        self, ctx: Ctx, guard: Guard, staff: CurrentStaff, claim_id: FromPath[int]
+    ) -> ClaimView:
+        return await shown(ctx, guard, staff, await service.one(ctx, claim_id))
 
     @post(
         "/{claim_id:int}/documents",
@@ -104,6 +128,7 @@ class ClaimsController(Controller):
         status_code=201,
         summary="Upload a receipt or photo (multipart: file, label)",
         request_max_body_size=MAX_DOCUMENT_BODY,
+        customer_data=account(record="claim"),
     )
     async def upload(
         self, request: Request[Any, Any, Any], ctx: Ctx, guard: Guard, claim_id: FromPath[int]
@@ -118,45 +143,89 @@ class ClaimsController(Controller):
         )
         return doc_view(doc)
 
-    @get("/{claim_id:int}/documents/{document_id:int}", opt=WORKERS, summary="A document's bytes")
+    @get(
+        "/{claim_id:int}/documents/{document_id:int}",
+        opt=WORKERS,
+        summary="A document's bytes",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def document(
-        self, ctx: Ctx, claim_id: FromPath[int], document_id: FromPath[int]
+        self, ctx: Ctx, guard: Guard, staff: CurrentStaff, claim_id: FromPath[int], document_id: FromPath[int]
     ) -> Response[bytes]:
+        claim = await service.one(ctx, claim_id)
+        purpose = f"claim {claim.claim_number} document"
+        if not await customer_view(ctx, guard, staff, claim.account_id, CLAIMS_QUEUE, purpose=purpose):
+            raise PermissionDeniedException(
+                "a claim's documents need X-Contact-Id naming your contact verified for its account"
+            )
         return document_response(await service.load_document(ctx, claim_id, document_id))
 
-    @post("/{claim_id:int}/need-info", opt=DECIDERS, status_code=200, summary="Ask the customer for more")
+    @post(
+        "/{claim_id:int}/need-info",
+        opt=DECIDERS,
+        status_code=200,
+        summary="Ask the customer for more",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def need_info(
-        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[InfoIn]
+        self, ctx: Ctx, guard: Guard, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[InfoIn]
     ) -> ClaimView:
         claim = await service.request_info(ctx, staff, claim_id, data.message)
-        return await service.one(ctx, claim.id)
-
-    @post("/{claim_id:int}/info-received", opt=WORKERS, status_code=200, summary="Resume the review")
-    async def info_received(
-        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[ResumeIn | None] = None
-    ) -> ClaimView:
-        claim = await service.info_received(ctx, staff, claim_id, data.note if data else None)
-        return await service.one(ctx, claim.id)
-
-    @post("/{claim_id:int}/grant", opt=DECIDERS, status_code=200, summary="Grant a credit (CCB adjustment)")
-    async def grant(
-        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[GrantIn]
-    ) -> ClaimView:
-        claim = await service.grant(ctx, staff, claim_id, data)
-        return await service.one(ctx, claim.id)
+        return await shown(ctx, guard, staff, await service.one(ctx, claim.id))
 
     @post(
-        "/{claim_id:int}/deny", opt=DECIDERS, status_code=200, summary="Deny, with a letter giving the reason"
+        "/{claim_id:int}/info-received",
+        opt=WORKERS,
+        status_code=200,
+        summary="Resume the review",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
+    async def info_received(
+        self,
+        ctx: Ctx,
+        guard: Guard,
+        staff: CurrentStaff,
+        claim_id: FromPath[int],
+        data: JSONBody[ResumeIn | None] = None,
+    ) -> ClaimView:
+        claim = await service.info_received(ctx, staff, claim_id, data.note if data else None)
+        return await shown(ctx, guard, staff, await service.one(ctx, claim.id))
+
+    @post(
+        "/{claim_id:int}/grant",
+        opt=DECIDERS,
+        status_code=200,
+        summary="Grant a credit (CCB adjustment)",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
+    async def grant(
+        self, ctx: Ctx, guard: Guard, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[GrantIn]
+    ) -> ClaimView:
+        claim = await service.grant(ctx, staff, claim_id, data)
+        return await shown(ctx, guard, staff, await service.one(ctx, claim.id))
+
+    @post(
+        "/{claim_id:int}/deny",
+        opt=DECIDERS,
+        status_code=200,
+        summary="Deny, with a letter giving the reason",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
     )
     async def deny(
-        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[DenyIn]
+        self, ctx: Ctx, guard: Guard, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[DenyIn]
     ) -> ClaimView:
         claim = await service.deny(ctx, staff, claim_id, data.reason)
-        return await service.one(ctx, claim.id)
+        return await shown(ctx, guard, staff, await service.one(ctx, claim.id))
 
-    @post("/{claim_id:int}/fraud", opt=WORKERS, status_code=200, summary="Report suspected fraud to security")
+    @post(
+        "/{claim_id:int}/fraud",
+        opt=WORKERS,
+        status_code=200,
+        summary="Report suspected fraud to security",
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def fraud(
-        self, ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[FraudIn]
+        self, ctx: Ctx, guard: Guard, staff: CurrentStaff, claim_id: FromPath[int], data: JSONBody[FraudIn]
     ) -> ClaimView:
         claim, _report = await service.report_fraud(ctx, staff, claim_id, data.reason)
-        return await service.one(ctx, claim.id)
+        return await shown(ctx, guard, staff, await service.one(ctx, claim.id))

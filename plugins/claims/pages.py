@@ -21,8 +21,9 @@ from litestar.response import Redirect
 
 from core.contract import PluginContext
 from core.contract.ccb import CcbError, RecordedOffline, format_cents
-from core.contract.contact import REASON_ROLES, Guard
+from core.contract.contact import REASON_ROLES, Guard, provide_guard
 from core.contract.inputs import InputError, convert, decode_form
+from core.contract.scope import QUEUE, account
 from core.contract.staff import Staff
 from core.contract.web import Ctx, CurrentStaff, render
 from plugins.claims import queries, service
@@ -50,6 +51,7 @@ from plugins.claims.schemas import (
     ReasonForm,
     ResumeForm,
     ResumeIn,
+    shown,
     view,
 )
 
@@ -110,13 +112,17 @@ async def desk(
         done = await queries.decided_since(session, now - RECENT_DECISIONS)
         docs = await queries.documents_of(session, [c.id for c in rows])
     today = now.astimezone(LOCAL_TZ).date()
+    guard = await provide_guard(request)
+    contact_id = request.query_params.get("contact_id") or None
+    items = [await shown(ctx, guard, staff, view(c, now, config, docs.get(c.id)), contact_id) for c in rows]
+    decided = [await shown(ctx, guard, staff, view(c, now, config), contact_id) for c in done]
     return render(
         request,
         "claims/open.html",
         status_code=status_code,
         title="Claims",
-        items=[view(c, now, config, docs.get(c.id)) for c in rows],
-        decided=[view(c, now, config) for c in done],
+        items=items,
+        decided=decided,
         error=error,
         notice=notice,
         values=values or {"incident_date": today.isoformat()},
@@ -172,7 +178,7 @@ class ClaimsDesk(Controller):
     path = "/"
     opt = STAFF
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def open_claims(
         self,
         request: Request[Any, Any, Any],
@@ -188,7 +194,12 @@ class ClaimsDesk(Controller):
             notice = await notice_for(ctx, staff, done, "done")
         return await desk(request, ctx, staff, notice=notice)
 
-    @post("/intake", opt=WORKERS, request_max_body_size=MAX_INTAKE_DOCUMENTS * MAX_DOCUMENT_BODY)
+    @post(
+        "/intake",
+        opt=WORKERS,
+        request_max_body_size=MAX_INTAKE_DOCUMENTS * MAX_DOCUMENT_BODY,
+        customer_data=account(record="form"),
+    )
     async def intake(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, guard: Guard
     ) -> Response[Any]:
@@ -218,7 +229,12 @@ class ClaimsDesk(Controller):
 
         return await attempt(request, ctx, staff, run, values=msgspec.structs.asdict(form))
 
-    @post("/{claim_id:int}/documents", opt=WORKERS, request_max_body_size=MAX_DOCUMENT_BODY)
+    @post(
+        "/{claim_id:int}/documents",
+        opt=WORKERS,
+        request_max_body_size=MAX_DOCUMENT_BODY,
+        customer_data=account(record="claim"),
+    )
     async def add_document(
         self,
         request: Request[Any, Any, Any],
@@ -250,16 +266,33 @@ class ClaimsDesk(Controller):
             request, ctx, staff, run, action={"claim_id": claim_id, "form": "documents", **fields}
         )
 
-    @get("/{claim_id:int}/documents/{document_id:int}", opt=WORKERS)
+    @get(
+        "/{claim_id:int}/documents/{document_id:int}",
+        opt=WORKERS,
+        customer_data=QUEUE(roles=("cro", "supervisor")),
+    )
     async def document(
-        self, ctx: Ctx, claim_id: FromPath[int], document_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
+        guard: Guard,
+        staff: CurrentStaff,
+        claim_id: FromPath[int],
+        document_id: FromPath[int],
     ) -> Response[bytes]:
+        try:
+            claim = await service.one(ctx, claim_id)
+        except InputError as exc:
+            raise NotFoundException(str(exc)) from None
+        contact_id = request.query_params.get("contact_id") or None
+        if (await shown(ctx, guard, staff, claim, contact_id)).customer_hidden:
+            raise PermissionDeniedException("a claim's documents need your contact verified for its account")
         try:
             return document_response(await service.load_document(ctx, claim_id, document_id))
         except InputError as exc:
             raise NotFoundException(str(exc)) from None
 
-    @post("/{claim_id:int}/need-info", opt=DECIDERS)
+    @post("/{claim_id:int}/need-info", opt=DECIDERS, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def need_info(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
@@ -273,7 +306,7 @@ class ClaimsDesk(Controller):
         action = {"claim_id": claim_id, "form": "need-info", "message": form.message}
         return await attempt(request, ctx, staff, run, action=action)
 
-    @post("/{claim_id:int}/info-received", opt=WORKERS)
+    @post("/{claim_id:int}/info-received", opt=WORKERS, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def info_received(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
@@ -287,7 +320,7 @@ class ClaimsDesk(Controller):
         action = {"claim_id": claim_id, "form": "info-received", "note": form.note}
         return await attempt(request, ctx, staff, run, action=action)
 
-    @post("/{claim_id:int}/grant", opt=DECIDERS)
+    @post("/{claim_id:int}/grant", opt=DECIDERS, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def grant(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
@@ -300,7 +333,7 @@ class ClaimsDesk(Controller):
         action = {"claim_id": claim_id, "form": "grant", **msgspec.structs.asdict(form)}
         return await attempt(request, ctx, staff, run, action=action)
 
-    @post("/{claim_id:int}/deny", opt=DECIDERS)
+    @post("/{claim_id:int}/deny", opt=DECIDERS, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def deny(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:
@@ -314,7 +347,7 @@ class ClaimsDesk(Controller):
         action = {"claim_id": claim_id, "form": "deny", "reason": form.reason}
         return await attempt(request, ctx, staff, run, action=action)
 
-    @post("/{claim_id:int}/fraud", opt=WORKERS)
+    @post("/{claim_id:int}/fraud", opt=WORKERS, customer_data=QUEUE(roles=("cro", "supervisor")))
     async def fraud(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, claim_id: FromPath[int]
     ) -> Response[Any]:

@@ -13,6 +13,10 @@ from typing import Annotated, Any
 
 import msgspec
 
+from core.contract import PluginContext
+from core.contract.contact import ContactGuard
+from core.contract.scope import QUEUE, customer_view, withhold
+from core.contract.staff import Staff
 from plugins.claims.models import Claim, ClaimDocument
 from plugins.claims.rules import (
     ACCOUNT_ID,
@@ -119,6 +123,7 @@ class ClaimView(msgspec.Struct, kw_only=True):
     letter_id: int | None
     documents: list[DocumentView] = []
     replayed: bool = False
+    customer_hidden: bool = False  # the customer's fields are withheld (no verified contact, not the CRO's)
 
 
 def doc_view(d: ClaimDocument) -> DocumentView:
@@ -188,6 +193,31 @@ def view(
         documents=[doc_view(d) for d in docs or []],
         replayed=replayed,
     )
+
+
+# The claims queue: its customer fields only inside a contact verified for the claim's account, or to the
+# CRO and supervisors whose work the review is (every such read audited by the guard).
+CLAIMS_QUEUE = QUEUE(roles=("cro", "supervisor"))
+CUSTOMER_FIELDS = (
+    "claimant_name",
+    "claimant_email",
+    "description",
+    "info_request",
+    "decision_reason",
+    "documents",
+)
+
+
+async def shown(
+    ctx: PluginContext, guard: ContactGuard, staff: Staff, claim: ClaimView, contact_id: str | None = None
+) -> ClaimView:
+    """The claim as ``staff`` may see it: whole, or with the customer's fields withheld."""
+    purpose = f"claim {claim.claim_number}"
+    if await customer_view(
+        ctx, guard, staff, claim.account_id, CLAIMS_QUEUE, purpose=purpose, contact_id=contact_id
+    ):
+        return claim
+    return withhold(claim, CUSTOMER_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

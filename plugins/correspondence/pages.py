@@ -15,16 +15,21 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
+from core.contract.ccb import NotFound
+from core.contract.contact import Guard, provide_guard
 from core.contract.inputs import InputError, convert, decode_form
+from core.contract.scope import account, own_contact_for
 from core.contract.staff import Staff
 from core.contract.web import CurrentStaff, render
 from plugins.correspondence.api import (
+    LETTER_QUEUE,
     MAILER,
     SERVICE,
     STAFF,
     WRITER,
     Service,
     letter_response,
+    shown,
     template_views,
 )
 from plugins.correspondence.public import LetterError, LetterRecord
@@ -44,11 +49,17 @@ async def letters_page(
     values: dict[str, str] | None = None,
     created: LetterRecord | None = None,
 ) -> Response[Any]:
+    guard = await provide_guard(request)
+    if created is not None:
+        created = await shown(service, guard, staff, created, page=True)
     return render(
         request,
         "correspondence/letters.html",
         status_code=status_code,
-        letters=await service.list_letters(limit=100),
+        letters=[
+            await shown(service, guard, staff, r, request.query_params.get("contact_id") or None, page=True)
+            for r in await service.list_letters(limit=100)
+        ],
         templates=template_views(),
         can_send=staff.role.value in WRITER["roles"],
         can_mail=staff.role.value in MAILER["roles"],
@@ -69,7 +80,7 @@ class LettersPage(Controller):
     opt = STAFF
     dependencies = SERVICE
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=LETTER_QUEUE)
     async def index(
         self,
         request: Request[Any, Any, Any],
@@ -88,9 +99,9 @@ class LettersPage(Controller):
             request, service, staff, created=made, values={"account_id": account_id or ""}
         )
 
-    @post("/letters", opt=WRITER)
+    @post("/letters", opt=WRITER, customer_data=account(record="form"))
     async def create_form(
-        self, request: Request[Any, Any, Any], service: Service, staff: CurrentStaff
+        self, request: Request[Any, Any, Any], service: Service, guard: Guard, staff: CurrentStaff
     ) -> Response[Any]:
         posted = await request.form()
         form = decode_form(posted, LetterForm)
@@ -109,6 +120,24 @@ class LettersPage(Controller):
             data = convert(
                 {"account_id": form.account_id, "template": form.template, "fields": fields}, LetterIn
             )
+            # The letter carries the customer's name and address: a verified contact (the form's, or the
+            # caller's own open one for the account) or a lead's reason; an unknown account stays a 404.
+            contact_id = form.contact_id
+            if contact_id is None and not form.reason:
+                contact_id = await own_contact_for(service.ctx, staff, data.account_id)
+                if contact_id is None:
+                    try:
+                        await service.ctx.ccb.get_account_summary(data.account_id)
+                    except NotFound:
+                        raise LetterError("account_id", f"no account {data.account_id}", 404) from None
+            await guard.account(
+                data.account_id,
+                purpose="send a letter",
+                topic="letter",
+                change=True,
+                contact_id=contact_id,
+                reason=form.reason,
+            )
             record = await service.send_letter(
                 data.account_id,
                 data.template,
@@ -123,17 +152,25 @@ class LettersPage(Controller):
             )
         return Redirect(f"{HOME}?created={record.id}", status_code=303)
 
-    @get("/letters/{ref:str}", opt=STAFF)
+    @get("/letters/{ref:str}", opt=STAFF, customer_data=LETTER_QUEUE)
     async def document(
-        self, request: Request[Any, Any, Any], service: Service, staff: CurrentStaff, ref: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        guard: Guard,
+        staff: CurrentStaff,
+        ref: FromPath[str],
     ) -> Response[Any]:
         """``/ui/correspondence/letters/12.docx``: the Word document, for staff signed in to the web UI."""
+        contact_id = request.query_params.get("contact_id") or None
         try:
-            return await letter_response(service, ref, document_only=True)
+            return await letter_response(
+                service, guard, staff, ref, document_only=True, contact_id=contact_id, page=True
+            )
         except LetterError as exc:
             return await letters_page(request, service, staff, status_code=exc.status_code, error=str(exc))
 
-    @post("/letters/{letter_id:int}/status", opt=MAILER)
+    @post("/letters/{letter_id:int}/status", opt=MAILER, customer_data=LETTER_QUEUE)
     async def status_form(
         self, request: Request[Any, Any, Any], service: Service, staff: CurrentStaff, letter_id: FromPath[int]
     ) -> Response[Any]:

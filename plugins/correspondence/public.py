@@ -73,6 +73,9 @@ class LetterRecord(msgspec.Struct, frozen=True, kw_only=True):
     mailed_at: dt.datetime | None
     mailed_by: str | None
     replayed: bool = False
+    customer_hidden: bool = (
+        False  # the address and fields are withheld (no verified contact, not the mail room)
+    )
 
 
 @runtime_checkable

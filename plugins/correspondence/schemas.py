@@ -61,6 +61,9 @@ class LetterForm(msgspec.Struct, kw_only=True):
     template: str = ""
     account_id: str = ""
     idempotency_key: str | None = None
+    # The caller's contact verified for the account, or a lead's recorded reason (the guard's form inputs).
+    contact_id: str | None = None
+    reason: str | None = None
 
     def field_values(self, form: Any, template: TemplateView | None) -> dict[str, str]:
         """The ``field.<name>`` values posted for ``template``'s fields, stripped (blank ones too)."""

@@ -25,6 +25,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from core.contract.ccb import port as p
 from core.contract.contact import CONTACT_ROLES, Guard
 from core.contract.idempotency import Idempotency, request_key
+from core.contract.scope import QUEUE, account
 from core.contract.staff import Staff
 from core.contract.streams import Message
 from core.contract.web import Controller, Ctx, CurrentStaff, Provide
@@ -39,6 +40,7 @@ from plugins.escalations.schemas import (
     SectionMailIn,
     SectionMailView,
     mail_view,
+    shown,
     view,
 )
 from plugins.escalations.service import EscalationService
@@ -105,7 +107,12 @@ class EscalationsApi(Controller):
     path = "/"
     dependencies = SERVICE
 
-    @post("/", opt=WORKERS, summary="Raise an escalation from a verified contact")
+    @post(
+        "/",
+        opt=WORKERS,
+        summary="Raise an escalation from a verified contact",
+        customer_data=account(record="escalation"),
+    )
     async def raise_route(
         self, service: Service, guard: Guard, data: JSONBody[RaiseIn], idempotency: Idempotency
     ) -> Response[EscalationView]:
@@ -115,7 +122,12 @@ class EscalationsApi(Controller):
         esc, replayed = await service.raise_escalation(guard, data, key)
         return created(view(esc, service.ctx.clock.now(), replayed=replayed), replayed)
 
-    @post("/cro-intake", opt=INTAKE, summary="An escalation e-mailed to the Customer Relations Office")
+    @post(
+        "/cro-intake",
+        opt=INTAKE,
+        summary="An escalation e-mailed to the Customer Relations Office",
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
     async def intake_route(
         self, service: Service, staff: CurrentStaff, data: JSONBody[IntakeIn], idempotency: Idempotency
     ) -> Response[EscalationView]:
@@ -123,48 +135,98 @@ class EscalationsApi(Controller):
         esc, replayed = await service.cro_intake(staff, data, key)
         return created(view(esc, service.ctx.clock.now(), replayed=replayed), replayed)
 
-    @get("/", opt=WORKERS, summary="Escalations (open by default), optionally one queue's")
+    @get(
+        "/",
+        opt=WORKERS,
+        summary="Escalations (open by default), optionally one queue's",
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
     async def list_route(
         self,
         service: Service,
+        guard: Guard,
+        staff: CurrentStaff,
         queue: Annotated[Queue | None, QueryParameter()] = None,
         status: Annotated[Status | None, QueryParameter()] = Status.OPEN,
     ) -> list[EscalationView]:
         now = service.ctx.clock.now()
-        return [view(e, now) for e in await service.escalations(queue, status)]
+        return [
+            await shown(service.ctx, guard, staff, view(e, now))
+            for e in await service.escalations(queue, status)
+        ]
 
-    @get("/{escalation_id:int}", opt=WORKERS, summary="One escalation")
-    async def get_route(self, service: Service, escalation_id: FromPath[int]) -> EscalationView:
-        return view(await service.escalation(escalation_id), service.ctx.clock.now())
+    @get(
+        "/{escalation_id:int}",
+        opt=WORKERS,
+        summary="One escalation",
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
+    async def get_route(
+        self, service: Service, guard: Guard, staff: CurrentStaff, escalation_id: FromPath[int]
+    ) -> EscalationView:
+        return await shown(
+            service.ctx, guard, staff, view(await service.escalation(escalation_id), service.ctx.clock.now())
+        )
 
-    @post("/{escalation_id:int}/approve", opt=DECIDERS, status_code=200, summary="Approve, with a reason")
+    @post(
+        "/{escalation_id:int}/approve",
+        opt=DECIDERS,
+        status_code=200,
+        summary="Approve, with a reason",
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
     async def approve_route(
-        self, service: Service, staff: CurrentStaff, escalation_id: FromPath[int], data: JSONBody[DecideIn]
+        self,
+        service: Service,
+        guard: Guard,
+        staff: CurrentStaff,
+        escalation_id: FromPath[int],
+        data: JSONBody[DecideIn],
     ) -> EscalationView:
         esc = await service.decide(staff, escalation_id, approve=True, reason=data.reason)
-        return view(esc, service.ctx.clock.now())
+        return await shown(service.ctx, guard, staff, view(esc, service.ctx.clock.now()))
 
-    @post("/{escalation_id:int}/deny", opt=DECIDERS, status_code=200, summary="Deny, with a reason")
+    @post(
+        "/{escalation_id:int}/deny",
+        opt=DECIDERS,
+        status_code=200,
+        summary="Deny, with a reason",
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
     async def deny_route(
-        self, service: Service, staff: CurrentStaff, escalation_id: FromPath[int], data: JSONBody[DecideIn]
+        self,
+        service: Service,
+        guard: Guard,
+        staff: CurrentStaff,
+        escalation_id: FromPath[int],
+        data: JSONBody[DecideIn],
     ) -> EscalationView:
         esc = await service.decide(staff, escalation_id, approve=False, reason=data.reason)
-        return view(esc, service.ctx.clock.now())
+        return await shown(service.ctx, guard, staff, view(esc, service.ctx.clock.now()))
 
     @post(
         "/{escalation_id:int}/resolve",
         opt=WORKERS,
         status_code=200,
         summary="Resolve (mails a CRO requester)",
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
     )
     async def resolve_route(
-        self, service: Service, staff: CurrentStaff, escalation_id: FromPath[int], data: JSONBody[ResolveIn]
+        self,
+        service: Service,
+        guard: Guard,
+        staff: CurrentStaff,
+        escalation_id: FromPath[int],
+        data: JSONBody[ResolveIn],
     ) -> EscalationView:
         esc = await service.resolve(staff, escalation_id, data.resolution)
-        return view(esc, service.ctx.clock.now())
+        return await shown(service.ctx, guard, staff, view(esc, service.ctx.clock.now()))
 
     @post(
-        "/{escalation_id:int}/payment-plan", opt=WORKERS, summary="Create the approved special payment plan"
+        "/{escalation_id:int}/payment-plan",
+        opt=WORKERS,
+        summary="Create the approved special payment plan",
+        customer_data=account(record="escalation"),
     )
     async def plan_route(
         self, service: Service, guard: Guard, escalation_id: FromPath[int]
@@ -172,7 +234,12 @@ class EscalationsApi(Controller):
         plan, replayed = await service.create_special_plan(guard, escalation_id)
         return created(plan, replayed)
 
-    @post("/section-mail", opt=WORKERS, summary="Mail another section about an account (recorded in the CCB)")
+    @post(
+        "/section-mail",
+        opt=WORKERS,
+        summary="Mail another section about an account (recorded in the CCB)",
+        customer_data=account(record="escalation"),
+    )
     async def section_mail_route(
         self,
         service: Service,
@@ -184,7 +251,12 @@ class EscalationsApi(Controller):
         row, replayed = await service.section_mail(guard, data, key)
         return created(mail_view(row, replayed=replayed), replayed)
 
-    @get("/stream", opt=WORKERS, summary="Escalation events concerning the caller, as server-sent events")
+    @get(
+        "/stream",
+        opt=WORKERS,
+        summary="Escalation events concerning the caller, as server-sent events",
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
     async def stream_route(
         self, ctx: Ctx, service: Service, staff: CurrentStaff, limit: Limit = None
     ) -> ServerSentEvent:

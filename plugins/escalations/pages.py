@@ -15,13 +15,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from core.contract.contact import provide_guard
 from core.contract.idempotency import request_key
 from core.contract.inputs import InputError, convert, decode_form
+from core.contract.scope import QUEUE
 from core.contract.staff import Staff
 from core.contract.web import STAFF, Controller, CurrentStaff, form_body, render
 from plugins.escalations.api import DECIDERS, INTAKE, SERVICE, Service
 from plugins.escalations.rules import Queue, Urgency
-from plugins.escalations.schemas import DecideIn, IntakeForm, IntakeIn, ReasonForm, view
+from plugins.escalations.schemas import DecideIn, IntakeForm, IntakeIn, ReasonForm, shown, view
 from plugins.escalations.service import EscalationService
 
 LEAD_QUEUES = [Queue.LEAD, Queue.SUPERVISOR]
@@ -45,13 +47,17 @@ async def queue_page(
     now = service.ctx.clock.now()
     cro = Queue.CRO in queues
     rows, decided = await service.board(queues)
+    guard = await provide_guard(request)
+    contact_id = request.query_params.get("contact_id") or None
+    items = [await shown(service.ctx, guard, staff, view(e, now), contact_id) for e in rows]
+    done = [await shown(service.ctx, guard, staff, view(e, now), contact_id) for e in decided]
     return render(
         request,
         "escalations/queue.html",
         status_code=status_code,
         title="Customer Relations Office escalations" if cro else "Lead and supervisor escalations",
-        items=[view(e, now) for e in rows],
-        decided=[view(e, now) for e in decided],
+        items=items,
+        decided=done,
         can_decide={q.value: staff.role.value in service.config.queue_roles.get(q, []) for q in queues},
         can_intake=cro and staff.role.value in INTAKE["roles"],
         urgencies=[u.value for u in Urgency],
@@ -98,13 +104,18 @@ class EscalationPages(Controller):
     opt = STAFF
     dependencies = SERVICE
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=QUEUE(roles=("lead", "supervisor", "cro")))
     async def lead_queue(
         self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
         return await queue_page(request, staff, service, LEAD_QUEUES)
 
-    @post("/{escalation_id:int}/approve", opt=DECIDERS, dependencies=REASON)
+    @post(
+        "/{escalation_id:int}/approve",
+        opt=DECIDERS,
+        dependencies=REASON,
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
     async def approve_form(
         self,
         request: Request[Any, Any, Any],
@@ -115,7 +126,12 @@ class EscalationPages(Controller):
     ) -> Response[Any]:
         return await form_action(request, staff, service, escalation_id, "approve", form)
 
-    @post("/{escalation_id:int}/deny", opt=DECIDERS, dependencies=REASON)
+    @post(
+        "/{escalation_id:int}/deny",
+        opt=DECIDERS,
+        dependencies=REASON,
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
     async def deny_form(
         self,
         request: Request[Any, Any, Any],
@@ -126,7 +142,12 @@ class EscalationPages(Controller):
     ) -> Response[Any]:
         return await form_action(request, staff, service, escalation_id, "deny", form)
 
-    @post("/{escalation_id:int}/resolve", opt=DECIDERS, dependencies=REASON)
+    @post(
+        "/{escalation_id:int}/resolve",
+        opt=DECIDERS,
+        dependencies=REASON,
+        customer_data=QUEUE(roles=("lead", "supervisor", "cro")),
+    )
     async def resolve_form(
         self,
         request: Request[Any, Any, Any],
@@ -145,13 +166,13 @@ class CroPages(Controller):
     opt = STAFF
     dependencies = SERVICE
 
-    @get("/cro", opt=STAFF)
+    @get("/cro", opt=STAFF, customer_data=QUEUE(roles=("lead", "supervisor", "cro")))
     async def cro_queue(
         self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
         return await queue_page(request, staff, service, [Queue.CRO])
 
-    @post("/cro-intake", opt=INTAKE)
+    @post("/cro-intake", opt=INTAKE, customer_data=QUEUE(roles=("lead", "supervisor", "cro")))
     async def intake_form(
         self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:

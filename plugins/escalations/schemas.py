@@ -7,7 +7,11 @@ from typing import Annotated, Any
 
 import msgspec
 
+from core.contract import PluginContext
 from core.contract.ccb import Cadence
+from core.contract.contact import ContactGuard
+from core.contract.scope import QUEUE, customer_view, withhold
+from core.contract.staff import Staff
 from plugins.escalations.models import Escalation, SectionMail
 from plugins.escalations.rules import (
     ACCOUNT_ID,
@@ -103,6 +107,7 @@ class EscalationView(msgspec.Struct, kw_only=True):
     resolution: str | None
     pay_plan_id: str | None
     replayed: bool = False
+    customer_hidden: bool = False  # the customer's fields are withheld (no verified contact, not a decider)
 
 
 class SectionMailView(msgspec.Struct, kw_only=True):
@@ -130,6 +135,24 @@ def plan_terms(e: Escalation) -> PlanTerms | None:
         cadence=t.get("cadence", "monthly"),
         hardship_reason=t.get("hardship_reason"),
     )
+
+
+# The escalation queues: their customer fields only inside a contact verified for the escalation's account,
+# or to the leads, supervisors and the CRO who work them (every such read audited by the guard).
+ESCALATION_QUEUE = QUEUE(roles=("lead", "supervisor", "cro"))
+CUSTOMER_FIELDS = ("summary", "details", "terms", "requester_email", "decision_reason", "resolution")
+
+
+async def shown(
+    ctx: PluginContext, guard: ContactGuard, staff: Staff, esc: EscalationView, contact_id: str | None = None
+) -> EscalationView:
+    """The escalation as ``staff`` may see it: whole, or with the customer's fields withheld."""
+    purpose = f"escalation {esc.id}"
+    if await customer_view(
+        ctx, guard, staff, esc.account_id, ESCALATION_QUEUE, purpose=purpose, contact_id=contact_id
+    ):
+        return esc
+    return withhold(esc, CUSTOMER_FIELDS)
 
 
 def view(e: Escalation, now: dt.datetime, *, replayed: bool = False) -> EscalationView:

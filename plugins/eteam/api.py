@@ -18,6 +18,7 @@ from litestar.params import QueryParameter
 from core.contract import PluginContext
 from core.contract.contact import ContactDesk, Guard, contact_desk
 from core.contract.inputs import InputError
+from core.contract.scope import QUEUE, account
 from core.contract.web import Ctx, CurrentStaff, JSONBody
 from plugins.eteam import queries, service
 from plugins.eteam.schemas import IncidentView, NoteIn, PullView, RespondIn
@@ -51,11 +52,22 @@ REFERENCE = {"reference_number": Provide(provide_reference)}
 class EteamController(Controller):
     """The e-team queue of Contact Us requests."""
 
-    @post("/pull", opt=ETEAM, status_code=200, summary="Pull unresolved incidents from Customer Connect")
+    @post(
+        "/pull",
+        opt=ETEAM,
+        status_code=200,
+        summary="Pull unresolved incidents from Customer Connect",
+        customer_data=QUEUE(roles=("eteam",)),
+    )
     async def pull_route(self, ctx: Ctx, staff: CurrentStaff) -> PullView:
         return await service.pull(ctx, staff.actor)
 
-    @get("/incidents", opt=ETEAM, summary="The e-team queue: unresolved incidents not yet answered")
+    @get(
+        "/incidents",
+        opt=ETEAM,
+        summary="The e-team queue: unresolved incidents not yet answered",
+        customer_data=QUEUE(roles=("eteam",)),
+    )
     async def list_route(
         self, ctx: Ctx, answered: Annotated[bool, QueryParameter()] = False
     ) -> list[IncidentView]:
@@ -69,6 +81,7 @@ class EteamController(Controller):
         opt=ETEAM,
         dependencies=REFERENCE,
         summary="One incident with the e-team's responses",
+        customer_data=QUEUE(roles=("eteam",)),
     )
     async def get_route(self, ctx: Ctx, reference_number: str) -> IncidentView:
         async with ctx.db.session() as session:
@@ -86,6 +99,8 @@ class EteamController(Controller):
         status_code=201,
         dependencies=REFERENCE,
         summary="Answer by e-mail or phone",
+        # An answer acts on the account (through the guard) only with action_taken; otherwise queue work.
+        customer_data=QUEUE(roles=("eteam",)),
     )
     async def respond_route(
         self,
@@ -105,6 +120,7 @@ class EteamController(Controller):
         status_code=201,
         dependencies=REFERENCE,
         summary="Note action taken after the answer",
+        customer_data=account(record="incident"),
     )
     async def note_route(
         self,

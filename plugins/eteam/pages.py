@@ -20,6 +20,7 @@ from core.contract import PluginContext
 from core.contract.ccb import RecordedOffline
 from core.contract.contact import Guard
 from core.contract.inputs import InputError, convert, decode_form
+from core.contract.scope import CONTACT, QUEUE, account
 from core.contract.staff import Staff
 from core.contract.web import Ctx, CurrentStaff, render
 from plugins.eteam import queries, service
@@ -97,7 +98,7 @@ class EteamPages(Controller):
     # Every member of staff sees the queue (and its nav entry); the forms are the e-team's.
     opt = STAFF
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=QUEUE(roles=("eteam",)))
     async def queue_page(
         self,
         request: Request[Any, Any, Any],
@@ -124,7 +125,7 @@ class EteamPages(Controller):
             notice = f"Contact {closed} closed."
         return await queue_view(request, ctx, staff, notice=notice)
 
-    @post("/pull", opt=ETEAM)
+    @post("/pull", opt=ETEAM, customer_data=QUEUE(roles=("eteam",)))
     async def pull_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
     ) -> Response[Any]:
@@ -134,7 +135,7 @@ class EteamPages(Controller):
 
         return await attempt(request, ctx, staff, run)
 
-    @post("/incidents/{ref:str}/verify", opt=ETEAM)
+    @post("/incidents/{ref:str}/verify", opt=ETEAM, customer_data=CONTACT)
     async def verify_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, ref: FromPath[str]
     ) -> Response[Any]:
@@ -150,7 +151,7 @@ class EteamPages(Controller):
 
         return await attempt(request, ctx, staff, run, action={"ref": ref, "form": "verify", **fields})
 
-    @post("/incidents/{ref:str}/respond", opt=ETEAM)
+    @post("/incidents/{ref:str}/respond", opt=ETEAM, customer_data=QUEUE(roles=("eteam",)))
     async def respond_form(
         self,
         request: Request[Any, Any, Any],
@@ -184,7 +185,7 @@ class EteamPages(Controller):
         action = {"ref": ref, "form": form.channel, "action_taken": acted, **fields}
         return await attempt(request, ctx, staff, run, action=action)
 
-    @post("/incidents/{ref:str}/ccb-note", opt=ETEAM)
+    @post("/incidents/{ref:str}/ccb-note", opt=ETEAM, customer_data=account(record="incident"))
     async def note_form(
         self,
         request: Request[Any, Any, Any],
@@ -208,7 +209,7 @@ class EteamPages(Controller):
 
         return await attempt(request, ctx, staff, run, action={"ref": ref, "form": "note", **fields})
 
-    @post("/contacts/{contact_id:str}/close", opt=ETEAM)
+    @post("/contacts/{contact_id:str}/close", opt=ETEAM, customer_data=CONTACT)
     async def close_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, contact_id: FromPath[str]
     ) -> Response[Any]:

@@ -11,6 +11,7 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.params import QueryParameter
 
+from core.contract.scope import NONE
 from core.contract.web import Ctx, CurrentStaff, JSONBody
 from plugins.metrics import service
 from plugins.metrics.rules import MetricsConfig, label
@@ -29,19 +30,35 @@ def workbook_response(name: str, body: bytes) -> Response[bytes]:
 class MetricsController(Controller):
     """Counts of the hub's work, derived from its events."""
 
-    @get("/counter-requests/kinds", opt=STAFF, summary="The counter requests a CSR can record")
+    @get(
+        "/counter-requests/kinds",
+        opt=STAFF,
+        summary="The counter requests a CSR can record",
+        customer_data=NONE,
+    )
     async def counter_kinds(self, ctx: Ctx) -> list[KindView]:
         config: MetricsConfig = ctx.config
         return [KindView(kind=k, label=label(f"counter.{k}")) for k in config.counter_request_kinds]
 
-    @post("/counter-requests", opt=STAFF, status_code=201, summary="Record a counter request (one click)")
+    @post(
+        "/counter-requests",
+        opt=STAFF,
+        status_code=201,
+        summary="Record a counter request (one click)",
+        customer_data=NONE,
+    )
     async def counter_request(
         self, ctx: Ctx, staff: CurrentStaff, data: JSONBody[CounterRequestIn]
     ) -> CounterRequestOut:
         """Body ``{"kind": …, "section"?: …}``; counted through the bus like every other metric."""
         return await service.record_counter_request(ctx, staff, data)
 
-    @get("/daily", opt=STAFF, summary="Counts of one local day by section, staff member and kind")
+    @get(
+        "/daily",
+        opt=STAFF,
+        summary="Counts of one local day by section, staff member and kind",
+        customer_data=NONE,
+    )
     async def daily_counts(
         self,
         ctx: Ctx,
@@ -53,10 +70,12 @@ class MetricsController(Controller):
         chosen = service.day_of(day, service.today(ctx))
         return await service.daily(ctx, staff, chosen, section, staff_name)
 
-    @get("/monthly", opt=LEAD, summary="Monthly totals by section and staff member (JSON)")
+    @get(
+        "/monthly", opt=LEAD, summary="Monthly totals by section and staff member (JSON)", customer_data=NONE
+    )
     async def monthly(self, ctx: Ctx, month: Query = None) -> MonthlyView:
         return await service.monthly(ctx, month)
 
-    @get("/monthly.xlsx", opt=LEAD, summary="The monthly report as an Excel workbook")
+    @get("/monthly.xlsx", opt=LEAD, summary="The monthly report as an Excel workbook", customer_data=NONE)
     async def monthly_xlsx(self, ctx: Ctx, month: Query = None) -> Response[bytes]:
         return workbook_response(*await service.monthly_workbook(ctx, month))

@@ -15,6 +15,7 @@ from litestar.response import Redirect
 
 from core.contract import PluginContext
 from core.contract.inputs import InputError, decode_form
+from core.contract.scope import NONE
 from core.contract.staff import Staff
 from core.contract.web import Ctx, CurrentStaff, render
 from plugins.metrics import service
@@ -72,7 +73,7 @@ class MetricsPages(Controller):
     # Every page is for staff (the workbook narrows it to leads); the nav entry is everyone's.
     opt = STAFF
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=NONE)
     async def daily_view(
         self,
         request: Request[Any, Any, Any],
@@ -87,7 +88,7 @@ class MetricsPages(Controller):
             return await daily_page(request, ctx, staff, status_code=exc.status_code, error=str(exc))
         return await daily_page(request, ctx, staff, chosen, recorded=recorded)
 
-    @post("/counter-requests", opt=STAFF)
+    @post("/counter-requests", opt=STAFF, customer_data=NONE)
     async def counter_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
     ) -> Response[Any]:
@@ -98,7 +99,7 @@ class MetricsPages(Controller):
             return await daily_page(request, ctx, staff, status_code=exc.status_code, error=str(exc))
         return Redirect(f"/ui/metrics/?recorded={out.kind}", status_code=303)
 
-    @get("/monthly.xlsx", opt=LEAD)
+    @get("/monthly.xlsx", opt=LEAD, customer_data=NONE)
     async def monthly_download(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, month: Query = None
     ) -> Response[Any]:

@@ -16,6 +16,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
 from core.contract.idempotency import Idempotency, request_key
+from core.contract.scope import NONE, QUEUE
 from core.contract.web import STAFF, Controller, Ctx, CurrentStaff, Provide
 from plugins.outage.events import EVENTS_CHANNEL
 from plugins.outage.rules import OutageStatus, SuggestionStatus
@@ -60,7 +61,7 @@ class OutageApi(Controller):
     path = "/"
     dependencies = SERVICE
 
-    @get("/outages", opt=STAFF, summary="Outages (active by default)")
+    @get("/outages", opt=STAFF, summary="Outages (active by default)", customer_data=NONE)
     async def list_outages(
         self,
         service: Service,
@@ -68,7 +69,7 @@ class OutageApi(Controller):
     ) -> list[OutageView]:
         return [outage_view(o) for o in await service.outages(status)]
 
-    @post("/outages", opt=LEAD, summary="Declare an outage")
+    @post("/outages", opt=LEAD, summary="Declare an outage", customer_data=NONE)
     async def declare_outage(
         self, service: Service, staff: CurrentStaff, data: JSONBody[DeclareIn], idempotency: Idempotency
     ) -> Response[OutageView]:
@@ -78,17 +79,23 @@ class OutageApi(Controller):
         outage, replayed = await service.declare(staff, data)
         return Response(outage_view(outage, replayed=replayed), status_code=200 if replayed else 201)
 
-    @get("/outages/{outage_id:int}", opt=STAFF, summary="One outage")
+    @get("/outages/{outage_id:int}", opt=STAFF, summary="One outage", customer_data=NONE)
     async def get_outage(self, service: Service, outage_id: FromPath[int]) -> OutageView:
         return outage_view(await service.outage(outage_id))
 
-    @patch("/outages/{outage_id:int}", opt=LEAD, summary="Update an active outage")
+    @patch("/outages/{outage_id:int}", opt=LEAD, summary="Update an active outage", customer_data=NONE)
     async def update_outage(
         self, service: Service, staff: CurrentStaff, outage_id: FromPath[int], data: JSONBody[UpdateIn]
     ) -> OutageView:
         return outage_view(await service.update(staff, outage_id, data))
 
-    @post("/outages/{outage_id:int}/restore", opt=LEAD, status_code=200, summary="Restore an outage")
+    @post(
+        "/outages/{outage_id:int}/restore",
+        opt=LEAD,
+        status_code=200,
+        summary="Restore an outage",
+        customer_data=NONE,
+    )
     async def restore_outage(
         self,
         service: Service,
@@ -98,15 +105,25 @@ class OutageApi(Controller):
     ) -> OutageView:
         return outage_view(await service.restore(staff, outage_id, data or RestoreIn()))
 
-    @get("/outages/{outage_id:int}/tickets", opt=STAFF, summary="Trouble tickets linked to an outage")
+    @get(
+        "/outages/{outage_id:int}/tickets",
+        opt=STAFF,
+        summary="Trouble tickets linked to an outage",
+        customer_data=QUEUE(roles=("lead", "supervisor")),
+    )
     async def outage_tickets(self, service: Service, outage_id: FromPath[int]) -> list[TicketView]:
         return [ticket_view(t) for t in await service.tickets(outage_id)]
 
-    @get("/premises/{premise_id:str}", opt=STAFF, summary="Active outages affecting a premise")
+    @get(
+        "/premises/{premise_id:str}",
+        opt=STAFF,
+        summary="Active outages affecting a premise",
+        customer_data=NONE,
+    )
     async def premise_outages(self, service: Service, premise_id: FromPath[str]) -> list[OutageView]:
         return [outage_view(o) for o in await service.at_premise(premise_id)]
 
-    @get("/suggestions", opt=STAFF, summary="Suggested outages (open by default)")
+    @get("/suggestions", opt=STAFF, summary="Suggested outages (open by default)", customer_data=NONE)
     async def list_suggestions(
         self,
         service: Service,
@@ -114,19 +131,31 @@ class OutageApi(Controller):
     ) -> list[SuggestionView]:
         return [suggestion_view(s) for s in await service.suggestions(status)]
 
-    @post("/suggestions/{suggestion_id:int}/confirm", opt=LEAD, status_code=201, summary="Declare it")
+    @post(
+        "/suggestions/{suggestion_id:int}/confirm",
+        opt=LEAD,
+        status_code=201,
+        summary="Declare it",
+        customer_data=NONE,
+    )
     async def confirm_suggestion(
         self, service: Service, staff: CurrentStaff, suggestion_id: FromPath[int], data: JSONBody[ConfirmIn]
     ) -> OutageView:
         return outage_view(await service.confirm(staff, suggestion_id, data))
 
-    @post("/suggestions/{suggestion_id:int}/dismiss", opt=LEAD, status_code=200, summary="Dismiss it")
+    @post(
+        "/suggestions/{suggestion_id:int}/dismiss",
+        opt=LEAD,
+        status_code=200,
+        summary="Dismiss it",
+        customer_data=NONE,
+    )
     async def dismiss_suggestion(
         self, service: Service, staff: CurrentStaff, suggestion_id: FromPath[int]
     ) -> SuggestionView:
         return suggestion_view(await service.dismiss(staff, suggestion_id))
 
-    @get("/stream", opt=STAFF, summary="Outage events as server-sent events")
+    @get("/stream", opt=STAFF, summary="Outage events as server-sent events", customer_data=NONE)
     async def stream(self, ctx: Ctx, service: Service, limit: Limit = None) -> ServerSentEvent:
         """``snapshot`` (active outages) first, then ``declared``/``updated``/``restored``/``suggested``."""
         return ServerSentEvent(

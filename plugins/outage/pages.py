@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent
 
 from core.contract.inputs import InputError, decode_form
+from core.contract.scope import NONE
 from core.contract.staff import Staff
 from core.contract.web import STAFF, Controller, Ctx, CurrentStaff, form_body, render
 from plugins.outage.api import LEAD, SERVICE, Limit, Service, stream_limit
@@ -62,17 +63,17 @@ class OutagePages(Controller):
     opt = STAFF
     dependencies = SERVICE
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=NONE)
     async def board_page(
         self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
         return await board(request, staff, service)
 
-    @get("/banner", opt=STAFF)
+    @get("/banner", opt=STAFF, customer_data=NONE)
     async def banner_fragment(self, service: Service) -> Response[str]:
         return Response(await service.banner(), media_type="text/html")
 
-    @get("/stream", opt=STAFF)
+    @get("/stream", opt=STAFF, customer_data=NONE)
     async def banner_stream(self, ctx: Ctx, service: Service, limit: Limit = None) -> ServerSentEvent:
         return ServerSentEvent(
             ctx.streams.sse(
@@ -83,7 +84,7 @@ class OutagePages(Controller):
             )
         )
 
-    @post("/declare", opt=LEAD)
+    @post("/declare", opt=LEAD, customer_data=NONE)
     async def declare_form(
         self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service
     ) -> Response[Any]:
@@ -96,7 +97,7 @@ class OutagePages(Controller):
             )
         return Redirect(BOARD, status_code=303)
 
-    @post("/{outage_id:int}/etr", opt=LEAD, dependencies={"form": form_body(EtrForm)})
+    @post("/{outage_id:int}/etr", opt=LEAD, dependencies={"form": form_body(EtrForm)}, customer_data=NONE)
     async def etr_form(
         self,
         request: Request[Any, Any, Any],
@@ -111,7 +112,7 @@ class OutagePages(Controller):
             return await board(request, staff, service, status_code=exc.status_code, error=str(exc))
         return Redirect(BOARD, status_code=303)
 
-    @post("/{outage_id:int}/restore", opt=LEAD)
+    @post("/{outage_id:int}/restore", opt=LEAD, customer_data=NONE)
     async def restore_form(
         self, request: Request[Any, Any, Any], staff: CurrentStaff, service: Service, outage_id: FromPath[int]
     ) -> Response[Any]:
@@ -121,7 +122,12 @@ class OutagePages(Controller):
             return await board(request, staff, service, status_code=exc.status_code, error=str(exc))
         return Redirect(BOARD, status_code=303)
 
-    @post("/suggestions/{suggestion_id:int}/confirm", opt=LEAD, dependencies={"form": form_body(ConfirmForm)})
+    @post(
+        "/suggestions/{suggestion_id:int}/confirm",
+        opt=LEAD,
+        dependencies={"form": form_body(ConfirmForm)},
+        customer_data=NONE,
+    )
     async def confirm_form(
         self,
         request: Request[Any, Any, Any],
@@ -136,7 +142,7 @@ class OutagePages(Controller):
             return await board(request, staff, service, status_code=exc.status_code, error=str(exc))
         return Redirect(BOARD, status_code=303)
 
-    @post("/suggestions/{suggestion_id:int}/dismiss", opt=LEAD)
+    @post("/suggestions/{suggestion_id:int}/dismiss", opt=LEAD, customer_data=NONE)
     async def dismiss_form(
         self,
         request: Request[Any, Any, Any],

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.contract.idempotency import HEADER, Idempotency, IdempotencyKey, request_key
 from core.contract.inputs import decode_form
+from core.contract.scope import NONE
 from core.contract.web import Ctx, CurrentStaff
 from plugins.pci_inspection.rules import (
     CHECKLIST,
@@ -109,11 +110,11 @@ class PciApi(Controller):
     path = "/"
     dependencies = SERVICE
 
-    @get("/checklist", opt=VIEW, summary="The 14 checklist items")
+    @get("/checklist", opt=VIEW, summary="The 14 checklist items", customer_data=NONE)
     async def checklist(self) -> list[ChecklistItemView]:
         return [ChecklistItemView(item=i.number, title=i.title, guidance=i.guidance) for i in CHECKLIST]
 
-    @get("/devices", opt=VIEW, summary="The terminal inventory")
+    @get("/devices", opt=VIEW, summary="The terminal inventory", customer_data=NONE)
     async def list_devices(
         self,
         service: Service,
@@ -122,27 +123,44 @@ class PciApi(Controller):
     ) -> list[DeviceView]:
         return await service.devices(site, status)
 
-    @post("/devices", opt=MANAGE, status_code=201, summary="Add a terminal to the inventory")
+    @post(
+        "/devices", opt=MANAGE, status_code=201, summary="Add a terminal to the inventory", customer_data=NONE
+    )
     async def add_device(self, service: Service, staff: CurrentStaff, data: JSONBody[DeviceIn]) -> DeviceView:
         """Body: ``DeviceIn`` (make, model, serial_number, site, window required)."""
         return await service.add_device(staff, data)
 
-    @get("/devices/{device_id:int}", opt=VIEW, summary="One terminal")
+    @get("/devices/{device_id:int}", opt=VIEW, summary="One terminal", customer_data=NONE)
     async def get_device(self, service: Service, device_id: FromPath[int]) -> DeviceView:
         return await service.device(device_id)
 
-    @patch("/devices/{device_id:int}", opt=MANAGE, summary="Change a terminal (status, location, seals …)")
+    @patch(
+        "/devices/{device_id:int}",
+        opt=MANAGE,
+        summary="Change a terminal (status, location, seals …)",
+        customer_data=NONE,
+    )
     async def change_device(
         self, service: Service, staff: CurrentStaff, device_id: FromPath[int], data: JSONBody[DevicePatch]
     ) -> DeviceView:
         """Body: ``DevicePatch``; every change needs a ``reason`` and writes the change log."""
         return await service.change_device(staff, device_id, data)
 
-    @get("/devices/{device_id:int}/usable", opt=ANY_STAFF, summary="May the cash/card pages use it?")
+    @get(
+        "/devices/{device_id:int}/usable",
+        opt=ANY_STAFF,
+        summary="May the cash/card pages use it?",
+        customer_data=NONE,
+    )
     async def device_usable(self, service: Service, device_id: FromPath[int]) -> UsableView:
         return await service.usable(device_id)
 
-    @get("/devices/{device_id:int}/history", opt=VIEW, summary="Changes, inspections, incidents, photos")
+    @get(
+        "/devices/{device_id:int}/history",
+        opt=VIEW,
+        summary="Changes, inspections, incidents, photos",
+        customer_data=NONE,
+    )
     async def device_history(self, service: Service, device_id: FromPath[int]) -> HistoryView:
         return await service.history(device_id)
 
@@ -152,6 +170,7 @@ class PciApi(Controller):
         status_code=201,
         summary="Upload a photo (multipart: file, kind=reference|evidence, label)",
         request_max_body_size=PHOTO_BODY,
+        customer_data=NONE,
     )
     async def upload_photo(
         self, request: Request[Any, Any, Any], service: Service, staff: CurrentStaff, device_id: FromPath[int]
@@ -167,11 +186,16 @@ class PciApi(Controller):
             missing="a photo file is required (multipart field 'file')",
         )
 
-    @get("/photos/{photo_id:int}", opt=VIEW, summary="A photo's bytes")
+    @get("/photos/{photo_id:int}", opt=VIEW, summary="A photo's bytes", customer_data=NONE)
     async def get_photo(self, service: Service, photo_id: FromPath[int]) -> Response[bytes]:
         return await photo_response(service, photo_id)
 
-    @post("/devices/{device_id:int}/inspections", opt=INSPECT, summary="Record an inspection")
+    @post(
+        "/devices/{device_id:int}/inspections",
+        opt=INSPECT,
+        summary="Record an inspection",
+        customer_data=NONE,
+    )
     async def inspect(
         self,
         service: Service,
@@ -189,18 +213,33 @@ class PciApi(Controller):
         return Response(view, status_code=200 if view.replayed else 201)
 
     @post(
-        "/devices/{device_id:int}/incidents", opt=MANAGE, status_code=201, summary="Open an incident record"
+        "/devices/{device_id:int}/incidents",
+        opt=MANAGE,
+        status_code=201,
+        summary="Open an incident record",
+        customer_data=NONE,
     )
     async def add_incident(
         self, service: Service, staff: CurrentStaff, device_id: FromPath[int], data: JSONBody[IncidentIn]
     ) -> IncidentView:
         return await service.add_incident(staff, device_id, data)
 
-    @get("/risk-analyses", opt=VIEW, summary="Targeted risk analyses and their review state")
+    @get(
+        "/risk-analyses",
+        opt=VIEW,
+        summary="Targeted risk analyses and their review state",
+        customer_data=NONE,
+    )
     async def list_analyses(self, service: Service) -> list[RiskAnalysisView]:
         return await service.analyses()
 
-    @post("/risk-analyses", opt=MANAGE, status_code=201, summary="Record a targeted risk analysis")
+    @post(
+        "/risk-analyses",
+        opt=MANAGE,
+        status_code=201,
+        summary="Record a targeted risk analysis",
+        customer_data=NONE,
+    )
     async def add_analysis(
         self, service: Service, staff: CurrentStaff, data: JSONBody[RiskAnalysisIn]
     ) -> RiskAnalysisView:
@@ -211,13 +250,14 @@ class PciApi(Controller):
         opt=MANAGE,
         status_code=201,
         summary="Record a review of a risk analysis",
+        customer_data=NONE,
     )
     async def add_review(
         self, service: Service, staff: CurrentStaff, analysis_id: FromPath[int], data: JSONBody[RiskReviewIn]
     ) -> RiskAnalysisView:
         return await service.review_analysis(staff, analysis_id, data)
 
-    @get("/inspections.csv", opt=EXPORT, summary="Inspections as CSV for assessors")
+    @get("/inspections.csv", opt=EXPORT, summary="Inspections as CSV for assessors", customer_data=NONE)
     async def inspections_export(
         self,
         service: Service,

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from core.contract.inputs import InputError, decode_form
+from core.contract.scope import NONE
 from core.contract.staff import Staff
 from core.contract.web import CurrentStaff, render
 from plugins.pci_inspection.api import (
@@ -171,7 +172,7 @@ class ChecklistPages(Controller):
     path = "/"
     dependencies = SERVICE
 
-    @get("/", opt=VIEW)
+    @get("/", opt=VIEW, customer_data=NONE)
     async def checklist(
         self,
         request: Req,
@@ -182,7 +183,12 @@ class ChecklistPages(Controller):
     ) -> Html:
         return await checklist_page(request, service, staff, site, done=done)
 
-    @post("/devices/{device_id:int}/inspect", opt=INSPECT, request_max_body_size=CHECKLIST_BODY)
+    @post(
+        "/devices/{device_id:int}/inspect",
+        opt=INSPECT,
+        request_max_body_size=CHECKLIST_BODY,
+        customer_data=NONE,
+    )
     async def inspect(
         self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
@@ -218,11 +224,11 @@ class ChecklistPages(Controller):
             )
         return Redirect(f"/ui/pci_inspection/?site={site}&done={done}#recorded", status_code=303)
 
-    @get("/photos/{photo_id:int}", opt=VIEW)
+    @get("/photos/{photo_id:int}", opt=VIEW, customer_data=NONE)
     async def photo(self, service: Service, photo_id: FromPath[int]) -> Response[bytes]:
         return await photo_response(service, photo_id)
 
-    @get("/inspections.csv", opt=EXPORT)
+    @get("/inspections.csv", opt=EXPORT, customer_data=NONE)
     async def export(
         self,
         service: Service,
@@ -238,11 +244,11 @@ class InventoryPages(Controller):
     path = "/devices"
     dependencies = SERVICE
 
-    @get("/", opt=VIEW)
+    @get("/", opt=VIEW, customer_data=NONE)
     async def inventory(self, request: Req, service: Service, staff: CurrentStaff) -> Html:
         return await inventory_page(request, service, staff)
 
-    @post("/", opt=MANAGE)
+    @post("/", opt=MANAGE, customer_data=NONE)
     async def add_device(self, request: Req, service: Service, staff: CurrentStaff) -> Html:
         form = await request.form()
         try:
@@ -256,13 +262,13 @@ class InventoryPages(Controller):
             )
         return Redirect(f"/ui/pci_inspection/devices/{device.id}", status_code=303)
 
-    @get("/{device_id:int}", opt=VIEW)
+    @get("/{device_id:int}", opt=VIEW, customer_data=NONE)
     async def device(
         self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
         return await device_page(request, service, staff, device_id)
 
-    @post("/{device_id:int}/update", opt=MANAGE)
+    @post("/{device_id:int}/update", opt=MANAGE, customer_data=NONE)
     async def update(
         self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
@@ -276,7 +282,7 @@ class InventoryPages(Controller):
             )
         return Redirect(f"/ui/pci_inspection/devices/{device_id}", status_code=303)
 
-    @post("/{device_id:int}/photos", opt=MANAGE, request_max_body_size=PHOTO_BODY)
+    @post("/{device_id:int}/photos", opt=MANAGE, request_max_body_size=PHOTO_BODY, customer_data=NONE)
     async def photo(
         self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
@@ -299,7 +305,7 @@ class InventoryPages(Controller):
             )
         return Redirect(f"/ui/pci_inspection/devices/{device_id}#photos", status_code=303)
 
-    @post("/{device_id:int}/incidents", opt=MANAGE)
+    @post("/{device_id:int}/incidents", opt=MANAGE, customer_data=NONE)
     async def incident(
         self, request: Req, service: Service, staff: CurrentStaff, device_id: FromPath[int]
     ) -> Html:
@@ -320,11 +326,11 @@ class RiskPages(Controller):
     path = "/risk"
     dependencies = SERVICE
 
-    @get("/", opt=VIEW)
+    @get("/", opt=VIEW, customer_data=NONE)
     async def risk(self, request: Req, service: Service, staff: CurrentStaff) -> Html:
         return await risk_page(request, service, staff)
 
-    @post("/", opt=MANAGE)
+    @post("/", opt=MANAGE, customer_data=NONE)
     async def add_analysis(self, request: Req, service: Service, staff: CurrentStaff) -> Html:
         try:
             await service.add_analysis(staff, decode_form(await request.form(), RiskAnalysisIn))
@@ -334,7 +340,7 @@ class RiskPages(Controller):
             return await risk_page(request, service, staff, status_code=exc.status_code, error=str(exc))
         return Redirect("/ui/pci_inspection/risk", status_code=303)
 
-    @post("/{analysis_id:int}/review", opt=MANAGE)
+    @post("/{analysis_id:int}/review", opt=MANAGE, customer_data=NONE)
     async def review(
         self, request: Req, service: Service, staff: CurrentStaff, analysis_id: FromPath[int]
     ) -> Html:

@@ -15,6 +15,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.contract.contact import Guard
+from core.contract.scope import NONE, QUEUE, account
 from core.contract.web import Ctx, CurrentStaff
 from plugins.solar.rules import Program
 from plugins.solar.schemas import AnswerView, BillExplanationView, ReturnIn, VoicemailIn, VoicemailView
@@ -46,17 +47,29 @@ class SolarApi(Controller):
     path = "/"
     dependencies = SERVICE
 
-    @get("/programs", opt=STAFF, summary="Solar Incentive, net metering and Charge Up L.A.! facts")
+    @get(
+        "/programs",
+        opt=STAFF,
+        summary="Solar Incentive, net metering and Charge Up L.A.! facts",
+        customer_data=NONE,
+    )
     async def programs(self, service: Service) -> list[Program]:
         return service.programs()
 
-    @get("/answers", opt=STAFF, summary="Configured answers matching a customer's question")
+    @get(
+        "/answers", opt=STAFF, summary="Configured answers matching a customer's question", customer_data=NONE
+    )
     async def answers(
         self, service: Service, q: Annotated[str, QueryParameter(min_length=2, max_length=300)]
     ) -> list[AnswerView]:
         return service.answers(q)
 
-    @post("/voicemails", opt=LEAVERS, summary="A voicemail left for the Solar team (from the phone system)")
+    @post(
+        "/voicemails",
+        opt=LEAVERS,
+        summary="A voicemail left for the Solar team (from the phone system)",
+        customer_data=QUEUE(roles=("solar",)),
+    )
     async def leave(
         self, service: Service, staff: CurrentStaff, data: JSONBody[VoicemailIn]
     ) -> Response[VoicemailView]:
@@ -64,7 +77,12 @@ class SolarApi(Controller):
         view, created = await service.leave(staff, data)
         return Response(view, status_code=201 if created else 200)
 
-    @get("/voicemails", opt=QUEUE_VIEWERS, summary="The callback queue (open by default)")
+    @get(
+        "/voicemails",
+        opt=QUEUE_VIEWERS,
+        summary="The callback queue (open by default)",
+        customer_data=QUEUE(roles=("solar",)),
+    )
     async def queue(
         self,
         service: Service,
@@ -73,7 +91,11 @@ class SolarApi(Controller):
         return await service.voicemails(status)
 
     @post(
-        "/voicemails/{voicemail_id:int}/return", opt=RETURNERS, status_code=200, summary="Record a callback"
+        "/voicemails/{voicemail_id:int}/return",
+        opt=RETURNERS,
+        status_code=200,
+        summary="Record a callback",
+        customer_data=QUEUE(roles=("solar",)),
     )
     async def give_back(
         self, service: Service, staff: CurrentStaff, voicemail_id: FromPath[int], data: JSONBody[ReturnIn]
@@ -84,6 +106,7 @@ class SolarApi(Controller):
         "/accounts/{account_id:str}/bill-explanation",
         opt=EXPLAINERS,
         summary="A net-metered bill from the CCB in plain words (needs a verified contact or a reason)",
+        customer_data=account(path="account_id"),
     )
     async def explanation(
         self,

@@ -10,6 +10,7 @@ from litestar.params import FromQuery
 
 from core.contract.contact import Guard
 from core.contract.inputs import InputError
+from core.contract.scope import QUEUE
 from core.contract.web import CurrentStaff, render
 from plugins.solar.api import EXPLAINERS, SERVICE, STAFF, Service
 from plugins.solar.rules import kwh_text
@@ -24,7 +25,7 @@ class SolarPages(Controller):
     # Every member of staff of an enabled section (also what the nav entry's roles are read from).
     opt = STAFF
 
-    @get("/", opt=STAFF)
+    @get("/", opt=STAFF, customer_data=QUEUE(roles=("solar",)))
     async def team(
         self,
         request: Request[Any, Any, Any],

@@ -19,6 +19,7 @@ from core.contract.ccb import NotFound
 from core.contract.contact import CONTACT_HEADER, AccessDenied, Guard, contact_desk
 from core.contract.idempotency import Idempotency, request_key
 from core.contract.inputs import InputError
+from core.contract.scope import CONTACT, QUEUE, account
 from core.contract.staff import Staff
 from core.contract.web import Controller, Ctx, CurrentStaff
 from plugins.sos.rules import Status
@@ -70,7 +71,12 @@ class SosApi(Controller):
 
     path = "/"
 
-    @post("/referrals", opt=FILERS, summary="File an SOS referral from a contact")
+    @post(
+        "/referrals",
+        opt=FILERS,
+        summary="File an SOS referral from a contact",
+        customer_data=account(record="referral"),
+    )
     async def file_endpoint(
         self,
         ctx: Ctx,
@@ -88,43 +94,83 @@ class SosApi(Controller):
         view = await view_of(ctx, referral.id, replayed=replayed)
         return Response(view, status_code=200 if replayed else 201)
 
-    @get("/referrals", opt=VIEWERS, summary="Referrals (open by default: filed and accepted)")
+    @get(
+        "/referrals",
+        opt=VIEWERS,
+        summary="Referrals (open by default: filed and accepted)",
+        customer_data=QUEUE(roles=("cro",)),
+    )
     async def list_endpoint(
         self, ctx: Ctx, status: Annotated[Status | None, QueryParameter()] = None
     ) -> list[ReferralView]:
         return await referral_views(ctx, status)
 
-    @get("/referrals/{referral_id:int}", opt=VIEWERS, summary="One referral")
+    @get(
+        "/referrals/{referral_id:int}",
+        opt=VIEWERS,
+        summary="One referral",
+        customer_data=QUEUE(roles=("cro",)),
+    )
     async def get_endpoint(self, ctx: Ctx, referral_id: FromPath[int]) -> ReferralView:
         return await view_of(ctx, referral_id)
 
-    @post("/referrals/{referral_id:int}/accept", opt=CRO, status_code=200, summary="Accept: SOS number")
+    @post(
+        "/referrals/{referral_id:int}/accept",
+        opt=CRO,
+        status_code=200,
+        summary="Accept: SOS number",
+        customer_data=QUEUE(roles=("cro",)),
+    )
     async def accept_endpoint(
         self, ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int]
     ) -> ReferralView:
         await accept(ctx, staff, referral_id)
         return await view_of(ctx, referral_id)
 
-    @post("/referrals/{referral_id:int}/contacts", opt=CRO, status_code=201, summary="Add a contact")
+    @post(
+        "/referrals/{referral_id:int}/contacts",
+        opt=CRO,
+        status_code=201,
+        summary="Add a contact",
+        customer_data=QUEUE(roles=("cro",)),
+    )
     async def contact_endpoint(
         self, ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int], data: JSONBody[ExtraContactIn]
     ) -> ReferralView:
         await add_contact(ctx, staff, referral_id, data)
         return await view_of(ctx, referral_id)
 
-    @post("/referrals/{referral_id:int}/routes", opt=CRO, status_code=200, summary="Route a need elsewhere")
+    @post(
+        "/referrals/{referral_id:int}/routes",
+        opt=CRO,
+        status_code=200,
+        summary="Route a need elsewhere",
+        customer_data=QUEUE(roles=("cro",)),
+    )
     async def route_endpoint(
         self, ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int], data: JSONBody[RouteIn]
     ) -> ReferralView:
         await route(ctx, staff, referral_id, data)
         return await view_of(ctx, referral_id)
 
-    @post("/referrals/{referral_id:int}/send", opt=CRO, status_code=200, summary="Send to the Dept. of Aging")
+    @post(
+        "/referrals/{referral_id:int}/send",
+        opt=CRO,
+        status_code=200,
+        summary="Send to the Dept. of Aging",
+        customer_data=QUEUE(roles=("cro",)),
+    )
     async def send_endpoint(self, ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int]) -> ReferralView:
         await send(ctx, staff, referral_id)
         return await view_of(ctx, referral_id)
 
-    @post("/contacts/{contact_id:str}/flags", opt=FILERS, status_code=200, summary="Flag a contact")
+    @post(
+        "/contacts/{contact_id:str}/flags",
+        opt=FILERS,
+        status_code=200,
+        summary="Flag a contact",
+        customer_data=CONTACT,
+    )
     async def flags_endpoint(
         self,
         ctx: Ctx,

@@ -19,6 +19,8 @@ from core.contract import PluginContext
 from core.contract.contact import Guard
 from core.contract.idempotency import request_key
 from core.contract.inputs import InputError, decode_form
+from core.contract.scope import CONTACT, account
+from core.contract.scope import QUEUE as QUEUE_SCOPE
 from core.contract.staff import Staff
 from core.contract.web import STAFF, Controller, Ctx, CurrentStaff, form_body, render
 from plugins.sos.api import CRO, FILERS, VIEWERS
@@ -86,13 +88,13 @@ class SosQueuePages(Controller):
     # Every page is for staff (a handler's ``roles`` narrow it); the nav entry reads this too.
     opt = STAFF
 
-    @get("/", opt=VIEWERS)
+    @get("/", opt=VIEWERS, customer_data=QUEUE_SCOPE(roles=("cro",)))
     async def queue_page(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff
     ) -> Response[Any]:
         return await queue(request, ctx, staff)
 
-    @post("/{referral_id:int}/accept", opt=CRO)
+    @post("/{referral_id:int}/accept", opt=CRO, customer_data=QUEUE_SCOPE(roles=("cro",)))
     async def accept_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int]
     ) -> Response[Any]:
@@ -102,7 +104,7 @@ class SosQueuePages(Controller):
             return await queue(request, ctx, staff, status_code=exc.status_code, error=str(exc))
         return Redirect(QUEUE, status_code=303)
 
-    @post("/{referral_id:int}/send", opt=CRO)
+    @post("/{referral_id:int}/send", opt=CRO, customer_data=QUEUE_SCOPE(roles=("cro",)))
     async def send_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, referral_id: FromPath[int]
     ) -> Response[Any]:
@@ -112,7 +114,12 @@ class SosQueuePages(Controller):
             return await queue(request, ctx, staff, status_code=exc.status_code, error=str(exc))
         return Redirect(QUEUE, status_code=303)
 
-    @post("/{referral_id:int}/contacts", opt=CRO, dependencies={"form": form_body(ExtraContactForm)})
+    @post(
+        "/{referral_id:int}/contacts",
+        opt=CRO,
+        dependencies={"form": form_body(ExtraContactForm)},
+        customer_data=QUEUE_SCOPE(roles=("cro",)),
+    )
     async def contact_form(
         self,
         request: Request[Any, Any, Any],
@@ -127,7 +134,12 @@ class SosQueuePages(Controller):
             return await queue(request, ctx, staff, status_code=exc.status_code, error=str(exc))
         return Redirect(QUEUE, status_code=303)
 
-    @post("/{referral_id:int}/route", opt=CRO, dependencies={"form": form_body(RouteForm)})
+    @post(
+        "/{referral_id:int}/route",
+        opt=CRO,
+        dependencies={"form": form_body(RouteForm)},
+        customer_data=QUEUE_SCOPE(roles=("cro",)),
+    )
     async def route_form(
         self,
         request: Request[Any, Any, Any],
@@ -149,7 +161,7 @@ class SosFormPages(Controller):
     path = "/"
     opt = STAFF
 
-    @get("/new", opt=STAFF)
+    @get("/new", opt=STAFF, customer_data=CONTACT)
     async def new_page(
         self,
         request: Request[Any, Any, Any],
@@ -167,7 +179,7 @@ class SosFormPages(Controller):
         values = {"contact_id": contact_id or "", "account_id": account_id or ""}
         return form_page(request, values=values, filed=done)
 
-    @post("/new", opt=FILERS)
+    @post("/new", opt=FILERS, customer_data=account(record="form"))
     async def new_form(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: CurrentStaff, guard: Guard
     ) -> Response[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 
+from core.contract.scope import NONE
 from core.contract.web import Ctx, CurrentStaff, JSONBody
 from tests.example_plugin import service
 from tests.example_plugin.schemas import PingRequest, PingView
@@ -13,14 +14,14 @@ class ExampleController(Controller):
     path = "/"
     tags = ["example"]
 
-    @get("/hello", opt={"access": "staff"})
+    @get("/hello", opt={"access": "staff"}, customer_data=NONE)
     async def hello(self, ctx: Ctx, staff: CurrentStaff) -> dict[str, str]:
         return {"greeting": f"{ctx.config.greeting}, {staff.name}"}
 
-    @post("/pings", opt={"roles": ["csr", "lead"]}, status_code=202)
+    @post("/pings", opt={"roles": ["csr", "lead"]}, status_code=202, customer_data=NONE)
     async def post_ping(self, ctx: Ctx, staff: CurrentStaff, data: JSONBody[PingRequest]) -> dict[str, str]:
         return {"event_id": await service.post_ping(ctx, staff, data)}
 
-    @get("/pings", opt={"access": "staff"})
+    @get("/pings", opt={"access": "staff"}, customer_data=NONE)
     async def list_pings(self, ctx: Ctx) -> list[PingView]:
         return service.pings(ctx)

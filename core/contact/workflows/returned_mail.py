@@ -37,6 +37,7 @@ class ReturnedMailView(View, frozen=True):
     logged_at: dt.datetime
     resolved_by: str | None
     resolved_at: dt.datetime | None
+    customer_hidden: bool = False  # the new address is withheld (no verified contact, not a lead's queue)
 
 
 class ReturnedMailQueue(ServiceBase):

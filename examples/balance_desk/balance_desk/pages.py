@@ -11,6 +11,7 @@ from balance_desk import service
 from balance_desk.schemas import BalanceForm
 from core.contract.contact import Guard
 from core.contract.inputs import InputError, decode_form
+from core.contract.scope import NONE, account
 from core.contract.web import Ctx, render
 
 
@@ -19,11 +20,11 @@ class BalancePages(Controller):
     opt = {"roles": ["csr", "lead", "supervisor"]}
     include_in_schema = False
 
-    @get("/")
+    @get("/", customer_data=NONE)
     async def form(self, request: Request[Any, Any, Any]) -> Template:
         return render(request, "balance_desk/desk.html", answer=None, error=None, values={})
 
-    @post("/", status_code=200)
+    @post("/", status_code=200, customer_data=account(record="form"))
     async def look_up(self, request: Request[Any, Any, Any], ctx: Ctx, guard: Guard) -> Template:
         posted = await request.form()  # the app checked its CSRF token before we got here
         try:

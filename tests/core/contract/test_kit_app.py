@@ -16,6 +16,7 @@ from core.contract import PageSpec, PluginContext, PluginManifest, hookimpl
 from core.contract.contact import Guard
 from core.contract.idempotency import Idempotency, run_once
 from core.contract.inputs import decode_form
+from core.contract.scope import NONE, account
 from core.contract.streams import Message
 from core.contract.web import Ctx, CurrentStaff, FromPath, JSONBody, NamedDependency, form_body
 
@@ -39,7 +40,7 @@ class KitController(Controller):
     path = "/kit"
     opt = {"access": "staff"}
 
-    @post("/plans")
+    @post("/plans", customer_data=NONE)
     async def plan(
         self, data: JSONBody[PlanIn], ctx: Ctx, staff: CurrentStaff, idempotency: Idempotency
     ) -> dict[str, Any]:
@@ -49,12 +50,12 @@ class KitController(Controller):
         answer = await run_once(ctx.db.session, "kit.plan", idempotency, write, now=ctx.clock.now)
         return {**answer.decode(dict), "replayed": answer.replayed}
 
-    @get("/accounts/{account_id:str}")
+    @get("/accounts/{account_id:str}", customer_data=account(path="account_id"))
     async def account(self, account_id: FromPath[str], guard: Guard) -> dict[str, str]:
         access = await guard.account(account_id, purpose="kit test")
         return {"account_id": account_id, "contact": str(access.contact_id)}
 
-    @get("/stream")
+    @get("/stream", customer_data=NONE)
     async def stream(self, ctx: Ctx) -> ServerSentEvent:
         async def first() -> list[Message]:
             return [Message(event="hello", data="now")]
@@ -67,15 +68,15 @@ class KitPages(Controller):
     opt = {"access": "staff"}
     include_in_schema = False
 
-    @get("/")
+    @get("/", customer_data=NONE)
     async def page(self, request: Request[Any, Any, Any]) -> Template:
         return Template(template_name="error.html", context={"code": 200, "detail": "kit", "nav": []})
 
-    @post("/notes", dependencies={"form": form_body(NoteForm)})
+    @post("/notes", dependencies={"form": form_body(NoteForm)}, customer_data=NONE)
     async def note(self, form: NamedDependency[NoteForm]) -> dict[str, str]:
         return {"text": form.text}
 
-    @post("/notes-inline")
+    @post("/notes-inline", customer_data=NONE)
     async def note_inline(self, request: Request[Any, Any, Any]) -> dict[str, str]:
         return {"text": decode_form(await request.form(), NoteForm).text}
 

@@ -27,6 +27,7 @@ from core.contract.contact import (
 from core.contract.customer_connect import CustomerConnect, IncidentNotFound, customer_connect
 from core.contract.idempotency import IdempotencyKey, request_key
 from core.contract.inputs import InputError
+from core.contract.scope import account
 from core.contract.staff import Role, Staff
 from core.contract.web import FromPath, JSONBody
 
@@ -42,7 +43,11 @@ class DeskController(Controller):
     path = "/desk"
     opt = {"access": "staff"}
 
-    @post("/accounts/{account_id:str}", status_code=200)
+    @post(
+        "/accounts/{account_id:str}",
+        status_code=200,
+        customer_data=account(record="form: the reason it carries"),
+    )
     async def change(
         self, account_id: FromPath[str], guard: Guard, data: JSONBody[ChangeIn]
     ) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.contract import EventType, PluginContext, PluginManifest, hookimpl
 from core.contract.idempotency import IdempotencyKey, run_once
+from core.contract.scope import NONE
 
 PLUGIN_ID = "pan_probe"
 WROTE = "hub.pan_probe.wrote"
@@ -45,7 +46,7 @@ def hub_register_event_types(ctx: PluginContext) -> Sequence[EventType]:
 
 @hookimpl
 def hub_register_routes(ctx: PluginContext) -> Sequence[Any]:
-    @post("/notes", opt={"roles": ["csr", "lead"]}, status_code=201)
+    @post("/notes", opt={"roles": ["csr", "lead"]}, status_code=201, customer_data=NONE)
     async def write_note(
         data: JSONBody[NoteIn], idempotency: NamedDependency[IdempotencyKey | None]
     ) -> dict[str, Any]:

@@ -329,10 +329,15 @@ async def test_mail_outbox_keeps_redacted_mail_without_smtp(
         async with hub.db.session() as session:
             await hub.mail.queue(session, to=["not-an-address"], subject="x", body="y")
     assert err.value.field == "to"
-    lead = await staff_token("lead", "lead")
-    mails = (await hub_client.get("/api/mail/outbox", headers=bearer(lead))).json()
+    admin = await staff_token("admin")
+    mails = (await hub_client.get("/api/mail/outbox", headers=bearer(admin))).json()
     assert len(mails) == 1 and mails[0]["status"] == "queued"
     assert "4111 1111" not in mails[0]["body"] and "****1111" in mails[0]["body"]
+    # Everyone else who watches the outbox sees its metadata only (issue 13): no recipients, no bodies.
+    lead = await staff_token("lead", "lead")
+    meta = (await hub_client.get("/api/mail/outbox", headers=bearer(lead))).json()
+    assert meta[0]["status"] == "queued" and meta[0]["customer_hidden"]
+    assert (meta[0]["to"], meta[0]["subject"], meta[0]["body"]) == ([], "", "")
     csr = await staff_token("csr", "call-center")
     assert (await hub_client.get("/api/mail/outbox", headers=bearer(csr))).status_code == 403
     bad = await hub_client.get("/api/mail/outbox?status=lost", headers=bearer(lead))

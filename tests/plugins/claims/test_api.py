@@ -121,10 +121,15 @@ async def test_intake_with_a_document_is_idempotent(
     )
     assert up.status_code == 201, up.text
     assert (up.json()["content_type"], up.json()["size"]) == ("application/pdf", len(PDF))
-    got = await hub_client.get(f"{API}/{c['id']}", headers=staff["ann"])
+    got = await hub_client.get(f"{API}/{c['id']}", headers=ann)
     assert [d["label"] for d in got.json()["documents"]] == ["Plumber's receipt"]
-    raw = await hub_client.get(f"{API}/{c['id']}/documents/{up.json()['id']}", headers=staff["ann"])
+    raw = await hub_client.get(f"{API}/{c['id']}/documents/{up.json()['id']}", headers=ann)
     assert raw.content == PDF
+    # Outside the contact the claim is a queue entry: no claimant, no documents (issue 13).
+    bare = (await hub_client.get(f"{API}/{c['id']}", headers=staff["ann"])).json()
+    assert bare["customer_hidden"] and bare["claimant_name"] == "" and bare["documents"] == []
+    refused = await hub_client.get(f"{API}/{c['id']}/documents/{up.json()['id']}", headers=staff["ann"])
+    assert refused.status_code == 403
     exe = await hub_client.post(
         f"{API}/{c['id']}/documents",
         headers=ann,

@@ -96,6 +96,12 @@ async def lead(staff_token: Any, csr: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
+async def writer(lead: dict[str, str]) -> dict[str, str]:
+    """Whoever sends a letter is inside a verified contact or gives a recorded reason (issue 13): a lead's."""
+    return {**lead, "X-Access-Reason": "letter the customer asked for in writing"}
+
+
+@pytest.fixture
 async def seen(hub: Any) -> list[Envelope]:
     found: list[Envelope] = []
 
@@ -116,17 +122,23 @@ def letter(account: str, template: str, **extra: Any) -> dict[str, Any]:
 
 
 async def test_every_template_makes_a_docx_with_letterhead_address_and_body(
-    hub: Any, hub_client: Any, csr: dict[str, str], account: str, seen: list[Envelope], drain: Any
+    hub: Any,
+    hub_client: Any,
+    csr: dict[str, str],
+    writer: dict[str, str],
+    account: str,
+    seen: list[Envelope],
+    drain: Any,
 ) -> None:
     summary = await hub.ccb.get_account_summary(account)
     person = await hub.ccb.get_person(summary.main_customer.person_id)
     addr = summary.mailing_address
     for template, expected in EXPECTED_TEXT.items():
-        r = await hub_client.post(f"{API}/letters", json=letter(account, template), headers=csr)
+        r = await hub_client.post(f"{API}/letters", json=letter(account, template), headers=writer)
         assert r.status_code == 201, r.text
         body = r.json()
         assert body["status"] == "queued" and body["contact_id"] and len(body["sha256"]) == 64
-        doc_r = await hub_client.get(f"{API}/letters/{body['id']}.docx", headers=csr)
+        doc_r = await hub_client.get(f"{API}/letters/{body['id']}.docx", headers=writer)
         assert doc_r.status_code == 200 and doc_r.headers["content-type"].startswith(
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         )
@@ -157,17 +169,17 @@ async def test_every_template_makes_a_docx_with_letterhead_address_and_body(
 
 
 async def test_a_repeated_request_makes_one_letter_and_one_contact(
-    hub: Any, hub_client: Any, csr: dict[str, str], account: str
+    hub: Any, hub_client: Any, csr: dict[str, str], writer: dict[str, str], account: str
 ) -> None:
     body = letter(account, "returned_mail_follow_up", idempotency_key="form:abcdef123456")
-    first = await hub_client.post(f"{API}/letters", json=body, headers=csr)
-    second = await hub_client.post(f"{API}/letters", json=body, headers=csr)
+    first = await hub_client.post(f"{API}/letters", json=body, headers=writer)
+    second = await hub_client.post(f"{API}/letters", json=body, headers=writer)
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json()["replayed"] is True and second.json()["id"] == first.json()["id"]
     other = await hub_client.post(
         f"{API}/letters",
         json={**body, "template": "deposit_refund_denied", "fields": FIELDS["deposit_refund_denied"]},
-        headers=csr,
+        headers=writer,
     )
     assert other.status_code == 409 and other.json()["extra"][0]["key"] == "idempotency_key"
     assert await count(hub, CorrLetter) == 1
@@ -194,13 +206,14 @@ async def test_bad_input_names_the_field_and_writes_nothing(
     hub: Any,
     hub_client: Any,
     csr: dict[str, str],
+    writer: dict[str, str],
     account: str,
     change: dict[str, Any],
     status: int,
     field: str,
 ) -> None:
     body = {**letter(account, "deposit_refund_approved"), **change}
-    r = await hub_client.post(f"{API}/letters", json=body, headers=csr)
+    r = await hub_client.post(f"{API}/letters", json=body, headers=writer)
     assert r.status_code == status, r.text
     assert r.json()["extra"][0]["key"] == field
     assert await count(hub, CorrLetter) == 0
@@ -208,7 +221,12 @@ async def test_bad_input_names_the_field_and_writes_nothing(
 
 
 async def test_roles_sections_and_unknown_letters(
-    hub_client: Any, staff_token: Any, csr: dict[str, str], lead: dict[str, str], account: str
+    hub_client: Any,
+    staff_token: Any,
+    csr: dict[str, str],
+    writer: dict[str, str],
+    lead: dict[str, str],
+    account: str,
 ) -> None:
     security = {"Authorization": f"Bearer {await staff_token('security', SECTION)}"}
     outsider = {"Authorization": f"Bearer {await staff_token('csr', 'solar')}"}
@@ -216,11 +234,11 @@ async def test_roles_sections_and_unknown_letters(
     assert (await hub_client.post(f"{API}/letters", json=body, headers=security)).status_code == 403
     assert (await hub_client.post(f"{API}/letters", json=body, headers=outsider)).status_code == 403
     assert (await hub_client.post(f"{API}/letters", json=body)).status_code == 401
-    lid = (await hub_client.post(f"{API}/letters", json=body, headers=csr)).json()["id"]
+    lid = (await hub_client.post(f"{API}/letters", json=body, headers=writer)).json()["id"]
     # CSRs send letters; only the mail room (leads, supervisors, admins) marks them mailed.
     marked = await hub_client.post(f"{API}/letters/{lid}/status", json={"status": "mailed"}, headers=csr)
     assert marked.status_code == 403
-    assert (await hub_client.get(f"{API}/letters/{lid + 100}.docx", headers=csr)).status_code == 404
+    assert (await hub_client.get(f"{API}/letters/{lid + 100}.docx", headers=writer)).status_code == 404
     assert (await hub_client.get(f"{API}/letters/{lid + 100}", headers=csr)).status_code == 404
     assert (await hub_client.get(f"{API}/letters/abc.pdf", headers=csr)).status_code == 404
     templates = (await hub_client.get(f"{API}/templates", headers=csr)).json()
@@ -232,6 +250,7 @@ async def test_mailing_moves_forward_only_and_the_check_watches_business_days(
     hub_client: Any,
     hub_clock: Any,
     csr: dict[str, str],
+    writer: dict[str, str],
     lead: dict[str, str],
     account: str,
     seen: list[Envelope],
@@ -240,10 +259,10 @@ async def test_mailing_moves_forward_only_and_the_check_watches_business_days(
     # Monday morning in Los Angeles, so the business-day count is the same every day the suite runs.
     hub_clock.set(dt.datetime(2026, 3, 9, 17, 0, tzinfo=dt.UTC))
     first = (
-        await hub_client.post(f"{API}/letters", json=letter(account, "claim_decision"), headers=csr)
+        await hub_client.post(f"{API}/letters", json=letter(account, "claim_decision"), headers=writer)
     ).json()
     late = (
-        await hub_client.post(f"{API}/letters", json=letter(account, "deposit_refund_denied"), headers=csr)
+        await hub_client.post(f"{API}/letters", json=letter(account, "deposit_refund_denied"), headers=writer)
     ).json()
     check = hub.plugins.records["correspondence"].checks[0]
     assert (await check.run(hub.check_context())).passed
@@ -271,7 +290,7 @@ async def test_mailing_moves_forward_only_and_the_check_watches_business_days(
 
 
 async def test_an_email_copy_goes_to_a_customer_with_an_address(
-    hub: Any, hub_client: Any, csr: dict[str, str]
+    hub: Any, hub_client: Any, writer: dict[str, str]
 ) -> None:
     created = await hub.ccb.create_customer(
         p.CreateCustomer(
@@ -287,7 +306,7 @@ async def test_an_email_copy_goes_to_a_customer_with_an_address(
         )
     )
     r = await hub_client.post(
-        f"{API}/letters", json=letter(created.account_id, "returned_mail_follow_up"), headers=csr
+        f"{API}/letters", json=letter(created.account_id, "returned_mail_follow_up"), headers=writer
     )
     assert r.status_code == 201 and r.json()["emailed"] is True
     assert r.json()["address"] == ["Rosa Diaz", "PO Box 12", "Attn Rosa", "Los Angeles, CA 90012"]
@@ -368,6 +387,19 @@ async def test_the_letters_page_renders(
             "idempotency_key": "form:page-test-1",
         },
     )
+    # A letter carries the customer's name and address: without a contact or a reason it is refused.
+    assert sent.status_code == 403, sent.text
+    sent = await hub_client.post(
+        "/ui/correspondence/letters",
+        data={
+            "_csrf_token": form_token.group(1),
+            "template": "returned_mail_follow_up",
+            "account_id": account,
+            "field.returned_item_date": "2026-02-14",
+            "idempotency_key": "form:page-test-1",
+            "reason": "letter the customer asked for in writing",
+        },
+    )
     assert sent.status_code == 303, sent.text
     where = sent.headers["location"]
     assert re.fullmatch(r"/ui/correspondence/\?created=[0-9]+", where)
@@ -402,7 +434,12 @@ async def test_the_letters_page_renders(
         ({"template": "apology", "account_id": account}, "template"),
     ]:
         bad = await hub_client.post(
-            "/ui/correspondence/letters", data={"_csrf_token": form_token.group(1), **data}
+            "/ui/correspondence/letters",
+            data={
+                "_csrf_token": form_token.group(1),
+                **data,
+                "reason": "letter the customer asked for in writing",
+            },
         )
         assert bad.status_code == 422 and f"{field}: " in bad.text, (field, bad.text[-600:])
         if data["template"] == "deposit_refund_approved":
@@ -417,6 +454,7 @@ async def test_the_letters_page_renders(
             "template": "returned_mail_follow_up",
             "account_id": "9999999999",
             "field.returned_item_date": "2026-02-14",
+            "reason": "letter the customer asked for in writing",
         },
     )
     assert unknown.status_code == 404 and "account_id: no account 9999999999" in unknown.text
@@ -426,6 +464,7 @@ async def test_the_letters_page_renders(
     fixed = await hub_client.post(
         "/ui/correspondence/letters",
         data={
+            "reason": "letter the customer asked for in writing",
             "_csrf_token": again.group(1),
             "template": "returned_mail_follow_up",
             "account_id": account,

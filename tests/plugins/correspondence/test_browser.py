@@ -15,6 +15,7 @@ from playwright.async_api import async_playwright, expect
 
 import plugins.correspondence as correspondence
 from core.ccb.seed import identity_key, seed_customers
+from core.contract.contact import ContactDesk
 from core.contract.testing import BROWSER_PASSWORD as E2E_PASSWORD
 from core.contract.testing import CHROMIUM_ARGS, serve_hub, sign_in
 from core.hub import Hub
@@ -37,7 +38,7 @@ async def _seed(database_url: str) -> str:
     try:
         (customer,) = await seed_customers(hub.db, 1, 5, identity_key(SECRET))
         async with hub.db.session() as session:
-            await hub.staff.add_user(
+            _user, token = await hub.staff.add_user(
                 session, name=CSR, role="csr", sections=[SECTION], password=E2E_PASSWORD, actor="e2e"
             )
             await set_enabled(
@@ -49,6 +50,14 @@ async def _seed(database_url: str) -> str:
                 enabled=True,
                 actor="e2e",
             )
+        # The CSR is on a call with the customer, verified (issue 13: a letter needs the verified contact).
+        staff = await hub.staff.resolve_token(str(token))
+        desk = hub.plugins.offers[ContactDesk][1]
+        contact = await desk.open_contact(channel="phone", actor=f"staff:{CSR}", owner=CSR)
+        result = await desk.verify(
+            staff, contact.contact_id, customer.account_id, "access_code", customer.access_code
+        )
+        assert result.verified
         return customer.account_id
     finally:
         await hub.stop()
