@@ -8,7 +8,8 @@ Every route handler declares its policy in ``opt``:
 
 A handler with no policy answers 403: forgetting to declare one can never open a route. On top of that a
 plugin's handlers (``opt["plugin"]``) answer only while the plugin is running (503 otherwise) and only to
-staff of a section where the plugin is enabled (403 otherwise).
+staff of a section where the plugin is enabled (403 otherwise). An integer path parameter beyond the
+32-bit row ids names no record: 404 before the handler runs.
 
 The API (``/api``) authenticates with ``Authorization: Bearer <token>``; the web UI (``/ui``) with the
 session cookie set at login.
@@ -19,7 +20,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ServiceUnavailableException,
+)
 from litestar.handlers.base import BaseRouteHandler
 
 from core.contract.staff import Role, Staff
@@ -83,3 +89,15 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
             raise ServiceUnavailableException(f"plugin {plugin_id} is {status}")
         if not hub.enablement.allows(plugin_id, staff.sections):
             raise PermissionDeniedException(f"plugin {plugin_id} is not enabled for any of your sections")
+    _check_row_ids(connection)
+
+
+# Integer path parameters name rows, whose ids are 32-bit on every backend: a larger number names nothing
+# (and would overflow the database driver, a 500), so it is a 404 before any handler runs.
+MAX_ROW_ID = 2**31 - 1
+
+
+def _check_row_ids(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    for name, value in connection.path_params.items():
+        if isinstance(value, int) and not -MAX_ROW_ID <= value <= MAX_ROW_ID:
+            raise NotFoundException(f"{name}: no record has the id {value}")
