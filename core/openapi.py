@@ -10,8 +10,8 @@ around a handler it cannot see, so this module completes every operation after L
   (``{"status_code", "detail", "extra"}``): 401 without a token and 403 for a wrong role, section or
   contact (both only behind the access guard); 404 when a path or query parameter or a body field names
   a record, or the handler looks a contact up; 400 malformed JSON when it takes a JSON body; 422 when it
-  takes a body or any parameter; 409 on writes (a state or idempotency conflict); 503 when its plugin,
-  core part or the contact layer may be down;
+  takes a body or any parameter; 413 when it takes a body; 409 on writes (a state or idempotency
+  conflict); 503 when its plugin, core part or the contact layer may be down;
 * headers read by a dependency: ``X-Contact-Id`` and ``X-Access-Reason`` on handlers that take the
   ``guard`` dependency or call the contact layer's guards, ``Idempotency-Key`` on handlers that take
   ``idempotency`` or read the key through the contact layer's helper.
@@ -60,6 +60,7 @@ REASONS = {
     403: "Not allowed: the caller's role, section or verified contact does not permit it",
     404: "Not found",
     409: "Conflict with the current state (or an idempotency key used for another request)",
+    413: "The body is larger than this route accepts",
     422: "A field, parameter or header is invalid; `extra` names it",
     503: "A part this route needs (its plugin, the contact layer or the CCB) is not available",
 }
@@ -130,6 +131,8 @@ def _complete_operation(operation: Operation, handler: HTTPRouteHandler, method:
         statuses |= {401, 403}
     if body or kinds & {"path", "query"} or _calls(fn, _CONTACT_READERS) or "guard" in params:
         statuses.add(404)  # a parameter or a body field names a record (or a plugin) that may not exist
+    if body:
+        statuses.add(413)  # every route bounds its body (Litestar's default, or the route's own limit)
     if body and _json_body(operation):
         statuses.add(400)
     if body or kinds & {"path", "query", "header"}:

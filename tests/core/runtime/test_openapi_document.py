@@ -50,7 +50,7 @@ async def test_every_api_operation_lists_its_error_answers(document: dict[str, A
         if "path" in kinds:
             assert {"404", "422"} <= codes, (method, path, codes)
         if "application/json" in op.get("requestBody", {}).get("content", {}):
-            assert {"400", "422"} <= codes, (method, path, codes)
+            assert {"400", "413", "422"} <= codes, (method, path, codes)
         if method != "GET":
             assert "409" in codes, (method, path, codes)
         if path.split("/")[2] in PLUGINS:  # a plugin's route: 503 while it is not running
@@ -146,6 +146,6 @@ async def test_an_id_beyond_any_row_is_a_404_not_a_driver_overflow(
         ("GET", f"/api/claims/{huge}"),
     ):
         r = await hub_client.request(method, url, headers=headers)
-        assert r.status_code == 404 and "no record has the id" in r.json()["detail"], (url, r.text)
+        assert r.status_code == 404, (url, r.text)
     # Unauthenticated callers still learn nothing: 401 comes first.
     assert (await hub_client.get(f"/api/claims/{huge}")).status_code == 401
