@@ -12,6 +12,8 @@ around a handler it cannot see, so this module completes every operation after L
   a record, or the handler looks a contact up; 400 malformed JSON when it takes a JSON body; 422 when it
   takes a body or any parameter; 413 when it takes a body; 409 on writes (a state or idempotency
   conflict); 503 when its plugin, core part or the contact layer may be down;
+* a retry's answer: a create that may be retried (an idempotency key, or a handler choosing its own
+  status) answers 200 with the first record besides its 201;
 * headers read by a dependency: ``X-Contact-Id`` and ``X-Access-Reason`` on handlers that take the
   ``guard`` dependency or call the contact layer's guards, ``Idempotency-Key`` on handlers that take
   ``idempotency`` or read the key through the contact layer's helper.
@@ -143,6 +145,7 @@ def _complete_operation(operation: Operation, handler: HTTPRouteHandler, method:
         statuses.add(503)
     responses = dict(operation.responses or {})
     _success_media(responses, handler, path)
+    _replay_answer(responses, handler, params, fn)
     for status in sorted(statuses):
         key = str(status)
         if key not in responses:
@@ -174,6 +177,24 @@ def _success_media(responses: dict[str, Any], handler: HTTPRouteHandler, path: s
     for key, answer in responses.items():
         if key.startswith("2") and isinstance(answer, OpenAPIResponse) and answer.content:
             answer.content = media
+
+
+def _replay_answer(
+    responses: dict[str, Any], handler: HTTPRouteHandler, params: set[str], fn: Callable[..., Any]
+) -> None:
+    """A create that may be retried answers a retry 200 with the record first made, not 201 again.
+
+    That is so for a handler taking an idempotency key, and for one that picks its status itself (it
+    returns a ``Response``: a retried ``call_id``, an idempotency key in the body).
+    """
+    created = responses.get("201")
+    if not isinstance(created, OpenAPIResponse) or "200" in responses:
+        return
+    annotation = handler.parsed_fn_signature.return_type.annotation
+    if "idempotency" in params or _calls(fn, _KEY_READERS) or get_origin(annotation) is Response:
+        responses["200"] = OpenAPIResponse(
+            description="The same request again (a retry): the record it first made", content=created.content
+        )
 
 
 def _error_schema() -> Schema:

@@ -120,6 +120,15 @@ async def test_contact_and_idempotency_headers_are_declared_where_handlers_read_
         assert len(names) == len(set(names))
 
 
+async def test_a_retried_create_answers_200_as_documented(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    for path in ("/api/solar/voicemails", "/api/cash_handling/card-payments"):
+        answers = paths[path]["post"]["responses"]
+        assert {"200", "201"} <= set(answers) and answers["200"]["content"] == answers["201"]["content"]
+    # A create with no retry (no key, a fixed status) keeps 201 alone.
+    assert "200" not in paths["/api/pci_inspection/devices"]["post"]["responses"]
+
+
 async def test_non_json_answers_are_documented_as_what_they_are(document: dict[str, Any]) -> None:
     paths = document["paths"]
     assert set(paths["/api/outage/stream"]["get"]["responses"]["200"]["content"]) == {"text/event-stream"}
