@@ -40,6 +40,7 @@ from core.contract.inputs import InputError
 from core.contract.web import Provide, constant, provide_staff
 from core.http_headers import parse_networks, security_headers
 from core.hub import Hub
+from core.openapi import make_truthful
 from core.security import SESSION_COOKIE, CustomerDataMiddleware, access_guard, check_declarations
 from core.web import pages
 
@@ -308,6 +309,7 @@ def create_app(hub: Hub, *, manage_hub: bool = True, freeze_gc: bool = False) ->
         debug=False,
     )
     _check_customer_data(app)
+    make_truthful(app)  # bodies, error answers and headers the handlers imply (core.openapi)
     for router in plugin_routers:
         pid = router.opt.get("plugin") or router.opt["core_part"]
         hub.plugins.records[pid].route_paths.extend(sorted({route.path for route in router.routes}))

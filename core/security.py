@@ -8,7 +8,8 @@ Every route handler declares its policy in ``opt``:
 
 A handler with no policy answers 403: forgetting to declare one can never open a route. On top of that a
 plugin's handlers (``opt["plugin"]``) answer only while the plugin is running (503 otherwise) and only to
-staff of a section where the plugin is enabled (403 otherwise).
+staff of a section where the plugin is enabled (403 otherwise). An integer path parameter beyond the
+32-bit row ids names no record: 404 before the handler runs.
 
 Every handler also declares what customer data it answers with (``opt["customer_data"]``, a
 ``core.contract.scope.Scope``). A handler without one answers 403 too, and :func:`check_declarations`

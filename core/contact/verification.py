@@ -3,17 +3,22 @@
 At most three failed factor checks per contact lock the contact; the CCB port counts failures per
 account and locks verification at the fifth within 24 hours, until a lead clears it. The contact row is
 locked while an attempt is counted, so parallel guesses cannot get past the per-contact limit.
+
+A verify against an account that does not exist is a failed attempt like a wrong factor, with the same
+answer and the same keyed-hash work: otherwise the contact could probe which account ids exist without
+limit (a 404 used no attempt).
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ccb import port as p
-from core.ccb.errors import IllegalTransition, Invalid, VerificationLocked
-from core.ccb.identity import IdentityMethod
+from core.ccb.errors import IllegalTransition, Invalid, NotFound, VerificationLocked
+from core.ccb.identity import IdentityMethod, matches
 from core.contact import events as ev
 from core.contact.common import OPEN, View, clean_reason
 from core.contact.contacts import Contacts
@@ -22,6 +27,10 @@ from core.contract.contact import Locked  # the contract's class: plugins catch 
 from core.staff import Staff
 
 __all__ = ["Locked", "Verification", "VerifyOutcome"]
+
+# The key of the stand-in check for an unknown account: a fresh random one per process, so the hash it
+# computes can match nothing; only its cost matters (the same HMAC a real factor check computes).
+_STAND_IN_KEY = secrets.token_bytes(32)
 
 
 class VerifyOutcome(View, frozen=True):
@@ -64,6 +73,9 @@ class Verification(Contacts):
             )
         try:
             ok = await self.ccb.verify_identity(account_id, method, value, actor=staff.actor)
+        except NotFound:
+            # No such account: a failed attempt, answered as a wrong factor after the same hash work.
+            ok = matches(_STAND_IN_KEY, method, account_id, value.strip(), None)
         except VerificationLocked:
             await self._give_back(contact_id)
             async with self.db.session() as s:
@@ -82,7 +94,11 @@ class Verification(Contacts):
         account_locked = False
         if not ok:
             # Only the lock flag is used: the caller is not verified and sees nothing else of the account.
-            account_locked = (await self.ccb.get_account_summary(account_id)).verification_locked
+            # An unknown account has no lock; the look-up is still made so the answer takes as long.
+            try:
+                account_locked = (await self.ccb.get_account_summary(account_id)).verification_locked
+            except NotFound:
+                account_locked = False
         async with self.db.session() as s:
             row = await self._load(s, contact_id, lock=True)
             if ok:

@@ -677,6 +677,11 @@ def receipt_text(config: CashConfig, pay: CashPayment) -> str:
 
 # -- card terminals as the window sees them ---------------------------------------------------------------
 TERMINAL_STATUS_REASONS = {
+    # Deployed yet refused: the inventory's rule also wants a passing inspection within the terminal's
+    # frequency and no open incident.
+    "deployed": (
+        "deployed but not vouched for (no passing inspection within its frequency, or an open incident)"
+    ),
     "out_of_service": "out of service (a failed inspection or a fault took it out of use)",
     "in_stock": "not deployed (in stock)",
     "quarantined": "quarantined",

@@ -53,12 +53,11 @@ from plugins.pci_inspection.schemas import (
 )
 
 
-async def terminal_usable(session: AsyncSession, device_id: int) -> bool:
-    """Whether the cash/card pages may take a card on this terminal; an unknown terminal is not usable."""
-    if not 1 <= device_id <= MAX_ID:
-        return False
-    status = await session.scalar(select(PciDevice.status).where(PciDevice.id == device_id))
-    return status is not None and usable(DeviceStatus(status))
+async def terminal_usable(session: AsyncSession, config: PciConfig, now: dt.datetime, device_id: int) -> bool:
+    """Whether the cash/card pages may take a card on this terminal now (``rules.usable``); an unknown
+    terminal is not usable."""
+    found = await assess(session, config, now, device_id=device_id)
+    return bool(found) and found[0].usable
 
 
 async def last_passes(session: AsyncSession) -> dict[int, dt.datetime]:
@@ -109,7 +108,14 @@ class Assessment:
     # The risk analysis that sets the frequency; None means the configured default stands in for one.
     risk_analysis_id: int | None
     due: Due | None  # for deployed terminals only
-    incident_recorded: bool  # for an out-of-service terminal: an incident opened since it was deployed
+    # An incident opened since the terminal was last deployed: for an out-of-service terminal, the record
+    # its fail needs; for a deployed one, an open incident (it stays open until the terminal is redeployed).
+    incident_recorded: bool
+
+    @property
+    def usable(self) -> bool:
+        """May it take cards now (``rules.usable``: deployed, inspected within its frequency, no incident)."""
+        return usable(self.device.device_status, self.due, open_incident=self.incident_recorded)
 
 
 async def assess(
@@ -208,7 +214,7 @@ def device_view(config: PciConfig, a: Assessment) -> DeviceView:
         site_title=site_title(config, d.site),
         window=d.window,
         status=d.status,
-        usable=usable(d.device_status),
+        usable=a.usable,
         attended=d.attended,
         public_area=d.public_area,
         seal_ids=list(d.seal_ids),
@@ -231,8 +237,14 @@ async def device_views(
 
 
 async def inspection_view(
-    session: AsyncSession, inspection: PciInspection, device: PciDevice, *, replayed: bool = False
+    session: AsyncSession,
+    inspection: PciInspection,
+    device: PciDevice,
+    *,
+    usable_now: bool,
+    replayed: bool = False,
 ) -> InspectionView:
+    """An inspection with the terminal's status and whether it may take cards now (``Assessment.usable``)."""
     items = (
         await session.scalars(
             select(PciInspectionItem)
@@ -260,7 +272,7 @@ async def inspection_view(
             for i in items
         ],
         device_status=device.status,
-        usable=usable(device.device_status),
+        usable=usable_now,
         replayed=replayed,
     )
 
@@ -343,7 +355,9 @@ async def history(
             )
             for c in changes
         ],
-        inspections=[await inspection_view(session, i, terminal) for i in inspections],
+        inspections=[
+            await inspection_view(session, i, terminal, usable_now=found[0].usable) for i in inspections
+        ],
         incidents=[incident_view(i) for i in incidents],
         photos=[photo_view(p) for p in photos],
     )

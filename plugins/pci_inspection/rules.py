@@ -113,9 +113,16 @@ def check_transition(old: DeviceStatus, new: DeviceStatus) -> None:
         raise TransitionError(f"a terminal that is {old.value} can become: {allowed}")
 
 
-def usable(status: DeviceStatus) -> bool:
-    """Only a deployed terminal takes cards; a fail takes it out of service at once (rules.md §1.4 step 1)."""
-    return status is S.DEPLOYED
+def usable(status: DeviceStatus, due: Due | None, *, open_incident: bool) -> bool:
+    """Whether a terminal may take cards now: the one rule every view and the cash windows share.
+
+    Only a deployed terminal (a fail takes it out of service at once, rules.md §1.4 step 1), whose last
+    passing inspection since it was deployed still covers today by its risk analysis's frequency (``due``
+    from :func:`inspection_due`; a terminal never inspected, or due again, has not been vouched for), and
+    with no incident opened since it was deployed (the incident is open until the terminal is taken out
+    of service and deployed again, which restarts its inspection clock).
+    """
+    return status is S.DEPLOYED and due is not None and due.state is DueState.OK and not open_incident
 
 
 # -- the checklist ---------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ class PciService:
     async def usable(self, device_id: int) -> UsableView:
         async with self.ctx.db.session() as session:
             terminal = await self._device(session, device_id)
-            ok = await queries.terminal_usable(session, device_id)
+            ok = await queries.terminal_usable(session, self.config, self.now(), device_id)
         return UsableView(
             device_id=terminal.id,
             serial_number=terminal.serial_number,
@@ -210,10 +210,10 @@ class PciService:
                     existing = await self._replay(session, data, device_id)
                     if existing is not None:
                         terminal = await self._device(session, device_id)
-                        return await queries.inspection_view(session, existing, terminal, replayed=True)
+                        return await self._inspection_view(session, existing, terminal, replayed=True)
                 terminal = await self._device(session, device_id, lock=True)
                 inspection = await self._record_inspection(session, staff, terminal, data)
-                view = await queries.inspection_view(session, inspection, terminal)
+                view = await self._inspection_view(session, inspection, terminal)
         except IntegrityError:
             if data.key is None:
                 raise
@@ -223,8 +223,16 @@ class PciService:
                 if existing is None:
                     raise
                 terminal = await self._device(session, device_id)
-                return await queries.inspection_view(session, existing, terminal, replayed=True)
+                return await self._inspection_view(session, existing, terminal, replayed=True)
         return view
+
+    async def _inspection_view(
+        self, session: AsyncSession, inspection: PciInspection, terminal: PciDevice, *, replayed: bool = False
+    ) -> InspectionView:
+        usable_now = await queries.terminal_usable(session, self.config, self.now(), terminal.id)
+        return await queries.inspection_view(
+            session, inspection, terminal, usable_now=usable_now, replayed=replayed
+        )
 
     async def inspect_with_photos(
         self, staff: Staff, device_id: int, data: InspectionInput, photos: dict[int, bytes]
@@ -351,7 +359,9 @@ class PciService:
                 window=terminal.window,
                 old_status=old,
                 new_status=terminal.status,
-                usable=usable(terminal.device_status),
+                # A status change ends a service period or starts a new one that no passing inspection
+                # covers yet, so by the rule the terminal takes no cards until one is recorded.
+                usable=usable(terminal.device_status, None, open_incident=False),
                 cause=cause,
             ),
             actor=actor,

@@ -1,8 +1,9 @@
 """The card-terminal inventory as other plugins see it: ``public.CardTerminals``, offered to cash windows.
 
 A cash window asks, at each card tender, whether the terminal may take a card. The rule is the
-inventory's own (``rules.usable``: only a deployed terminal takes cards; a failed inspection takes it out
-of service at once, rules.md §1.4 step 1). Asked in this order:
+inventory's own (``rules.usable``, through ``Assessment.usable``): only a deployed terminal, with a passing
+inspection within its risk analysis's frequency and no incident open since it was deployed, takes cards (a
+failed inspection takes it out of service at once, rules.md §1.4 step 1). Asked in this order:
 
 * :meth:`InventoryTerminals.unavailable_reason` — when the plugin is enabled for no section, no one records
   inspections, so no terminal can be vouched for: the reason is returned and cards are to be refused;
@@ -17,8 +18,8 @@ from sqlalchemy.exc import DBAPIError
 
 from core.contract import PluginContext
 from plugins.pci_inspection.public import CardTerminal
-from plugins.pci_inspection.queries import Assessment, assess, terminal_usable
-from plugins.pci_inspection.rules import PciConfig, usable
+from plugins.pci_inspection.queries import Assessment, assess
+from plugins.pci_inspection.rules import PciConfig
 
 NOT_ENABLED = "the PCI terminal inspection plugin is enabled for no section, so no one records inspections"
 NO_TABLES = "the card-terminal inventory tables are missing (the database needs `ccbhub db upgrade`)"
@@ -54,14 +55,13 @@ class InventoryTerminals:
                 found = await assess(session, config, self._ctx.clock.now())
         except DBAPIError:
             raise RuntimeError(NO_TABLES) from None
-        return [_terminal(a, usable(a.device.device_status)) for a in found if a.device.site == site]
+        return [_terminal(a, a.usable) for a in found if a.device.site == site]
 
     async def get(self, terminal_id: int) -> CardTerminal | None:
         config: PciConfig = self._ctx.config
         try:
             async with self._ctx.db.session() as session:
-                usable_now = await terminal_usable(session, terminal_id)
                 found = await assess(session, config, self._ctx.clock.now(), device_id=terminal_id)
         except DBAPIError:
             raise RuntimeError(NO_TABLES) from None
-        return _terminal(found[0], usable_now) if found else None
+        return _terminal(found[0], found[0].usable) if found else None

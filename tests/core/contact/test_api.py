@@ -348,9 +348,11 @@ async def test_bad_contact_input_is_named(
     r = await verify(hub_client, ann, "1234567890", customers[0].account_id, "123456")
     assert r.status_code == 404
     contact = (await open_contact(hub_client, ann))["contact_id"]
-    assert (await verify(hub_client, ann, contact, "1234567890", "482913")).status_code == 404
-    # The failed lookup did not use up an attempt.
-    assert (await hub_client.get(f"/api/contacts/{contact}", headers=ann)).json()["attempts_left"] == 3
+    # An unknown account answers as a wrong factor and uses an attempt: existence cannot be probed.
+    probe = await verify(hub_client, ann, contact, "1234567890", "482913")
+    assert probe.status_code == 401
+    assert probe.json() == {"verified": False, "attempts_left": 2, "locked": None}
+    assert (await hub_client.get(f"/api/contacts/{contact}", headers=ann)).json()["attempts_left"] == 2
     mine = (await hub_client.get("/api/contacts", headers=ann)).json()
     assert [c["contact_id"] for c in mine] == [contact]
     # A caller who never verified: the note stays with the hub's contact (CCB needs an account or premise).
@@ -362,3 +364,32 @@ async def test_bad_contact_input_is_named(
     assert done.status_code == 200
     assert (done.json()["note"], done.json()["ccb_contact_id"]) == ("outage info only", None)
     assert (await hub_client.get("/api/contacts", headers=ann)).json() == []
+
+
+async def test_probing_unknown_accounts_uses_attempts_and_locks_the_contact(
+    hub_client: Any, staff_token: Any, customers: list[SeedAccount]
+) -> None:
+    """An unknown account id answers exactly as a wrong factor does, so existence cannot be probed."""
+    ann = bearer(await staff_token("csr", "call-center", name="ann"))
+    customer = customers[0]
+    wrong_contact = (await open_contact(hub_client, ann))["contact_id"]
+    probe_contact = (await open_contact(hub_client, ann))["contact_id"]
+    for attempt, unknown in enumerate(("1234567890", "2345678901", "3456789012"), start=1):
+        wrong = await verify(hub_client, ann, wrong_contact, customer.account_id, wrong_code(customer))
+        probe = await verify(hub_client, ann, probe_contact, unknown, "482913")
+        assert (probe.status_code, probe.json()) == (wrong.status_code, wrong.json())
+        assert probe.status_code == 401 and probe.json()["attempts_left"] == 3 - attempt
+        assert probe.headers.get("content-type") == wrong.headers.get("content-type")
+    assert probe.json() == {"verified": False, "attempts_left": 0, "locked": "contact"}
+    # Locked: even the right factor of a real account is refused now, as after three wrong codes.
+    for contact in (wrong_contact, probe_contact):
+        r = await verify(hub_client, ann, contact, customer.account_id, customer.access_code)
+        assert r.status_code == 423 and r.json()["attempts_left"] == 0, r.text
+        state = (await hub_client.get(f"/api/contacts/{contact}", headers=ann)).json()
+        assert state["attempts_left"] == 0
+    # The log line says the same for both, so nothing on the contact's page tells the two apart.
+    probes = [a["summary"] for a in state["actions"] if "verification failed" in a["summary"]]
+    assert probes == [
+        f"verification failed for account {u} (attempt {n})"
+        for n, u in enumerate(("1234567890", "2345678901", "3456789012"), start=1)
+    ]

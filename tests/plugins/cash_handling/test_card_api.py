@@ -5,6 +5,7 @@ refused naming ``terminal_id``; a card number is never accepted; cards stay out 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -81,6 +82,13 @@ async def add_terminal(client: Any, sec: dict[str, str], serial: str, **fields: 
     return device_id
 
 
+async def pass_inspection(client: Any, sec: dict[str, str], device_id: int) -> None:
+    """The start-of-shift check passes: a deployed terminal may take cards from now until it is due again."""
+    items = [{"item": n, "result": "pass"} for n in range(1, 15)]
+    r = await client.post(f"{PCI}/devices/{device_id}/inspections", json={"items": items}, headers=sec)
+    assert r.status_code == 201 and r.json()["usable"] is True, r.text
+
+
 async def fail_inspection(client: Any, sec: dict[str, str], device_id: int) -> None:
     """A security officer finds an overlay on the card slot: the terminal goes out of service at once."""
     photo = await client.post(
@@ -145,6 +153,7 @@ async def test_card_payment_on_a_usable_terminal_posts_once(
 ) -> None:
     acct, contact = account
     terminal = await add_terminal(hub_client, tokens["security"], "VF-CARD-0001", status="deployed")
+    await pass_inspection(hub_client, tokens["security"], terminal)
     await open_drawer(hub_client, tokens["csr"])
     before = (await hub.ccb.get_balance(acct)).balance_cents
     headers = {**tokens["csr"], "Idempotency-Key": "card-key-0001"}
@@ -225,9 +234,20 @@ async def test_failed_inspection_terminal_is_refused_and_nothing_posts(
     ]
 
 
-@pytest.mark.parametrize("case", ["in_stock", "unknown", "other_site", "out_of_service"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "in_stock",
+        "unknown",
+        "other_site",
+        "out_of_service",
+        "never_inspected",
+        "inspection_lapsed",
+        "incident",
+    ],
+)
 async def test_terminals_that_may_not_take_cards(
-    hub: Any, hub_client: Any, tokens: Any, account: tuple[str, str], case: str
+    hub: Any, hub_client: Any, tokens: Any, account: tuple[str, str], case: str, hub_clock: Any
 ) -> None:
     acct, contact = account
     sec = tokens["security"]
@@ -239,6 +259,25 @@ async def test_terminals_that_may_not_take_cards(
     elif case == "other_site":
         terminal = await add_terminal(hub_client, sec, "VF-CARD-0004", status="deployed", site="EAST")
         expected = "at site EAST, not at this office (MAIN)"
+    elif case == "never_inspected":
+        # Registered as deployed but never inspected: such a terminal once took cards.
+        terminal = await add_terminal(hub_client, sec, "VF-CARD-0006", status="deployed")
+        expected = "deployed but not vouched for"
+    elif case == "inspection_lapsed":
+        terminal = await add_terminal(hub_client, sec, "VF-CARD-0007", status="deployed")
+        await pass_inspection(hub_client, sec, terminal)
+        hub_clock.advance(dt.timedelta(days=1))  # the default frequency is one local day
+        expected = "deployed but not vouched for"
+    elif case == "incident":
+        terminal = await add_terminal(hub_client, sec, "VF-CARD-0008", status="deployed")
+        await pass_inspection(hub_client, sec, terminal)
+        r = await hub_client.post(
+            f"{PCI}/devices/{terminal}/incidents",
+            json={"reference": "IR-1", "description": "seal number does not match"},
+            headers=sec,
+        )
+        assert r.status_code == 201, r.text
+        expected = "deployed but not vouched for"
     else:
         terminal = await add_terminal(hub_client, sec, "VF-CARD-0005", status="deployed")
         r = await hub_client.patch(
@@ -256,6 +295,8 @@ async def test_terminals_that_may_not_take_cards(
     )
     assert r.status_code == 409 and keys(r) == ["terminal_id"], r.text
     assert expected in r.json()["detail"]
+    async with hub.db.session() as s:
+        assert (await s.scalars(select(CashPayment))).all() == []
 
 
 async def test_card_numbers_are_refused_and_never_echoed(
@@ -263,6 +304,7 @@ async def test_card_numbers_are_refused_and_never_echoed(
 ) -> None:
     acct, contact = account
     terminal = await add_terminal(hub_client, tokens["security"], "VF-CARD-0006", status="deployed")
+    await pass_inspection(hub_client, tokens["security"], terminal)
     await open_drawer(hub_client, tokens["csr"])
     before = (await hub.ccb.get_balance(acct)).balance_cents
     cases: list[tuple[dict[str, Any], str]] = [
@@ -294,6 +336,7 @@ async def test_cards_do_not_count_in_the_drawer_or_the_deposit(
 ) -> None:
     acct, contact = account
     terminal = await add_terminal(hub_client, tokens["security"], "VF-CARD-0007", status="deployed")
+    await pass_inspection(hub_client, tokens["security"], terminal)
     drawer = await open_drawer(hub_client, tokens["csr"])  # float $150.00
     cash_body = {
         "account_id": acct,
@@ -356,6 +399,7 @@ async def test_card_payments_refused_while_the_companion_cannot_vouch(
 ) -> None:
     acct, contact = account
     terminal = await add_terminal(hub_client, tokens["security"], "VF-CARD-0008", status="deployed")
+    await pass_inspection(hub_client, tokens["security"], terminal)
     await open_drawer(hub_client, tokens["csr"])
     # Enabled for no section: nobody records inspections, so no terminal can be shown to be safe.
     await enable_plugin("pci_inspection", "security", False)

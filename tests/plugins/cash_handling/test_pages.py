@@ -308,6 +308,13 @@ async def test_card_form_refuses_a_failed_terminal_and_never_echoes_a_card_numbe
             headers=sec,
         )
     good, broken = made
+    # A deployed terminal takes cards once the day's inspection has passed.
+    passed = await hub_client.post(
+        f"/api/pci_inspection/devices/{good}/inspections",
+        json={"items": [{"item": n, "result": "pass"} for n in range(1, 15)]},
+        headers=sec,
+    )
+    assert passed.status_code == 201 and passed.json()["usable"] is True, passed.text
     await hub_client.patch(
         f"/api/pci_inspection/devices/{broken}",
         json={"status": "out_of_service", "reason": "failed inspection: overlay"},

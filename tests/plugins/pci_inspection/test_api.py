@@ -27,6 +27,7 @@ from core.migrate import upgrade
 from core.models import OutboxEvent
 from plugins.pci_inspection.models import TABLES, PciInspection
 from plugins.pci_inspection.queries import terminal_usable
+from plugins.pci_inspection.rules import PciConfig
 
 API = "/api/pci_inspection"
 PASSWORD = "inspector password 1"
@@ -111,6 +112,14 @@ async def upload(
     )
 
 
+async def pass_inspection(client: Any, headers: dict[str, str], device_id: int) -> None:
+    """Record a passing inspection now: what a deployed terminal needs before it may take cards."""
+    r = await client.post(
+        f"{API}/devices/{device_id}/inspections", json={"items": all_items()}, headers=headers
+    )
+    assert r.status_code == 201 and r.json()["outcome"] == "pass" and r.json()["usable"] is True, r.text
+
+
 async def count(hub: Any, model: Any) -> int:
     async with hub.db.session() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
@@ -130,8 +139,12 @@ async def test_inventory_records_required_fields_and_refuses_bad_ones(hub_client
         "MAIN",
         "Window 3",
     )
-    assert d["status"] == "deployed" and d["usable"] and d["seal_ids"] == ["S-1001", "S-1002"]
+    assert d["status"] == "deployed" and d["seal_ids"] == ["S-1001", "S-1002"]
     assert d["inspection"] == "overdue"  # deployed and never inspected: due the day it is deployed
+    assert d["usable"] is False  # so it takes no cards until a passing inspection is on record
+    await pass_inspection(hub_client, sec, d["id"])
+    got = (await hub_client.get(f"{API}/devices/{d['id']}", headers=sec)).json()
+    assert (got["status"], got["inspection"], got["usable"]) == ("deployed", "ok", True)
 
     good = {
         "make": "Ingenico",
@@ -183,7 +196,9 @@ async def test_status_and_location_changes_write_the_change_log(
     d = await add_device(hub_client, sec, "VF-400-0003")
     url = f"{API}/devices/{d['id']}"
     r = await hub_client.patch(url, json={"status": "deployed", "reason": "opened window 3"}, headers=sec)
-    assert r.status_code == 200 and r.json()["status"] == "deployed" and r.json()["usable"]
+    assert r.status_code == 200 and r.json()["status"] == "deployed" and r.json()["usable"] is False
+    await pass_inspection(hub_client, sec, d["id"])
+    assert (await hub_client.get(url, headers=sec)).json()["usable"] is True
     r = await hub_client.patch(
         url, json={"site": "EAST", "window": "Window 1", "reason": "moved"}, headers=sec
     )
@@ -236,6 +251,7 @@ async def test_unknown_device_is_404_and_a_csr_is_refused(
     assert r.status_code == 422 and keys(r) == ["to"]
 
     d = await add_device(hub_client, sec, "VF-400-0004", status="deployed")
+    await pass_inspection(hub_client, sec, d["id"])
     await enable_plugin("pci_inspection", "customer-service-center")
     csr = {"Authorization": f"Bearer {await staff_token('csr', 'customer-service-center')}"}
     assert (await hub_client.get(f"{API}/devices", headers=csr)).status_code == 403
@@ -290,8 +306,8 @@ async def test_a_fail_takes_the_terminal_out_of_service_and_alerts(
         "usable": False,
     }
     async with hub.db.session() as session:
-        assert await terminal_usable(session, d["id"]) is False
-        assert await terminal_usable(session, 424242) is False
+        assert await terminal_usable(session, PciConfig(), hub.clock.now(), d["id"]) is False
+        assert await terminal_usable(session, PciConfig(), hub.clock.now(), 424242) is False
 
     await drain()
     by_subject = {e.subject: e for e in seen if e.data.get("device_id") == d["id"]}
@@ -702,7 +718,7 @@ async def test_on_postgresql_a_fail_photo_and_checks_work(
     r = await hub_client.post(f"{API}/devices/{d['id']}/inspections", json={"items": items}, headers=sec)
     assert r.status_code == 201 and r.json()["device_status"] == "out_of_service"
     async with hub.db.session() as session:
-        assert await terminal_usable(session, d["id"]) is False
+        assert await terminal_usable(session, PciConfig(), hub.clock.now(), d["id"]) is False
         assert len(await list_outbox(session)) == 2
     rows = list(
         csv.DictReader(io.StringIO((await hub_client.get(f"{API}/inspections.csv", headers=sec)).text))

@@ -205,7 +205,9 @@ def test_refused_status_changes(old: DeviceStatus, new: DeviceStatus, words: str
 
 def test_every_status_has_rules_and_only_a_deployed_terminal_takes_cards() -> None:
     assert set(TRANSITIONS) == set(DeviceStatus)
-    assert [s for s in DeviceStatus if usable(s)] == [S.DEPLOYED]
+    covered = inspection_due(la(2026, 7, 14, 12, 0), la(2026, 7, 14, 8, 0), 1)
+    assert covered.state is DueState.OK
+    assert [s for s in DeviceStatus if usable(s, covered, open_incident=False)] == [S.DEPLOYED]
     assert {s.value for s in DeviceStatus} == {
         "in_stock",
         "deployed",
@@ -296,3 +298,28 @@ def test_config_defaults_work_and_bad_values_name_the_field() -> None:
 )
 def test_photos_are_recognised_by_their_bytes(head: bytes, expected: str | None) -> None:
     assert image_type(head) == expected
+
+
+def test_a_deployed_terminal_takes_cards_only_inspected_within_its_frequency_and_with_no_open_incident() -> (
+    None
+):
+    now = la(2026, 7, 20, 9, 0)
+    never = inspection_due(now, None, 1)
+    today = inspection_due(now, la(2026, 7, 20, 7, 30), 1)
+    yesterday = inspection_due(now, la(2026, 7, 19, 16, 0), 1)
+    weekly_six_days_ago = inspection_due(now, la(2026, 7, 14, 9, 0), 7)
+    weekly_seven_days_ago = inspection_due(now, la(2026, 7, 13, 9, 0), 7)
+    before_due_hour = inspection_due(now, la(2026, 7, 19, 9, 0), 1, due_by_hour=10)
+    assert before_due_hour.state is DueState.DUE  # not overdue yet, but no inspection covers today
+    for due, expected in [
+        (never, False),
+        (today, True),
+        (yesterday, False),
+        (weekly_six_days_ago, True),
+        (weekly_seven_days_ago, False),
+        (before_due_hour, False),
+        (None, False),
+    ]:
+        assert usable(S.DEPLOYED, due, open_incident=False) is expected, due
+        assert usable(S.DEPLOYED, due, open_incident=True) is False
+        assert usable(S.OUT_OF_SERVICE, due, open_incident=False) is False

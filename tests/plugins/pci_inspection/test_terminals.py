@@ -3,13 +3,16 @@ answering from the inventory with the same rule the inventory applies, and sayin
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import text
 
 import plugins.pci_inspection as pci
+from core.clock import LOCAL_TZ
 from plugins.pci_inspection.public import CardTerminal, CardTerminals
 from plugins.pci_inspection.service_terminals import NO_TABLES, NOT_ENABLED, InventoryTerminals
 
@@ -49,6 +52,19 @@ async def add(client: Any, headers: dict[str, str], serial: str, site: str, stat
     return device_id
 
 
+async def inspect(client: Any, headers: dict[str, str], device_id: int, items: list[Any] = ITEMS) -> Any:
+    r = await client.post(f"{API}/devices/{device_id}/inspections", json={"items": items}, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def views(client: Any, headers: dict[str, str], device_id: int) -> tuple[bool, bool]:
+    """The terminal's ``usable`` as the device view and the cash pages' question answer it."""
+    device = (await client.get(f"{API}/devices/{device_id}", headers=headers)).json()
+    asked = (await client.get(f"{API}/devices/{device_id}/usable", headers=headers)).json()
+    return device["usable"], asked["usable"]
+
+
 def test_a_plugin_enabled_for_no_section_cannot_vouch_for_any_terminal() -> None:
     off = InventoryTerminals(types.SimpleNamespace(sections=frozenset))  # type: ignore[arg-type]
     assert off.unavailable_reason() == NOT_ENABLED
@@ -71,11 +87,15 @@ async def test_terminals_at_a_site_usable_or_not(
 ) -> None:
     deployed = await add(hub_client, sec, "VF-1", "MAIN", "deployed")
     stocked = await add(hub_client, sec, "VF-2", "MAIN", "in_stock")
+    uninspected = await add(hub_client, sec, "VF-4", "MAIN", "deployed")
     await add(hub_client, sec, "VF-3", "EAST", "deployed")
+    await inspect(hub_client, sec, deployed)
+    await inspect(hub_client, sec, stocked)  # a pass before deployment does not cover a service period
     found = await terminals.at_site("MAIN")
     assert [(t.id, t.serial_number, t.status, t.usable) for t in found] == [
         (deployed, "VF-1", "deployed", True),
         (stocked, "VF-2", "in_stock", False),
+        (uninspected, "VF-4", "deployed", False),
     ]
     assert all(isinstance(t, CardTerminal) and t.site == "MAIN" for t in found)
     assert await terminals.at_site("NORTH") == []
@@ -86,7 +106,7 @@ async def test_one_terminal_follows_its_inspections_and_status(
 ) -> None:
     device_id = await add(hub_client, sec, "VF-9", "EAST", "deployed")
     terminal = await terminals.get(device_id)
-    assert terminal == CardTerminal(
+    expected = CardTerminal(
         id=device_id,
         make="Verifone",
         model="P400",
@@ -94,8 +114,11 @@ async def test_one_terminal_follows_its_inspections_and_status(
         site="EAST",
         window="W1",
         status="deployed",
-        usable=True,
+        usable=False,
     )
+    assert terminal == expected  # deployed but never inspected: not vouched for
+    await inspect(hub_client, sec, device_id)
+    assert await terminals.get(device_id) == msgspec.structs.replace(expected, usable=True)
     photo = await hub_client.post(
         f"{API}/devices/{device_id}/photos",
         files={"file": ("p.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, "image/jpeg")},
@@ -103,8 +126,7 @@ async def test_one_terminal_follows_its_inspections_and_status(
     )
     failing = [*ITEMS]
     failing[5] = {"item": 6, "result": "fail", "note": "overlay on the slot", "photo_id": photo.json()["id"]}
-    r = await hub_client.post(f"{API}/devices/{device_id}/inspections", json={"items": failing}, headers=sec)
-    assert r.status_code == 201, r.text
+    await inspect(hub_client, sec, device_id, failing)
     after = await terminals.get(device_id)
     assert after is not None and (after.status, after.usable) == ("out_of_service", False)
     assert await terminals.get(device_id + 100) is None
@@ -130,3 +152,60 @@ async def test_missing_tables_raise_the_reason_to_show(terminals: CardTerminals,
     assert str(one.value) == (
         "the card-terminal inventory tables are missing (the database needs `ccbhub db upgrade`)"
     )
+
+
+async def test_usable_needs_a_pass_within_the_frequency_and_no_open_incident(
+    terminals: CardTerminals, hub_client: Any, sec: dict[str, str], hub_clock: Any
+) -> None:
+    """Every view (device, the cash pages' question, the service) answers the one rule alike."""
+    hub_clock.set(dt.datetime(2026, 7, 14, 9, 0, tzinfo=LOCAL_TZ))
+    daily = await add(hub_client, sec, "VF-20", "MAIN", "deployed")
+    assert await views(hub_client, sec, daily) == (False, False)  # never inspected
+    assert (await terminals.get(daily)).usable is False  # type: ignore[union-attr]
+    await inspect(hub_client, sec, daily)
+    assert await views(hub_client, sec, daily) == (True, True)  # passed today
+    assert (await terminals.get(daily)).usable is True  # type: ignore[union-attr]
+    hub_clock.set(dt.datetime(2026, 7, 15, 9, 0, tzinfo=LOCAL_TZ))  # the default frequency is a day
+    assert await views(hub_client, sec, daily) == (False, False)
+    assert (await terminals.get(daily)).usable is False  # type: ignore[union-attr]
+
+    r = await hub_client.post(
+        f"{API}/risk-analyses",
+        json={
+            "title": "Back-office terminals",
+            "scope": "Terminals behind the counter",
+            "assets": "Card data",
+            "threats": "Swapped terminals",
+            "factors": "Staff only area",
+            "frequency_days": 7,
+            "justification": "No public access",
+        },
+        headers=sec,
+    )
+    assert r.status_code == 201, r.text
+    weekly = await add(hub_client, sec, "VF-21", "MAIN", "deployed")
+    r = await hub_client.patch(
+        f"{API}/devices/{weekly}",
+        json={"risk_analysis_id": r.json()["id"], "reason": "analysed"},
+        headers=sec,
+    )
+    assert r.status_code == 200, r.text
+    await inspect(hub_client, sec, weekly)
+    hub_clock.set(dt.datetime(2026, 7, 21, 23, 0, tzinfo=LOCAL_TZ))  # the seventh local day: still covered
+    assert await views(hub_client, sec, weekly) == (True, True)
+    hub_clock.set(dt.datetime(2026, 7, 22, 0, 30, tzinfo=LOCAL_TZ))  # older than its frequency
+    assert await views(hub_client, sec, weekly) == (False, False)
+    assert (await terminals.get(weekly)).usable is False  # type: ignore[union-attr]
+
+    await inspect(hub_client, sec, weekly)
+    assert await views(hub_client, sec, weekly) == (True, True)
+    hub_clock.advance(dt.timedelta(minutes=5))
+    r = await hub_client.post(
+        f"{API}/devices/{weekly}/incidents",
+        json={"reference": "IR-7", "description": "Seal number does not match the log"},
+        headers=sec,
+    )
+    assert r.status_code == 201, r.text
+    assert await views(hub_client, sec, weekly) == (False, False)  # an open incident
+    assert (await terminals.get(weekly)).usable is False  # type: ignore[union-attr]
+    assert [t.usable for t in await terminals.at_site("MAIN") if t.id == weekly] == [False]
