@@ -3,7 +3,8 @@ simulator), with a timeout on every call, retries only where they are safe, and 
 
 Why retries are limited (ARCHITECTURE §7): a read can be repeated freely, and so can a write that carries an
 idempotency key, because the server answers a repeated key with the first answer and changes nothing. A
-write without a key, or identity verification (which counts failures, rules §4.2), is sent once: repeating it
+write without a key, or identity verification (which counts failures, docs/rules.md §4.2), is sent once:
+repeating it
 after a lost answer could apply it twice. Such a call that times out raises ``CcbUnavailable`` and its outcome
 is unknown; the offline layer avoids that case by always sending a key.
 
@@ -218,7 +219,7 @@ class HttpCcb(ForwardingCcb):
     ) -> bool:
         body = msgspec.json.encode(rest.VerifyBody(method=method, value=value, actor=actor))
         path = rest.VERIFY_PATH.replace("{account_id}", quote(account_id, safe=""))
-        # Not idempotent: every attempt counts towards the lock-out (rules §4.2), so it is sent once.
+        # Not idempotent: every attempt counts towards the lock-out (docs/rules.md §4.2), so it is sent once.
         content = await self._call("POST", path, body=body, idempotent=False)
         return msgspec.json.decode(content, type=rest.VerifyAnswer).verified
 

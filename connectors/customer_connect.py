@@ -1,6 +1,6 @@
 """Client for Oracle B2C Service ("Customer Connect", Service Cloud, RightNow) incidents over Connect REST.
 
-Talks to ``{base_url}/services/rest/connect/v1.4`` (ccb-domain.md §3) with HTTP Basic credentials of an
+Talks to ``{base_url}/services/rest/connect/v1.4`` (docs/ccb-domain.md §3) with HTTP Basic credentials of an
 integration account. Incidents are listed with a ROQL ``q`` filter, read one by one by id (the collection
 only carries ids and reference numbers), and found by reference number (``YYMMDD-NNNNNN``) through
 ``q=referenceNumber='…'``. Replies and notes are added as threads (the ``threads`` sub-resource); status

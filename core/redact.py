@@ -1,7 +1,8 @@
 """Card numbers and SSNs out of free text: one detector, used wherever text is stored, logged or published.
 
-PCI DSS 3.4 / 3.5 (reference rules.md §1.5): a PAN is never stored, logged or sent in clear; only a masked
-PAN keeping the last four digits (``[card ****1111]``). SSNs (rules.md §4.3) are masked whole except the
+PCI DSS 3.4 / 3.5 (reference docs/rules.md §1.5): a PAN is never stored, logged or sent in clear; only a
+masked
+PAN keeping the last four digits (``[card ****1111]``). SSNs (docs/rules.md §4.3) are masked whole except the
 last four (``[ssn ***-**-6789]``).
 
 The PAN detector (:func:`find_pans`) is the only place that decides what a card number looks like; the

@@ -1,6 +1,7 @@
 """``ccbhub security scan``: look for card numbers and demo customers' secrets kept in clear.
 
-PCI DSS 3.4 / 3.5 (rules.md §1.5) and rules.md §4.3: a PAN is stored only masked, an access code or an
+PCI DSS 3.4 / 3.5 (docs/rules.md §1.5) and docs/rules.md §4.3: a PAN is stored only masked, an access code or
+an
 SSN-last-4 only as a keyed hash. This command checks the data actually stored rather than the code that
 wrote it: every text column of every table (the audit log, the mail outbox, the event outbox and the
 plugins' tables included; binary and JSON columns are read as text too), and any log files named with

@@ -6,7 +6,7 @@ two account-level money rules the hub defines on top of the reference (documente
 * **Past due** (as of a day): the part of the balance that is not made of charges still waiting for
   their due date. Charges are frozen, not canceled, positive bill-segment (``BS``) and adjustment (``AD``)
   FTs; a charge is "not yet due" while its arrears date (the due date of the bill it appeared on, the FT's
-  ``ARS_DT`` of ccb-domain §1.1) is unknown (not billed yet) or not yet passed. So
+  ``ARS_DT`` of docs/ccb-domain.md §1.1) is unknown (not billed yet) or not yet passed. So
   ``past_due = max(0, balance - not_yet_due_charges)``: every credit (payment, credit adjustment) is
   taken to pay the oldest debt first, which is the same rule as the distribution below. A charge becomes
   past due the day after its due date; LADWP's 8-day grace (§1.17) only delays the late fee, not this.
@@ -15,7 +15,8 @@ two account-level money rules the hub defines on top of the reference (documente
   SAs are then paid in arrears-date order (unbilled charges last, ties in the caller's SA order). What is
   left after every open item is paid (an overpayment or a prepayment) goes to the first SA in the
   caller's order, where it waits as a credit for the next bill.
-* **Net energy metering** (ccb-domain §4.1 "Net energy metering"): a net meter has a delivered register
+* **Net energy metering** (docs/ccb-domain.md §4.1 "Net energy metering"): a net meter has a delivered
+register
   (kWh from the utility) and a received register (kWh the customer's system sent to the grid); the period's
   net = delivered - received. The reference says excess credits "roll to future bills but cannot offset
   taxes, minimum or non-energy charges" and that "leftover credit is forfeited on closing"; it does not say
@@ -72,7 +73,7 @@ __all__ = [
     "settle_net_metering",
 ]
 
-# LADWP bills are due 19 days after issue (ccb-domain §1.17 [S]); §1.7 gives CCB's bill a due date but
+# LADWP bills are due 19 days after issue (docs/ccb-domain.md §1.17 [S]); §1.7 gives CCB's bill a due date but
 # no term, and §2.4 only the bimonthly cadence. The 8-day grace of §1.17 delays the late fee, not the
 # due date.
 DUE_DAYS = 19
@@ -178,7 +179,8 @@ def settle_net_metering(
     *,
     final: bool = False,
 ) -> NetMetering:
-    """Net kWh and the kWh bank for one period (ccb-domain §4.1; the rule is in the module docstring)."""
+    """Net kWh and the kWh bank for one period (docs/ccb-domain.md §4.1; the rule is in the module
+    docstring)."""
     d = to_quantity(delivered, "delivered kWh")
     r = to_quantity(received, "received kWh")
     bank = to_quantity(credit_in, "credit carried in")
@@ -399,7 +401,7 @@ def _is_charge(entry: LedgerEntry) -> bool:
 
 
 def balance_cents(entries: Sequence[LedgerEntry]) -> int:
-    """An account's (or SA's) balance: the sum of its frozen FTs (ccb-domain §1.1)."""
+    """An account's (or SA's) balance: the sum of its frozen FTs (docs/ccb-domain.md §1.1)."""
     return sum(e.amount_cents for e in entries)
 
 

@@ -2,6 +2,8 @@
 
 Keeping the state machines as tables (not ``if`` chains) lets the service refuse an illegal action with the
 current status in one place, and lets a reader compare each table with the reference section it cites.
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------------------
-# Service agreements (ccb-domain §1.5)
+# Service agreements (docs/ccb-domain.md §1.5)
 
 
 class SaStatus(StrEnum):
@@ -113,7 +115,7 @@ class SaType:
     """An SA type: CIS division + type code decides the service and how it bills (§1.5).
 
     ``net_metered`` SA types bill a net meter's two registers: kWh delivered less kWh received, with any
-    excess carried forward as a kWh credit (ccb-domain §4.1 "Net energy metering"; see billing.py).
+    excess carried forward as a kWh credit (docs/ccb-domain.md §4.1 "Net energy metering"; see billing.py).
     """
 
     code: str

@@ -46,7 +46,7 @@ class IllegalTransition(CcbError):
 
 
 class VerificationLocked(IllegalTransition):
-    """Identity verification is locked for the account after too many failures (rules §4.2)."""
+    """Identity verification is locked for the account after too many failures (docs/rules.md §4.2)."""
 
     def __init__(self, account_id: str) -> None:
         super().__init__("account", account_id, "locked", "verify_identity")

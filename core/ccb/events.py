@@ -29,7 +29,7 @@ __all__ = [
 
 
 class ServiceChanged(msgspec.Struct, frozen=True, kw_only=True):
-    """An SA moved in its lifecycle (ccb-domain §1.5)."""
+    """An SA moved in its lifecycle (docs/ccb-domain.md §1.5)."""
 
     account_id: str
     sa_id: str

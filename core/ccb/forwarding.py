@@ -47,7 +47,8 @@ class ForwardingCcb(abc.ABC):
     async def verify_identity(
         self, account_id: str, method: IdentityMethod, value: str, *, actor: str = "system"
     ) -> bool:
-        """Check an identity factor; never retried, journaled or answered from a snapshot (rules §4.2)."""
+        """Check an identity factor; never retried, journaled or answered from a snapshot (docs/rules.md
+        §4.2)."""
 
     # For type checkers only: the methods generated below, typed as the protocol declares them. A missing
     # line fails the ``_conforms`` checks of the subclasses; at run time the table alone decides.

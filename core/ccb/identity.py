@@ -1,6 +1,6 @@
 """Keyed hashes of the identity factors (access code, SSN last four) and their validation rules.
 
-rules §4.3: SSN-last-4 has only 10,000 values, so a plain or salted hash is brute-forced offline in an
+docs/rules.md §4.3: SSN-last-4 has only 10,000 values, so a plain or salted hash is brute-forced offline in an
 instant; the stored value is an HMAC-SHA-256 under a secret key kept outside the database, bound to the
 person id so equal codes of two people do not hash alike. Comparison is constant-time.
 """
@@ -25,7 +25,7 @@ __all__ = [
 
 IdentityMethod = Literal["access_code", "ssn_last4"]
 
-# Codes a customer may not choose (rules §4.2: reject trivial codes).
+# Codes a customer may not choose (docs/rules.md §4.2: reject trivial codes).
 _TRIVIAL = {"123456", "654321", "012345", "123123", "111222", "121212"}
 
 
@@ -49,7 +49,7 @@ def check_ssn_last4(value: str) -> str:
 
 
 def check_access_code(value: str, *, phone: str | None = None) -> str:
-    """An access code is 6-10 digits, not trivial, not the end of the phone number (rules §4.2)."""
+    """An access code is 6-10 digits, not trivial, not the end of the phone number (docs/rules.md §4.2)."""
     code = value.strip()
     if not re.fullmatch(r"\d{6,10}", code):
         raise Invalid("access_code", "must be 6 to 10 digits")

@@ -1,4 +1,7 @@
-"""CCB-style random, non-sequential numeric identifiers (10-, 12- and 14-digit keys)."""
+"""CCB-style random, non-sequential numeric identifiers (10-, 12- and 14-digit keys).
+
+Section signs (§) cite docs/ccb-domain.md.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ __all__ = [
 
 
 class IdKind(Enum):
-    """Entity kinds and their key lengths (ccb-domain §1.2 table).
+    """Entity kinds and their key lengths (docs/ccb-domain.md §1.2 table).
 
     The value is ``(column name, length)``. Kinds marked [~] in the reference (payment, tender, FT) or
     not in its table at all (meter) use the length of their closest verified sibling.

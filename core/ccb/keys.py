@@ -1,6 +1,7 @@
 """Keys for CCB objects that ids.py has no kind for (tender/deposit controls, notes, alerts, deposits...).
 
-Each takes the width of its CCB column: 10 digits for header objects, 12 for detail rows (ccb-domain §1.2
+Each takes the width of its CCB column: 10 digits for header objects, 12 for detail rows (docs/ccb-domain.md
+§1.2
 gives 10 for headers such as account and pay plan, 12 for details such as bill segment and FT). The width
 is borrowed from a kind of that length; one generator never repeats a digit string whatever the kind.
 """

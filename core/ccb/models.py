@@ -1,8 +1,9 @@
-"""Tables of the CCB mock (``ccb_`` prefix): the object model of ccb-domain §1, money in integer cents.
+"""Tables of the CCB mock (``ccb_`` prefix): the object model of docs/ccb-domain.md §1, money in integer
+cents.
 
 Keys are client-generated CCB-style random digit strings (ids.py, §1.2): no table here autoincrements, so
 rows can be built as dicts and inserted in bulk. Business dates (start/stop, bill, due, arrears dates) are
-``Date``; instants are ``UTCDateTime``. Identity factors are stored only as keyed hashes (rules §4.3).
+``Date``; instants are ``UTCDateTime``. Identity factors are stored only as keyed hashes (docs/rules.md §4.3).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class Person(Base):
 
 
 class Account(Base):
-    """The billing unit; carries the per-account identity-verification lock (rules §4.2)."""
+    """The billing unit; carries the per-account identity-verification lock (docs/rules.md §4.2)."""
 
     __tablename__ = "ccb_account"
 
@@ -395,7 +396,7 @@ class PaymentEvent(Base):
 
 
 class Tender(Base):
-    """Cash, check or card; for a card only the masked PAN is ever stored (PCI, rules §1.5)."""
+    """Cash, check or card; for a card only the masked PAN is ever stored (PCI, docs/rules.md §1.5)."""
 
     __tablename__ = "ccb_tender"
 

@@ -9,7 +9,7 @@ working while CCB is unreachable.
   a read raises :class:`StaleRead` — a ``CcbUnavailable`` that carries the last known value, when it was
   fetched and its age. Callers unaware of offline mode therefore fail safe (503 naming the outage); screens
   that can show stale data catch ``StaleRead`` and label the value with ``age_s``. Identity verification
-  is never answered from a snapshot (a stale "verified" would bypass rules §4.2).
+  is never answered from a snapshot (a stale "verified" would bypass docs/rules.md §4.2).
 * :meth:`OfflineCcb.replay` sends the journal to CCB in ``id`` order. The idempotency key makes each form
   apply exactly once even if the hub dies between CCB's answer and marking the form. A form CCB refuses
   (``NotFound``, ``IllegalTransition``, ``Invalid``) becomes a To Do for a lead carrying the reason —
@@ -601,7 +601,7 @@ class OfflineCcb(ForwardingCcb):
     async def verify_identity(
         self, account_id: str, method: IdentityMethod, value: str, *, actor: str = "system"
     ) -> bool:
-        # Never from a snapshot: while CCB is down the caller gets CcbUnavailable (rules §4.2).
+        # Never from a snapshot: while CCB is down the caller gets CcbUnavailable (docs/rules.md §4.2).
         return await self.remote.verify_identity(account_id, method, value, actor=actor)
 
 

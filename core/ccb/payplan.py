@@ -1,4 +1,4 @@
-"""Payment-plan quotes: installment schedules that split arrears exactly to the cent (rules §6)."""
+"""Payment-plan quotes: installment schedules that split arrears exactly to the cent (docs/rules.md §6)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ __all__ = [
 ]
 
 # Residential arrears are amortized over at most 12 months: PUC 10010 for municipal electric and water
-# ("a reasonable period not exceeding 12 months", rules §6.2), HSC 116900 ff. for water ("ordinarily
-# within 12 months", rules §6.1). Longer only with a recorded hardship reason (rules §6.3 rule 2).
+# ("a reasonable period not exceeding 12 months", docs/rules.md §6.2), HSC 116900 ff. for water ("ordinarily
+# within 12 months", docs/rules.md §6.1). Longer only with a recorded hardship reason (docs/rules.md §6.3
+# rule 2).
 MAX_RESIDENTIAL_TERM_MONTHS = 12
 
 Cadence = Literal["monthly", "bimonthly", "biweekly", "weekly"]
@@ -71,7 +72,8 @@ def due_dates(first_due: date, count: int, cadence: Cadence = "monthly") -> list
 def split_cents(total_cents: int, parts: int) -> list[int]:
     """Split ``total_cents`` into ``parts`` amounts that differ by at most one cent and sum exactly.
 
-    The FIRST ``total_cents % parts`` amounts carry the extra cent (ccbhub's rule in rules §6.3 rule 2:
+    The FIRST ``total_cents % parts`` amounts carry the extra cent (ccbhub's rule in docs/rules.md §6.3 rule
+    2:
     $1,000.00 over 12 → 4 x $83.34 then 8 x $83.33). Front-loading the odd cents means a customer who
     keeps the plan for most of its term has already paid them.
     """
@@ -119,7 +121,8 @@ def quote(
     A residential plan must fit in 12 months (``MAX_RESIDENTIAL_TERM_MONTHS``): n installments cover n
     cadence steps from ``first_due``, which must end no later than 12 months after it (so at most 12
     monthly, 6 bimonthly, 26 biweekly or 52 weekly payments). A longer plan needs a ``hardship_reason``,
-    which the caller records with the plan (rules §6.3 rule 2). ``today``, when given, must not be after
+    which the caller records with the plan (docs/rules.md §6.3 rule 2). ``today``, when given, must not be
+    after
     ``first_due``.
 
     Raises ``PayPlanError(field, message)`` naming the offending input.

@@ -1,4 +1,7 @@
-"""Tiered residential rate engine (LADWP R-1A electric, Schedule A water) driven by a TOML rate config."""
+"""Tiered residential rate engine (LADWP R-1A electric, Schedule A water) driven by a TOML rate config.
+
+Section signs (§) cite docs/ccb-domain.md.
+"""
 
 from __future__ import annotations
 
@@ -51,7 +54,8 @@ __all__ = [
 # Conventions (apply to every function in this module)
 # ----------------------------------------------------
 # Days: a billing period is the half-open range [start, end): ``start`` is the start-read date and
-# ``end`` the end-read date, and days = end - start (ccb-domain §2.5 step 1). The worked example of §2.5
+# ``end`` the end-read date, and days = end - start (docs/ccb-domain.md §2.5 step 1). The worked example of
+# §2.5
 # confirms it: May 15 -> July 15 is 61 days, split 17 low-season days (May 15-31) + 44 high-season days
 # (June 1 - July 14), so the end-read day itself belongs to the next period.
 #
@@ -198,7 +202,7 @@ class FixedChargeSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A per-period charge in cents per ``basis_days``, prorated by days billed.
 
     One amount is a flat charge; one amount per tier makes it graduated by the highest tier reached
-    (LADWP's Power Access Charge, ccb-domain §2.2).
+    (LADWP's Power Access Charge, docs/ccb-domain.md §2.2).
     """
 
     name: str
@@ -211,7 +215,7 @@ class FixedChargeSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class MinimumChargeSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Minimum for usage + fixed charges, in cents per ``basis_days`` (ccb-domain §2.2: $10/month)."""
+    """Minimum for usage + fixed charges, in cents per ``basis_days`` (docs/ccb-domain.md §2.2: $10/month)."""
 
     amount_cents: int
     source_year: int
@@ -390,7 +394,7 @@ def season_of(schedule: ScheduleSpec, day: date) -> str:
 
 
 def lot_size_class(schedule: ScheduleSpec, lot_sqft: int) -> str:
-    """The schedule's lot-size class for a lot of ``lot_sqft`` square feet (ccb-domain §2.3)."""
+    """The schedule's lot-size class for a lot of ``lot_sqft`` square feet (docs/ccb-domain.md §2.3)."""
     if not schedule.lot_sizes:
         raise RateError(f"schedule {schedule.code} has no lot-size classes")
     if isinstance(lot_sqft, bool) or not isinstance(lot_sqft, int) or lot_sqft < 0:
@@ -438,7 +442,8 @@ class _Segment:
 
 
 def _segments(schedule: ScheduleSpec, start: date, end: date) -> list[_Segment]:
-    """Split [start, end) wherever the season or the price period changes (ccb-domain §2.1, §2.5 step 2)."""
+    """Split [start, end) wherever the season or the price period changes (docs/ccb-domain.md §2.1, §2.5 step
+    2)."""
     cuts: set[date] = set()
     for year in range(start.year, end.year + 1):
         for spec in schedule.seasons:
@@ -490,7 +495,7 @@ class TierLine:
 
 @dataclass(frozen=True)
 class SubPeriod:
-    """A part of the billing period with one season and one set of prices (ccb-domain §2.1)."""
+    """A part of the billing period with one season and one set of prices (docs/ccb-domain.md §2.1)."""
 
     start: date
     end: date  # exclusive, like the billing period's end
@@ -649,7 +654,7 @@ def calculate(
     *,
     lot_size: str | None = None,
 ) -> BillCalculation:
-    """Price ``quantity`` used over [start, end) on ``schedule`` (ccb-domain §2.5 steps 1-4).
+    """Price ``quantity`` used over [start, end) on ``schedule`` (docs/ccb-domain.md §2.5 steps 1-4).
 
     The period is split where the season or the price period changes; usage is allocated to each part
     pro rata by days; each part's tier sizes are the 30-day (basis) blocks x days / basis; tiers are
@@ -803,7 +808,7 @@ def _build(
         if overlap == 0:
             continue
         # Graduated charges (Power Access Charge) take the highest tier reached in the period; the
-        # reference marks that reading as an interpretation [~] (ccb-domain §2.2).
+        # reference marks that reading as an interpretation [~] (docs/ccb-domain.md §2.2).
         basis = spec.amounts_cents[0] if len(spec.amounts_cents) == 1 else spec.amounts_cents[highest - 1]
         amount = to_cents(Fraction(basis, 100) * overlap / spec.basis_days)
         description = (

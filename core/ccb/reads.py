@@ -1,4 +1,5 @@
-"""Meter read rules (ccb-domain §1.4): read types, dial rollover, high/low check, estimates, streaks."""
+"""Meter read rules (docs/ccb-domain.md §1.4): read types, dial rollover, high/low check, estimates,
+streaks."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class ReadError(ValueError):
 class ReadType(Enum):
     """Register read type (CCB ``READ_TYPE_FLG``), value = the code.
 
-    20, 60 and 70 are verified CCB codes (ccb-domain §1.4). The other types exist by name in CCB but
+    20, 60 and 70 are verified CCB codes (docs/ccb-domain.md §1.4). The other types exist by name in CCB but
     their numbers were not confirmed (§1.4, §7): the codes below are mock placeholders placed in the
     gaps between the verified ones; see ``code_confirmed``.
     """
@@ -61,7 +62,7 @@ class ReadType(Enum):
 
     @classmethod
     def from_code(cls, code: str) -> ReadType:
-        """Parse a code; CCB's REST API returns lookup codes space-padded (ccb-domain §1.2)."""
+        """Parse a code; CCB's REST API returns lookup codes space-padded (docs/ccb-domain.md §1.2)."""
         try:
             return cls(code.strip())
         except ValueError:
@@ -96,7 +97,7 @@ class ReadType(Enum):
 @dataclass(frozen=True)
 class Register:
     """A subtractive register: ``digits`` integer dials, ``decimals`` fractional ones, and the register
-    constant that turns dial units into billed units (ccb-domain §1.4)."""
+    constant that turns dial units into billed units (docs/ccb-domain.md §1.4)."""
 
     digits: int
     decimals: int = 0
@@ -150,7 +151,7 @@ class DialConsumption:
 
 def dial_consumption(previous: int | Decimal, current: int | Decimal, register: Register) -> DialConsumption:
     """Consumption = current - previous; when current < previous the dials rolled past all nines:
-    (10^digits - previous) + current (subtractive register, ccb-domain §1.4)."""
+    (10^digits - previous) + current (subtractive register, docs/ccb-domain.md §1.4)."""
     prev = register.check_reading(previous)
     cur = register.check_reading(current)
     rolled = cur < prev
@@ -170,7 +171,7 @@ class HighLowThresholds:
     """Factors applied to the expected consumption.
 
     The high factor 3 mirrors the utility's own trigger for an automatic review: a bill over 3x the
-    historical average (ccb-domain §2.4). The low factor is a project default [~]: the reference gives
+    historical average (docs/ccb-domain.md §2.4). The low factor is a project default [~]: the reference gives
     none. Both are configuration.
     """
 
@@ -236,7 +237,7 @@ def high_low_check(
     register: Register,
     thresholds: HighLowThresholds | None = None,
 ) -> HighLowResult:
-    """Check a new read against history, as CCB does when a read is added (ccb-domain §1.4).
+    """Check a new read against history, as CCB does when a read is added (docs/ccb-domain.md §1.4).
 
     Expected consumption = average daily use of the last ``lookback`` measured intervals x days since
     the previous measured read; the read is HIGH above expected x high_factor, LOW below expected x

@@ -1,7 +1,7 @@
 """The wire contract of the CCB REST surface: read routes, the write envelope and the problem document.
 
 Shared by the simulated CCB server (which serves a ``CcbPort`` over HTTP) and the HTTP connector (which
-calls it), so the two cannot drift apart. The shape follows ccb-domain §1.18: resources under one base
+calls it), so the two cannot drift apart. The shape follows docs/ccb-domain.md §1.18: resources under one base
 path, writes as POSTs, errors as a ``problemDetailDocument`` (``httpStatus``, ``problemType``, ``title``,
 ``detail``) extended with the fields our typed errors carry, so the client rebuilds the exact exception.
 
@@ -116,7 +116,7 @@ class VerifyAnswer(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, rename="camel"):
-    """A ``problemDetailDocument`` (ccb-domain §1.18) plus the typed error's own fields."""
+    """A ``problemDetailDocument`` (docs/ccb-domain.md §1.18) plus the typed error's own fields."""
 
     http_status: int
     problem_type: str

@@ -1,4 +1,4 @@
-"""The "was the customer billed in the right tier?" review of past bills (ccb-domain §2.5)."""
+"""The "was the customer billed in the right tier?" review of past bills (docs/ccb-domain.md §2.5)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ __all__ = [
     "review_tiers",
 ]
 
-# Six bimonthly bills = the last 12 months; residential billing is bimonthly (ccb-domain §2.4).
+# Six bimonthly bills = the last 12 months; residential billing is bimonthly (docs/ccb-domain.md §2.4).
 DEFAULT_LAST_N = 6
 # A bill's tier quantities count as right when each is within one unit (kWh/HCF) of the correct
 # split: a billing system that rounds prorated limits to whole units legitimately differs by that much.
@@ -45,7 +45,7 @@ class BilledPeriod:
     """
 
     start: date
-    end: date  # end-read date, exclusive (ccb-domain §2.5 step 1)
+    end: date  # end-read date, exclusive (docs/ccb-domain.md §2.5 step 1)
     quantity: int | Decimal
     billed_tiers: tuple[int | Decimal, ...]
     billed_cents: int | None = None
@@ -111,7 +111,8 @@ def review_tiers(
     spread_usage: bool = False,
     tolerance: Decimal = DEFAULT_TOLERANCE,
 ) -> TierReview:
-    """Check the last ``last_n`` bills of ``periods`` against the correct tier split (ccb-domain §2.5).
+    """Check the last ``last_n`` bills of ``periods`` against the correct tier split (docs/ccb-domain.md
+    §2.5).
 
     For the window of the last N bills: average daily use u = total quantity / total days, compared
     with the per-day tier thresholds (prorated limits / days; t1_30/30 and (t1_30+t2_30)/30 for R-1A).

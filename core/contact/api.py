@@ -53,7 +53,7 @@ __all__ = [
     "strict_body",
 ]
 
-# rules §4.2: clearing a knowledge-factor lock is a lead's decision once the customer is identified.
+# docs/rules.md §4.2: clearing a knowledge-factor lock is a lead's decision once the customer is identified.
 LOCK_CLEARERS = {"roles": ["lead", "supervisor"]}
 AccountId = Annotated[str, msgspec.Meta(pattern=r"^\d{10}$")]
 

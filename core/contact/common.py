@@ -61,7 +61,7 @@ HintProvider = Callable[[Staff, "ContactSnapshot"], Awaitable["list[HintView]"]]
 
 
 class ContactConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """``[plugins.contact]`` in hub.toml; the defaults follow rules §4.2 and work with no config."""
+    """``[plugins.contact]`` in hub.toml; the defaults follow docs/rules.md §4.2 and work with no config."""
 
     max_failures_per_contact: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
     hint_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=30)] = 2.0

@@ -69,7 +69,8 @@ class ContactVerified(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class VerificationFailed(msgspec.Struct, frozen=True, kw_only=True):
-    """A failed factor check; which factor failed is never said beyond the method presented (rules §4.2)."""
+    """A failed factor check; which factor failed is never said beyond the method presented (docs/rules.md
+    §4.2)."""
 
     contact_id: str
     account_id: str

@@ -74,7 +74,8 @@ class Guard(ServiceBase):
 
         With a contact: it must be open, the caller's, not locked, and verified for the account (for a
         premise: for an account with service there). ``verified=False`` asks only for an open contact
-        of the caller (tier 0 of rules §4.2: a trouble report needs no verification). Without one, a lead,
+        of the caller (tier 0 of docs/rules.md §4.2: a trouble report needs no verification). Without one, a
+        lead,
         supervisor or the CRO may give a reason. A read is logged on the contact under ``topic`` at once;
         a ``change`` is logged by the workflow once it has succeeded (``note_change``). ``record=False``
         only decides (the core's check before a handler whose own call then records the pass).
@@ -270,7 +271,7 @@ async def require_verified_premise(
     """The guard for a premise: a contact verified for an account with service there (or a reason).
 
     ``verified=False`` needs only an open contact of the caller (a trouble report is tier 0 of
-    rules §4.2: reporting a danger never waits for verification).
+    docs/rules.md §4.2: reporting a danger never waits for verification).
     """
     try:
         access = await _guard(request).authorize(

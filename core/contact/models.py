@@ -4,7 +4,7 @@ returned-mail work queue.
 A contact is one customer interaction (a call, a counter visit, an email). Customer data is reachable only
 inside a contact verified for the account (ARCHITECTURE §6), so the verified accounts are rows of their
 own; the action log keeps what was done so the wrap-up note can be drafted from it (CCB keeps CSR notes in
-the customer contact's log, ccb-domain §1.12). Identity factors never reach these tables: only the
+the customer contact's log, docs/ccb-domain.md §1.12). Identity factors never reach these tables: only the
 method that passed is kept.
 """
 

@@ -1,4 +1,5 @@
-"""Identity verification inside a contact (rules §4.2): one factor checked at a time, pass or fail only.
+"""Identity verification inside a contact (docs/rules.md §4.2): one factor checked at a time, pass or fail
+only.
 
 At most three failed factor checks per contact lock the contact; the CCB port counts failures per
 account and locks verification at the fifth within 24 hours, until a lead clears it. The contact row is
@@ -34,7 +35,7 @@ _STAND_IN_KEY = secrets.token_bytes(32)
 
 
 class VerifyOutcome(View, frozen=True):
-    """Pass or fail only (rules §4.2: never which factor or what is on file)."""
+    """Pass or fail only (docs/rules.md §4.2: never which factor or what is on file)."""
 
     verified: bool
     attempts_left: int
@@ -173,7 +174,8 @@ class Verification(Contacts):
         *,
         account_locked: bool | None = None,
     ) -> None:
-        # rules §4.2 log fields: channel, agent, account, factor types presented, result, failure count,
+        # docs/rules.md §4.2 log fields: channel, agent, account, factor types presented, result, failure
+        # count,
         # lock state, call id. Never the value.
         detail: dict[str, Any] = {
             "contact": row.id,

@@ -171,7 +171,7 @@ def idempotency_key(request: Request[Any, Any, Any], suffix: str = "") -> str | 
     value = value.strip()
     if not value or len(value) > 80 or not value.isprintable():
         raise unprocessable(IDEMPOTENCY_HEADER, "must be 1 to 80 printable characters")
-    if contains_pan(value):  # the CCB port stores the key: never a card number in clear (rules §1.5)
+    if contains_pan(value):  # the CCB port stores the key: never a card number in clear (docs/rules.md §1.5)
         raise unprocessable(IDEMPOTENCY_HEADER, "must not contain a card number")
     return f"{value}{suffix}"
 

@@ -501,7 +501,7 @@ class TierReviewController(WorkflowController):
         account_id: FromPath[str],
         data: JSONBody[TierReviewRequest],
     ) -> TierReviewView:
-        """Per bill of the last N periods: billed vs correct tiers and amounts (ccb-domain §2.5)."""
+        """Per bill of the last N periods: billed vs correct tiers and amounts (docs/ccb-domain.md §2.5)."""
         body = await strict_body(request, TierReviewRequest)
         await account_guard(
             request, service, account_id, f"tier review of the last {body.periods} bills", "billing"

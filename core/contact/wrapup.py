@@ -25,7 +25,8 @@ __all__ = ["WrapUp", "classify_contact", "draft_note"]
 
 
 def classify_contact(kinds: Iterable[str]) -> tuple[str, str]:
-    """The CCB contact class/type for a contact's actions (ccb-domain §1.12: the type says what it was)."""
+    """The CCB contact class/type for a contact's actions (docs/ccb-domain.md §1.12: the type says what it
+    was)."""
     topics = {kind.split(".", 1)[1] for kind in kinds if "." in kind}
     if "service" in topics:
         return "SERVICE", "START_STOP"

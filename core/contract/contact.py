@@ -170,7 +170,7 @@ class ContactSummary(Protocol):
 
 
 class VerifyResult(Protocol):
-    """One identity check: pass or fail only (rules §4.2: never which factor or what is on file)."""
+    """One identity check: pass or fail only (docs/rules.md §4.2: never which factor or what is on file)."""
 
     @property
     def verified(self) -> bool: ...

@@ -6,7 +6,7 @@ have to repeat after a lost answer. The rule everywhere (ARCHITECTURE §7, issue
 * the same key with the same body replays the first answer (its status and JSON) and changes nothing;
 * the same key with another body is refused: 422 naming ``Idempotency-Key``;
 * a key holding a card number is refused the same way, without repeating it (the key is stored, and a
-  PAN is never stored in clear: rules §1.5);
+  PAN is never stored in clear: docs/rules.md §1.5);
 * the first answer is stored in the same transaction as the write it answers, so a crash between the two
   cannot leave a write without its answer (or an answer without its write).
 

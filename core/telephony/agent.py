@@ -1,4 +1,7 @@
-"""The agent snapshot (§1.9) and the devices agents sign in on (§1.2), as immutable values."""
+"""The agent snapshot (§1.9) and the devices agents sign in on (§1.2), as immutable values.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Each resource is a Litestar ``Controller``; the part's service and the bus reach the handlers through
 ``Provide`` (:mod:`core.telephony.deps`), so no handler closes over a hub.
 
-Commands answer ``202 Accepted`` with an empty body, as Finesse does (telephony.md §1.1): the outcome is
+Commands answer ``202 Accepted`` with an empty body, as Finesse does (docs/telephony.md §1.1): the outcome is
 an event — the new agent or dialog snapshot, or a ``hub.phone.agent.error`` — on the bus and on the
 caller's server-sent-event stream (``GET /events``).  Only malformed requests fail at once (400), along
 with 403 (not yours to act on) and 404 (no such agent or dialog).  The optional ``requestId`` header is
@@ -202,7 +202,7 @@ Service = NamedDependency[TelephonyService]
 EventBus = NamedDependency[SkipValidation[Bus]]
 
 
-# Finesse answers any bad input with 400 (Invalid Input / Invalid State, telephony §1.1), and so does
+# Finesse answers any bad input with 400 (Invalid Input / Invalid State, docs/telephony.md §1.1), and so does
 # this API; the app's body decoding keeps that status for these controllers.
 FINESSE_BAD_INPUT = {"bad_input_status": 400}
 

@@ -3,6 +3,8 @@
 Each step reads and writes through a :class:`~core.telephony.work.Work`; the service runs them (and
 publishes what a refusal leaves) — see :mod:`core.telephony.service`.  Section numbers refer to the
 project's telephony reference.
+
+Section signs (§) cite docs/telephony.md.
 """
 
 from __future__ import annotations

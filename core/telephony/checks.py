@@ -1,7 +1,7 @@
 """Health checks of the telephony state: timers that should have fired but did not.
 
 Both catch the same failure from two sides: no hub process is applying the timers (``tick_seconds`` 0
-everywhere, or the background task died), so agents stay RESERVED past RONA (telephony.md §2.2) or in
+everywhere, or the background task died), so agents stay RESERVED past RONA (docs/telephony.md §2.2) or in
 wrap-up past their timer (§1.6).
 """
 

@@ -1,6 +1,8 @@
 """Telephony configuration (``[plugins.telephony]``) and the plan the service derives from it.
 
 Section numbers refer to the project's telephony reference.
+
+Section signs (§) cite docs/telephony.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Dialog (call) values of §1.7: states, actions, participants, snapshots, outcomes, allowed actions."""
+"""Dialog (call) values of §1.7: states, actions, participants, snapshots, outcomes, allowed actions.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

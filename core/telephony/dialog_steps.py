@@ -1,4 +1,7 @@
-"""What the dialog actions and transfers share: leg updates and the agent events they imply."""
+"""What the dialog actions and transfers share: leg updates and the agent events they imply.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 The values live in :mod:`core.telephony.dialog_model` and consult and transfers in
 :mod:`core.telephony.transfers`; both are re-exported here, so ``dialogs.X`` names every part of the model.
+
+Section signs (§) cite docs/telephony.md.
 """
 
 from __future__ import annotations

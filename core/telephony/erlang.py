@@ -1,6 +1,6 @@
 """Erlang B, Erlang C (M/M/N) and Erlang A (M/M/N+M) staffing formulas as pure functions.
 
-Conventions used throughout (telephony reference §2.4):
+Conventions used throughout (docs/telephony.md §2.4):
 
 * ``servers`` / ``agents`` is N, the number of agents on the queue.
 * ``load_erlangs`` is A = λ·h, the offered load in Erlangs (arrival rate times mean handle time).

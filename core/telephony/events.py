@@ -1,6 +1,6 @@
 """Events the telephony part publishes: full agent and dialog snapshots (Finesse-style) and async errors.
 
-Finesse notifications carry the whole User or Dialog object, never a delta (telephony.md §1.9), so these
+Finesse notifications carry the whole User or Dialog object, never a delta (docs/telephony.md §1.9), so these
 payloads do too; consumers diff consecutive snapshots.  Field names stay camelCase as Finesse spells them.
 The dialog payloads carry the caller's number (ANI) but nothing else about the customer: call variables
 are redacted before they are stored.

@@ -3,6 +3,8 @@
 The values it works on live in :mod:`core.telephony.states` (states, error types, the §1.4 table),
 :mod:`core.telephony.reason_codes` (§1.5 codes, §1.6 wrap-up settings) and :mod:`core.telephony.agent`
 (the agent snapshot and devices); they are re-exported here, so ``fsm.X`` names every part of the model.
+
+Section signs (§) cite docs/telephony.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Reason codes (§1.5): configured and system Not Ready / Logout codes, and wrap-up settings (§1.6)."""
+"""Reason codes (§1.5): configured and system Not Ready / Logout codes, and wrap-up settings (§1.6).
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

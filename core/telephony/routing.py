@@ -1,6 +1,8 @@
 """Routing (§2.1, longest-available agent) and the timers that end a ring (RONA, §2.2) or a wrap-up (§1.6).
 
 Section numbers refer to the project's telephony reference.
+
+Section signs (§) cite docs/telephony.md.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ Finesse's request contract (§1.1) decides how a request ends:
   call's state does not allow) changes nothing and publishes one ``hub.phone.agent.error`` event instead —
   the HTTP answer is still 202;
 * otherwise the new agent and dialog snapshots are published as events.
+
+Section signs (§) cite docs/telephony.md.
 """
 
 from __future__ import annotations

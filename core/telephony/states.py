@@ -1,4 +1,7 @@
-"""Agent states, Finesse error types and the §1.4 transition table (CCE) of the agent state machine."""
+"""Agent states, Finesse error types and the §1.4 transition table (CCE) of the agent state machine.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Pure rules, no I/O: the phone simulator draws its calls from a :class:`QueueTraffic`, and the breaks
 planner integrates the same daily rate profile to forecast calls per interval, so both read a day the same
-way.  Section numbers refer to the project's telephony reference (§2.1 queues, §2.6 daily profiles).
+way.  Section numbers refer to the project's docs/telephony.md (§2.1 queues, §2.6 daily profiles).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Consult calls and transfers (§4): warm and blind transfer, conference, single-step transfer."""
+"""Consult calls and transfers (§4): warm and blind transfer, conference, single-step transfer.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

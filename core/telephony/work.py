@@ -1,4 +1,7 @@
-"""One command's transaction over the telephony tables: rows loaded under lock, saved with their events."""
+"""One command's transaction over the telephony tables: rows loaded under lock, saved with their events.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 CSRs search the directory by what the caller needs ("gas leak" → SoCalGas) and telephony offers its entries
 as single-step and warm transfer targets. CROs record requests for customer information from outside
-agencies, decide them from the table of rules.md §5.4, get a second person's approval for bulk or interval
+agencies, decide them from the table of docs/rules.md §5.4, get a second person's approval for bulk or
+interval
 data, release only the allowed fields, and log every step in an append-only, hash-chained log (issue 7 §5).
 """
 
@@ -72,6 +73,8 @@ def hub_register_checks(ctx: PluginContext) -> Sequence[CheckSpec]:
             run=checks.make_report_check(ctx),
             kind=CheckKind.COMPLIANCE,
             severity=Severity.INFO,
-            description="This month's disclosure requests counted by legal basis and agency (rules.md §5.5).",
+            description=(
+                "This month's disclosure requests counted by legal basis and agency (docs/rules.md §5.5)."
+            ),
         ),
     ]

@@ -2,7 +2,7 @@
 
 ``disclosures_supported`` fails closed: any released disclosure without a legal basis, released despite a
 denial, missing the second person's approval where the two-person rule applies (bulk or AMI interval data,
-rules.md §5.5), or without its log entry, fails it; so does a break in the disclosure log's hash chain.
+docs/rules.md §5.5), or without its log entry, fails it; so does a break in the disclosure log's hash chain.
 ``monthly_report`` always passes and carries the month's counts by basis and agency (§5.5, last sentence).
 """
 

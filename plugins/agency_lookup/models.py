@@ -1,7 +1,8 @@
 """Tables of the agency lookup (all prefixed ``agency_``): disclosure requests and the disclosure log.
 
 ``agency_disclosure`` is the working record of one request from an outside agency as it moves from decision
-to approval to release; it carries the fields of rules.md §5.5. ``agency_disclosure_log`` is the append-only,
+to approval to release; it carries the fields of docs/rules.md §5.5. ``agency_disclosure_log`` is the
+append-only,
 tamper-evident log: each step writes a full snapshot of those fields, chained to the previous entry by hash
 (``prev_entry_hash``) and to the hub's audit log (``audit_seq``), and nothing ever updates or deletes a row.
 Only internal account ids are kept; the released data itself is read out and never stored here.

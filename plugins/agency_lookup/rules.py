@@ -1,7 +1,8 @@
 """Pure rules of the agency lookup: the directory, its search, the disclosure decision table, the log chain.
 
 Nothing here touches the database, the CCB or the clock: the directory search is a scoring function over the
-configured entries, and ``decide`` turns a recorded request into a decision from the table of rules.md §5.4
+configured entries, and ``decide`` turns a recorded request into a decision from the table of docs/rules.md
+§5.4
 (default deny; bulk or threshold queries only on a court order; electric interval data only on legal
 process or the customer's consent). ``limit_fields`` cuts a gathered record down to what the decision
 allows, so the HTTP side cannot release more than the basis permits even by mistake. The disclosure log's
@@ -75,7 +76,8 @@ def _entry(
 
 
 def default_directory() -> list[DirectoryEntry]:
-    """The public numbers of ccb-domain §4.2, each with the needs callers describe in their own words."""
+    """The public numbers of docs/ccb-domain.md §4.2, each with the needs callers describe in their own
+    words."""
     L, C, A, U = EntryKind.LADWP, EntryKind.CITY, EntryKind.AGENCY, EntryKind.UTILITY
     return [
         _entry(
@@ -238,9 +240,11 @@ def default_directory() -> list[DirectoryEntry]:
 
 
 class AgencyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """``[plugins.agency_lookup]``: the directory (defaults: ccb-domain §4.2) and the disclosure limits.
+    """``[plugins.agency_lookup]``: the directory (defaults: docs/ccb-domain.md §4.2) and the disclosure
+    limits.
 
-    ``bulk_account_limit``: a request naming more accounts than this is a bulk query (rules.md §5.2, SMUD).
+    ``bulk_account_limit``: a request naming more accounts than this is a bulk query (docs/rules.md §5.2,
+    SMUD).
     ``retention_years``: how long a disclosure-log entry is kept (its ``retention_until``, §5.5).
     """
 
@@ -318,7 +322,8 @@ def transfer_targets(directory: Iterable[DirectoryEntry]) -> dict[str, str]:
     return found
 
 
-# -- disclosures (rules.md §5) ---------------------------------------------------------------------------
+# -- disclosures (docs/rules.md §5)
+# ---------------------------------------------------------------------------
 class RequesterKind(enum.StrEnum):
     LAW_ENFORCEMENT = "law_enforcement"  # LAPD, FBI, other police
     GOVERNMENT_AGENCY = "government_agency"  # LAHD, other City or County agency
@@ -328,7 +333,7 @@ class RequesterKind(enum.StrEnum):
 
 
 class Basis(enum.StrEnum):
-    """The ``legal_basis`` enum of rules.md §5.5."""
+    """The ``legal_basis`` enum of docs/rules.md §5.5."""
 
     GC_A = "GC7927.410_a"
     GC_B = "GC7927.410_b"
@@ -345,7 +350,7 @@ class Basis(enum.StrEnum):
 
 
 class Element(enum.StrEnum):
-    """The ``elements_disclosed`` values of rules.md §5.5."""
+    """The ``elements_disclosed`` values of docs/rules.md §5.5."""
 
     NAME = "name"
     ADDRESS = "address"
@@ -425,7 +430,7 @@ def _deny(reason: str) -> Decision:
 
 
 def _missing_support(f: RequestFacts) -> str | None:
-    """The document a basis rests on, when the request does not record it (rules.md §5.4)."""
+    """The document a basis rests on, when the request does not record it (docs/rules.md §5.4)."""
     basis = f.basis
     if basis in LEGAL_PROCESS and not f.instrument_ref:
         return f"{basis} needs the instrument reference (court, docket or warrant number, date)"
@@ -445,14 +450,14 @@ def _missing_support(f: RequestFacts) -> str | None:
 
 
 def decide(f: RequestFacts) -> Decision:
-    """The decision table of rules.md §5.4, applied in order; the first rule that denies wins."""
+    """The decision table of docs/rules.md §5.4, applied in order; the first rule that denies wins."""
     if f.basis is None:
-        return _deny("no legal basis recorded (default deny, rules.md §5.4)")
+        return _deny("no legal basis recorded (default deny, docs/rules.md §5.4)")
     if not f.elements:
         return _deny("no data elements requested")
     if f.bulk and f.basis is not Basis.COURT_ORDER:
         # §5.2 (SMUD): threshold or area queries are not an "ongoing investigation".
-        return _deny("bulk or threshold queries need a court order (rules.md §5.2, §5.4)")
+        return _deny("bulk or threshold queries need a court order (docs/rules.md §5.2, §5.4)")
     if f.basis not in BASES_BY_REQUESTER[f.requester]:
         return _deny(f"{f.basis} is not a basis a {f.requester.value.replace('_', ' ')} can rely on (§5.4)")
     missing = _missing_support(f)
@@ -510,7 +515,8 @@ def month_bounds(month: str, tz: dt.tzinfo = dt.UTC) -> tuple[dt.datetime, dt.da
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-# -- the disclosure log's hash chain (rules.md §5.5 prev_entry_hash) ---------------------------------------
+# -- the disclosure log's hash chain (docs/rules.md §5.5 prev_entry_hash)
+# ---------------------------------------
 GENESIS = "0" * 64
 
 

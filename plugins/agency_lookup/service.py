@@ -95,7 +95,7 @@ async def _check_accounts(ctx: PluginContext, account_ids: list[str]) -> None:
 
 
 async def request_disclosure(ctx: PluginContext, staff: Staff, data: DisclosureIn) -> Disclosure:
-    """Record a request and decide it at once (rules.md §5.4); a request without a basis is denied."""
+    """Record a request and decide it at once (docs/rules.md §5.4); a request without a basis is denied."""
     config: AgencyConfig = ctx.config
     accounts = list(dict.fromkeys(data.account_ids))
     if not accounts and not data.criteria:
@@ -173,7 +173,8 @@ async def request_disclosure(ctx: PluginContext, staff: Staff, data: DisclosureI
 
 
 async def approve(ctx: PluginContext, staff: Staff, disclosure_id: int) -> Disclosure:
-    """The second person of the two-person rule (rules.md §5.5): never the one who recorded the request."""
+    """The second person of the two-person rule (docs/rules.md §5.5): never the one who recorded the
+    request."""
     now = ctx.clock.now()
     async with ctx.db.session() as session:
         d = await queries.get(session, disclosure_id, lock=True)

@@ -2,7 +2,8 @@
 
 A lead builds a day's schedule for the CSRs on shift from the interval forecast (given by hand, the phone
 simulator's daily arrival profile, or the same weekday's recorded calls over the last weeks): each break sits
-in its legal window (rules.md §3, California Order 4 by default or a bargaining unit's MOU set, §3.5) where it
+in its legal window (docs/rules.md §3, California Order 4 by default or a bargaining unit's MOU set, §3.5)
+where it
 costs the least service level (Erlang C), intervals that cannot be covered are reported, and any schedule is
 validated against V1-V8 of §3.6 with its premium-pay exposure. A break that starts sets the agent NOT_READY
 with the break's reason code, and a check flags breaks overdue.

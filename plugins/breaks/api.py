@@ -30,7 +30,7 @@ STAFF = {"access": "staff"}
 
 
 class BreaksController(Controller):
-    """Break schedules of a day, their validation against rules.md §3.6, and breaks taken."""
+    """Break schedules of a day, their validation against docs/rules.md §3.6, and breaks taken."""
 
     @get("/rule-sets", opt=STAFF, summary="The rule sets (Order 4 and each MOU unit)", customer_data=NONE)
     async def list_rule_sets(self, ctx: Ctx) -> list[dict[str, Any]]:

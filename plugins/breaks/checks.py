@@ -1,6 +1,6 @@
 """Checks of the breaks plugin: no published break left overdue.
 
-A rest or meal authorized but not taken is the risk rules.md §3.1-§3.2 speak of (a late meal is a premium
+A rest or meal authorized but not taken is the risk docs/rules.md §3.1-§3.2 speak of (a late meal is a premium
 under §3.4), so a break of a published schedule that has not started ``overdue_minutes`` after its planned
 start fails ``breaks_overdue`` and names the agents, for a lead to relieve them. Only the last day is
 looked at: older unstarted breaks are history, not something a lead can still act on.

@@ -3,7 +3,8 @@
 A schedule keeps its forecast, the staffing it computed and its last validation as JSON because they are
 read whole with the schedule (the lead's grid) and rewritten whole on every edit. Breaks are rows of their
 own because they are started one by one and queried by the overdue check. Clock positions are kept as
-minutes since local midnight (what the rules of rules.md §3 reason in) next to the UTC instant of the start.
+minutes since local midnight (what the rules of docs/rules.md §3 reason in) next to the UTC instant of the
+start.
 Reads and writes are in :mod:`plugins.breaks.queries`.
 """
 

@@ -2,9 +2,10 @@
 
 Nothing here touches HTTP, the bus or the database. Times are whole minutes since local midnight of the
 schedule's day; "work time" is time worked since the shift started, i.e. elapsed time minus unpaid meals
-(rules.md §3.1: rests count as hours worked; §3.2: an unpaid meal does not).
+(docs/rules.md §3.1: rests count as hours worked; §3.2: an unpaid meal does not).
 
-Rule sets are pluggable (rules.md §3.5): ``CA_WAGE_ORDER_4`` is the conservative default (contractors, and
+Rule sets are pluggable (docs/rules.md §3.5): ``CA_WAGE_ORDER_4`` is the conservative default (contractors,
+and
 anyone without an MOU), and ``MOU_<unit>`` sets come from config per bargaining unit, because Order 4 §§11-12
 do not bind a public agency and its employees' breaks come from their MOU.
 
@@ -33,7 +34,7 @@ class BreakKind(enum.StrEnum):
 
 
 class Rule(enum.StrEnum):
-    """The scheduler validation rules of rules.md §3.6."""
+    """The scheduler validation rules of docs/rules.md §3.6."""
 
     V1 = "V1"  # rest count by hours worked
     V2 = "V2"  # each rest 10 consecutive minutes, not merged into a meal
@@ -46,7 +47,8 @@ class Rule(enum.StrEnum):
 
 
 class Premium(enum.StrEnum):
-    """Which premium a violation exposes the employer to (LC 226.7; rules.md §3.4): one hour each per day."""
+    """Which premium a violation exposes the employer to (LC 226.7; docs/rules.md §3.4): one hour each per
+    day."""
 
     MEAL = "meal"
     REST = "rest"
@@ -55,7 +57,7 @@ class Premium(enum.StrEnum):
 
 # -- config -------------------------------------------------------------------------------------------------
 class MouRuleSetConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Break terms of one bargaining unit's MOU (rules.md §3.5).
+    """Break terms of one bargaining unit's MOU (docs/rules.md §3.5).
 
     The defaults mirror Order 4 only as a placeholder: the actual MOU terms must be loaded per unit. FLSA
     still holds under any MOU: a paid rest of 5-20 minutes, an unpaid meal only if ≥ 30 minutes
@@ -90,7 +92,7 @@ class BreaksConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     lactation_reason_code_id: Annotated[int, msgspec.Meta(ge=1)] = 1
     # The overdue check: a published break not started this long after its planned start fails it.
     overdue_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 10
-    # Lactation breaks planned for a flagged shift when the shift does not say (LC 1030; rules.md §3.5).
+    # Lactation breaks planned for a flagged shift when the shift does not say (LC 1030; docs/rules.md §3.5).
     lactation_breaks_default: Annotated[int, msgspec.Meta(ge=1, le=6)] = 2
     lactation_minutes: Annotated[int, msgspec.Meta(ge=5, le=60)] = 15
     # Forecast sources: the simulator's arrival profile, and how much recorded history a forecast reads —
@@ -125,7 +127,7 @@ class RuleSet:
     premium_pay: bool = True
 
     def rests_required(self, worked: int) -> int:
-        """Rest count for ``worked`` minutes (rules.md §3.1): one per 4 hours or major fraction (> 2 h).
+        """Rest count for ``worked`` minutes (docs/rules.md §3.1): one per 4 hours or major fraction (> 2 h).
 
         Under Order 4: 0 below 3.5 h, then floor(h/4) plus one when the remainder exceeds 2 h, so 3.5-6 h → 1,
         >6-10 h → 2, >10-14 h → 3. ``max(1, …)`` covers 3.5-4 h, which the table gives one rest.
@@ -194,7 +196,8 @@ class ShiftPlan:
 class BreakPlan:
     """A break at ``start`` (minutes since local midnight) for ``minutes``.
 
-    ``on_duty`` is for meals only (rules.md §3.2: paid and counted as work). A rest with ``lactation`` is a
+    ``on_duty`` is for meals only (docs/rules.md §3.2: paid and counted as work). A rest with ``lactation``
+    is a
     rest taken concurrently as a lactation break (§3.5: concurrent with rests where possible).
     """
 
@@ -237,7 +240,8 @@ class ShiftReport:
 
 
 def worked_minutes(shift: ShiftPlan, breaks: Sequence[BreakPlan]) -> int:
-    """Hours worked (in minutes): elapsed minus unpaid meal time inside the shift (rules.md §3.1-§3.2)."""
+    """Hours worked (in minutes): elapsed minus unpaid meal time inside the shift (docs/rules.md
+    §3.1-§3.2)."""
     unpaid = sum(_overlap(b.start, b.end, shift.start, shift.end) for b in breaks if b.unpaid)
     return shift.elapsed - unpaid
 
@@ -270,7 +274,8 @@ def _hours(minutes: int) -> str:
     return f"{minutes / 60:g} h"
 
 
-# -- validation (rules.md §3.6) -----------------------------------------------------------------------------
+# -- validation (docs/rules.md §3.6)
+# -----------------------------------------------------------------------------
 def validate_shift(shift: ShiftPlan, breaks: Iterable[BreakPlan]) -> ShiftReport:
     """Check one shift's breaks against V1-V7 and report the V8 premium exposure."""
     rules = shift.rules
@@ -279,7 +284,7 @@ def validate_shift(shift: ShiftPlan, breaks: Iterable[BreakPlan]) -> ShiftReport
     found: list[Violation] = []
 
     def flag(rule: Rule, message: str, premium: Premium, at: BreakPlan | None = None) -> None:
-        # A public employer owes no LC 226.7 premium unless its MOU says so (rules.md §3.5).
+        # A public employer owes no LC 226.7 premium unless its MOU says so (docs/rules.md §3.5).
         owed = premium if rules.premium_pay else Premium.NONE
         found.append(Violation(shift.agent_id, rule, message, owed, at.start if at else None))
 
@@ -559,7 +564,8 @@ def _window(lo: int, hi: int, minutes: int, shift: ShiftPlan) -> tuple[int, int]
 
 
 def meal_needs(shift: ShiftPlan) -> list[_Need]:
-    """Meals a shift is owed and their windows (rules.md §3.2, §3.6 "meal window [start+~2.5h, start+5h]").
+    """Meals a shift is owed and their windows (docs/rules.md §3.2, §3.6 "meal window [start+~2.5h,
+    start+5h]").
 
     Planned on elapsed time: without a meal, work time equals elapsed time, so a shift longer than 5 h needs
     one unless validly waived (§3.3). The latest start is the end of the 5th (10th) hour of work, never later.
@@ -585,7 +591,7 @@ def meal_needs(shift: ShiftPlan) -> list[_Need]:
 
 
 def rest_needs(shift: ShiftPlan, meals: Sequence[BreakPlan], config: BreaksConfig) -> list[_Need]:
-    """Rests in their 4-hour blocks of work, window [block start + 1 h, block end − 1 h] (rules.md §3.6).
+    """Rests in their 4-hour blocks of work, window [block start + 1 h, block end − 1 h] (docs/rules.md §3.6).
 
     A short last block shrinks the window to its middle third rather than losing the rest.
     """

@@ -1,7 +1,8 @@
 """Where a break schedule's interval forecast comes from: pure functions of their inputs, no I/O.
 
 Three sources (:class:`ForecastSource`): calls per hour given by hand, the phone simulator's cyclic daily
-arrival profile (telephony.md §2.6), or the calls the hub recorded on the same weekday over the last weeks,
+arrival profile (docs/telephony.md §2.6), or the calls the hub recorded on the same weekday over the last
+weeks,
 counted in local wall-clock intervals (DST days weighed by the real time each interval lasted). The recorded
 calls, with their handle times, come from the telephony part (``PhoneDesk.recorded_calls``).
 """
@@ -31,7 +32,7 @@ class ForecastSource(enum.StrEnum):
     """Where a schedule's interval forecast comes from."""
 
     EXPLICIT = "explicit"  # calls per hour per interval, given by the lead
-    SIMULATOR = "simulator"  # the phone simulator's daily arrival profile (telephony.md §2.6)
+    SIMULATOR = "simulator"  # the phone simulator's daily arrival profile (docs/telephony.md §2.6)
     HISTORY = "history"  # calls recorded on the same weekday over the last weeks
 
 
@@ -49,7 +50,7 @@ class SimulatorProfileConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_u
     """The queue the phone simulator drives, as the traffic model takes it (``QueueTraffic``).
 
     ``rate_profile`` is calls per hour for consecutive intervals of ``profile_interval_seconds`` from local
-    midnight, repeated cyclically: the non-homogeneous Poisson arrivals of telephony.md §2.6. The
+    midnight, repeated cyclically: the non-homogeneous Poisson arrivals of docs/telephony.md §2.6. The
     simulator's own validation applies (at least one positive rate, no negative one), so a profile the
     simulator would refuse makes the plugin ``config_invalid`` rather than a schedule wrong.
     """
@@ -79,7 +80,7 @@ def profile_forecast(queue: SimulatorQueue, start: int, intervals: int) -> tuple
     """Mean calls per hour in each 15-minute interval from ``start`` (minutes since local midnight).
 
     The simulator's arrivals are a Poisson process whose rate is ``rate_profile`` piecewise constant over
-    intervals of ``profile_interval_seconds`` from its time zero, repeated cyclically (telephony.md §2.6;
+    intervals of ``profile_interval_seconds`` from its time zero, repeated cyclically (docs/telephony.md §2.6;
     ``arrival_times`` in simulators/phone/streams.py). The expected number of calls in an interval is the
     integral of that rate over it, so the forecast is that integral divided by the interval's length — the
     profile's own rate when its intervals line up with ours, a time-weighted mean when they do not. Time
@@ -166,7 +167,7 @@ def history_forecast(
     calls in it over the real time it lasted across the days used (:func:`interval_exposure`), times an
     hour — on ordinary days simply the mean count times four. Calls outside the history days are ignored,
     so the caller may pass a superset. The mean handle time of the handled calls is Erlang C's h
-    (telephony.md §2.4: talk + hold + wrap-up) when at least ``min_handled`` calls back it.
+    (docs/telephony.md §2.4: talk + hold + wrap-up) when at least ``min_handled`` calls back it.
     """
     wanted = set(history_days(day, weeks))
     counts: dict[dt.date, list[int]] = {}

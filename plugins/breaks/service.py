@@ -4,7 +4,8 @@ A lead generates a day's schedule from the shifts and the interval forecast (a d
 and publishes it. The forecast comes from calls per hour given in the request, the phone simulator's daily
 arrival profile, or the calls the hub recorded on the same weekday over the last weeks
 (:class:`~plugins.breaks.rules_forecast.ForecastSource`); a history with no calls is refused with 409 naming
-``forecast.source``. A schedule with any V1-V8 violation (rules.md §3.6) stays a draft with its violations
+``forecast.source``. A schedule with any V1-V8 violation (docs/rules.md §3.6) stays a draft with its
+violations
 listed and publishing it is refused with 409 — never published silently (issue 8 §1).
 
 Starting a break moves the agent's telephony state to NOT_READY with the break's reason code through the
@@ -83,7 +84,7 @@ PLANNED, STARTED, ENDED = "planned", "started", "ended"
 
 
 class ViolationsRefused(InputError):
-    """Publishing refused: the schedule breaks rules.md §3.6; the answer lists the violations (409)."""
+    """Publishing refused: the schedule breaks docs/rules.md §3.6; the answer lists the violations (409)."""
 
     def __init__(self, message: str, violations: list[dict[str, Any]]) -> None:
         super().__init__("violations", message, 409)
@@ -116,7 +117,7 @@ def phone_desk(ctx: PluginContext) -> PhoneDesk:
 
 
 def shift_plans(config: BreaksConfig, shifts: Sequence[ShiftIn]) -> list[ShiftPlan]:
-    """Shifts as plans, each with its rule set (an MOU unit's or Order 4, rules.md §3.5)."""
+    """Shifts as plans, each with its rule set (an MOU unit's or Order 4, docs/rules.md §3.5)."""
     plans: list[ShiftPlan] = []
     seen: set[str] = set()
     for i, s in enumerate(shifts):
@@ -155,7 +156,7 @@ def break_plans(breaks: Sequence[BreakIn], agents: set[str]) -> list[BreakPlan]:
         if start + b.minutes > DAY:
             raise InputError(f"breaks[{i}].minutes", "runs past midnight")
         if b.on_duty and b.kind is not BreakKind.MEAL:
-            raise InputError(f"breaks[{i}].on_duty", "only a meal can be on duty (rules.md §3.2)")
+            raise InputError(f"breaks[{i}].on_duty", "only a meal can be on duty (docs/rules.md §3.2)")
         plans.append(
             BreakPlan(b.agent_id, b.kind, start, b.minutes, on_duty=b.on_duty, lactation=b.lactation)
         )
@@ -539,7 +540,8 @@ async def publish(ctx: PluginContext, staff: Staff, schedule_id: int) -> None:
             return
         if s.violations:
             raise ViolationsRefused(
-                f"{len(s.violations)} violation(s) of rules.md §3.6; fix them and publish again", s.violations
+                f"{len(s.violations)} violation(s) of docs/rules.md §3.6; fix them and publish again",
+                s.violations,
             )
         for old in await queries.published_others(session, s, PUBLISHED):
             old.status = SUPERSEDED

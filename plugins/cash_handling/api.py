@@ -94,7 +94,7 @@ def card_payment(data: JSONBody[dict[str, Any]]) -> CardPaymentIn:
     """A card payment body, refusing first any card number or card-data field anywhere in it.
 
     The refusal names where the data was, never the data, so no response or log line can echo a PAN
-    (rules.md §1.5: the hub never sees a full card number; PCI DSS 3.3.1, 3.4.1).
+    (docs/rules.md §1.5: the hub never sees a full card number; PCI DSS 3.3.1, 3.4.1).
     """
     found = card_data_in(data)
     if found:

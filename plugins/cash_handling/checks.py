@@ -21,7 +21,8 @@ NAMED = 5
 
 
 def make_drawers_check(ctx: PluginContext) -> CheckFn:
-    """A drawer not closed by end of business fails (issue 6 §1; ccb-domain.md §1.9 end-of-day balancing)."""
+    """A drawer not closed by end of business fails (issue 6 §1; docs/ccb-domain.md §1.9 end-of-day
+    balancing)."""
 
     async def drawers_closed(check: CheckContext) -> CheckResult:
         config: CashConfig = ctx.config
@@ -49,7 +50,7 @@ def make_drawers_check(ctx: PluginContext) -> CheckFn:
 
 
 def make_counterfeit_check(ctx: PluginContext) -> CheckFn:
-    """A seized note has a Secret Service submission within N business days (rules.md §2.3 step 8)."""
+    """A seized note has a Secret Service submission within N business days (docs/rules.md §2.3 step 8)."""
 
     async def counterfeit_submitted(check: CheckContext) -> CheckResult:
         config: CashConfig = ctx.config

@@ -1,10 +1,11 @@
 """Tables of the cash window (all prefixed ``cash_``): drawers, window payments, seized notes, the drop box.
 
-The CCB keeps the money (tender controls, payment events, deposit controls: ccb-domain.md §1.9); these tables
+The CCB keeps the money (tender controls, payment events, deposit controls: docs/ccb-domain.md §1.9); these
+tables
 keep what the CCB does not: the counts by denomination, the counterfeit checks per note, receipts, the SSF
 1604 record and its custody log, and the drop-box collections with their slips. Idempotency keys are unique
 columns, so a double-submitted form can never create two rows. Times are stored in UTC. A card payment
-keeps only the last four digits and the approval code from the terminal's slip (rules.md §1.5).
+keeps only the last four digits and the approval code from the terminal's slip (docs/rules.md §1.5).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class CashPayment(Base):
     taken_by: Mapped[str] = mapped_column(String(64))
     taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str] = mapped_column(String(140), unique=True)
-    # Card tenders only, copied from the terminal's slip: never the card number (rules.md §1.5).
+    # Card tenders only, copied from the terminal's slip: never the card number (docs/rules.md §1.5).
     card_type: Mapped[str | None] = mapped_column(String(8), nullable=True)  # credit | debit
     card_brand: Mapped[str | None] = mapped_column(String(12), nullable=True)
     card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
@@ -77,7 +78,7 @@ class CashPayment(Base):
 
 
 class CashSeizedNote(Base):
-    """A suspected counterfeit note kept from the customer, with the SSF 1604 fields (rules.md §2.4)."""
+    """A suspected counterfeit note kept from the customer, with the SSF 1604 fields (docs/rules.md §2.4)."""
 
     __tablename__ = "cash_seized_note"
 

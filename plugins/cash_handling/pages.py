@@ -5,6 +5,8 @@ re-renders the same page with the status of the refusal (422 mostly) and each pr
 field (``data-field``), so nothing is lost and nothing is half-written. A form that writes carries a
 ``form_token`` drawn when the page renders: it is the idempotency key of that one rendered form, so a
 resubmitted form writes once, like the JSON routes' keys. The app's CSRF middleware checks every post.
+
+Section signs (§) cite docs/rules.md.
 """
 
 from __future__ import annotations
@@ -106,9 +108,9 @@ PASSER_FIELDS: tuple[tuple[str, str], ...] = (
     ("companions", "Companions"),
     ("vehicle", "Vehicle (make, model, colour, plate, state)"),
 )
-# The passer's appearance: at least one of these is written down (rules.md §2.3 step 4).
+# The passer's appearance: at least one of these is written down (docs/rules.md §2.3 step 4).
 DESCRIPTION_FIELDS = ("sex", "race", "age", "height", "weight", "hair", "eyes", "other_description")
-# The note block of SSF 1604 (rules.md §2.4); the serial number is required to report the note.
+# The note block of SSF 1604 (docs/rules.md §2.4); the serial number is required to report the note.
 NOTE_BLOCK: tuple[tuple[str, str], ...] = (
     ("serial_number", "Serial number"),
     ("series", "Series (year and letter)"),
@@ -286,7 +288,7 @@ def seizure(form: Any, data: PaymentIn, suspects: Sequence[int], origins: Sequen
     described = any(str(form.get(f"passer_{name}", "")).strip() for name in DESCRIPTION_FIELDS)
     if not described:
         problems.append(
-            ("passer_other_description", "describe the passer: at least one detail (rules.md §2.3)")
+            ("passer_other_description", "describe the passer: at least one detail (docs/rules.md §2.3)")
         )
     if problems:
         raise CashError(problems)
@@ -416,7 +418,7 @@ class WindowPages(Controller):
     ) -> Response[Any]:
         """Step 1 checks the notes; a suspect one leads to step 2 (the counterfeit step) on the same form.
 
-        Step 2 shows the script for the customer and the procedure (rules.md §2.3), captures the SSF 1604
+        Step 2 shows the script for the customer and the procedure (docs/rules.md §2.3), captures the SSF 1604
         note block, the passer and the reporter details (§2.4), then seizes the note (never credited) and
         posts what remains genuine. A refusal at either step re-renders the form with the field named.
         """
@@ -473,7 +475,7 @@ class WindowPages(Controller):
         typed = decode_form(form, CardForm)
         names = ("account_id", "contact_id", "amount", "card_type", "card_brand", "terminal_id")
         values = {name: getattr(typed, name) for name in (*names, "card_last4", "authorization_code")}
-        # Whatever was typed, a card number is never echoed back into the page or kept (rules.md §1.5).
+        # Whatever was typed, a card number is never echoed back into the page or kept (docs/rules.md §1.5).
         leaked = [name for name, value in values.items() if card_data_in(value)]
         shown = {name: values[name] for name in names if name not in leaked}
         for name, pattern in (("card_last4", CARD_LAST4), ("authorization_code", AUTHORIZATION_CODE)):

@@ -167,7 +167,8 @@ class SeizedPages(Controller):
     async def seized_copy(
         self, request: Request[Any, Any, Any], ctx: Ctx, staff: Caller, note_id: FromPath[int]
     ) -> Response[Any]:
-        """The copy of the record offered to the customer (rules.md §2.3): the note, when and where it was
+        """The copy of the record offered to the customer (docs/rules.md §2.3): the note, when and where it
+        was
         kept, and what happens next. The passer's description is for the police and stays off this copy."""
         return await self.page(request, ctx, staff, note_id, template="seized_copy.html")
 

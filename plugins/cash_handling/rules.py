@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]
 
-# US notes in circulation (rules.md §2.2) and the coins a change fund holds, in cents.
+# US notes in circulation (docs/rules.md §2.2) and the coins a change fund holds, in cents.
 NOTES: tuple[int, ...] = (100, 200, 500, 1000, 2000, 5000, 10000)
 COINS: tuple[int, ...] = (1, 5, 10, 25, 50)
 # A float is counted by denomination; a $1 coin is counted with the $1 notes (same value in the drawer).
@@ -32,7 +32,7 @@ FLOAT_DENOMINATIONS: tuple[int, ...] = (*COINS, *NOTES)
 # Nobody hands a window 10,000 notes of one kind; a bigger count is a typing slip, not money.
 MAX_COUNT = 10_000
 
-# UV glow of the security thread per denomination, current designs (rules.md §2.2). $1 and $2 notes have
+# UV glow of the security thread per denomination, current designs (docs/rules.md §2.2). $1 and $2 notes have
 # no thread, so there is nothing to see under UV: the CSR relies on paper, printing, seals and serials.
 UV_THREAD: dict[int, str | None] = {
     100: None,
@@ -43,7 +43,7 @@ UV_THREAD: dict[int, str | None] = {
     5000: "yellow",
     10000: "pink",
 }
-# Colour-shifting ink on the lower-right numeral: none on the $1, $2 and $5 (rules.md §2.1).
+# Colour-shifting ink on the lower-right numeral: none on the $1, $2 and $5 (docs/rules.md §2.1).
 COLOUR_SHIFT: frozenset[int] = frozenset({1000, 2000, 5000, 10000})
 UV_COLOURS: tuple[str, ...] = ("blue", "orange", "green", "yellow", "pink", "none")
 
@@ -66,7 +66,7 @@ class CashConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     lead_emails: Annotated[list[Email], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: ["csc-lead@utility.example"]
     )
-    # Who takes custody of a seized note and reports it (rules.md §2.3 step 5).
+    # Who takes custody of a seized note and reports it (docs/rules.md §2.3 step 5).
     supervisor_emails: Annotated[list[Email], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: ["cs-supervisor@utility.example"]
     )
@@ -76,7 +76,7 @@ class CashConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     submission_business_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
     # Office holidays (no business day); weekends never count.
     holidays: list[dt.date] = []
-    # The reporter block of SSF 1604 (rules.md §2.4).
+    # The reporter block of SSF 1604 (docs/rules.md §2.4).
     office_name: Annotated[str, msgspec.Meta(max_length=200)] = "Customer Service Center"
     office_address: Annotated[str, msgspec.Meta(max_length=300)] = "111 N Hope St, Los Angeles, CA 90012"
     office_phone: Annotated[str, msgspec.Meta(max_length=40)] = "(800) 555-0100"
@@ -160,7 +160,8 @@ def change_due(tendered_cents: int, amount_cents: int) -> int:
     return tendered_cents - amount_cents
 
 
-# -- counterfeit checks (rules.md §2) --------------------------------------------------------------------
+# -- counterfeit checks (docs/rules.md §2)
+# --------------------------------------------------------------------
 class PenResult(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"
@@ -168,7 +169,7 @@ class PenResult(enum.StrEnum):
 
 
 class NoteCheck(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The checks performed on one note, in view of the customer (rules.md §2.1)."""
+    """The checks performed on one note, in view of the customer (docs/rules.md §2.1)."""
 
     denomination: int
     uv_colour: str  # what the thread glowed under UV, or "none"
@@ -184,7 +185,7 @@ class NoteCheck(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class NoteVerdict:
     suspect: bool
     reasons: tuple[str, ...]
-    pen_only: bool  # only the pen disagreed: not enough to seize (rules.md §2.1)
+    pen_only: bool  # only the pen disagreed: not enough to seize (docs/rules.md §2.1)
 
 
 def expected_uv(denomination: int) -> str:
@@ -197,7 +198,7 @@ def check_note(index: int, note: NoteCheck) -> NoteVerdict:
 
     A note is suspect when a physical feature is wrong: the UV thread colour differs from the reference
     table, the feel or watermark fails, or the colour-shifting ink does not shift. A detector pen alone
-    never decides (rules.md §2.1: "never accept/reject on pen result alone").
+    never decides (docs/rules.md §2.1: "never accept/reject on pen result alone").
     """
     where = f"notes[{index}]"
     if note.denomination not in UV_THREAD:
@@ -248,7 +249,7 @@ class WindowCash:
     """What a window payment comes to once the suspect notes are set aside."""
 
     received_cents: int  # everything the customer handed over
-    seized_cents: int  # suspect notes, seized and never credited (rules.md §2.3 step 8)
+    seized_cents: int  # suspect notes, seized and never credited (docs/rules.md §2.3 step 8)
     genuine_cents: int
     change_cents: int
     verdicts: tuple[NoteVerdict, ...]
@@ -273,7 +274,8 @@ def window_cash(
     return WindowCash(received, seized, genuine, change, verdicts)
 
 
-# -- balancing (ccb-domain.md §1.9) ----------------------------------------------------------------------
+# -- balancing (docs/ccb-domain.md §1.9)
+# ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Balance:
     expected_cents: int
@@ -292,7 +294,7 @@ def balance(starting_float_cents: int, tenders_cents: int, counted_cents: int) -
 
 
 class TenderType(enum.StrEnum):
-    """The CCB tender types the window takes (ccb-domain.md §1.9: cash, check, card)."""
+    """The CCB tender types the window takes (docs/ccb-domain.md §1.9: cash, check, card)."""
 
     CASH = "cash"
     CHECK = "check"
@@ -301,7 +303,7 @@ class TenderType(enum.StrEnum):
 
 # What is physically in the drawer at the count: cash and checks. A card tender links to the CSR's tender
 # control like any other, but the money settles with the card processor, never in the drawer
-# (ccb-domain.md §1.9; the CCB mock's expected amount leaves cards out the same way).
+# (docs/ccb-domain.md §1.9; the CCB mock's expected amount leaves cards out the same way).
 IN_DRAWER: frozenset[TenderType] = frozenset({TenderType.CASH, TenderType.CHECK})
 
 
@@ -341,7 +343,8 @@ def drawer_totals(starting_float_cents: int, tenders: Iterable[tuple[str, int]])
     )
 
 
-# -- card tenders at the window (rules.md §1.5) ----------------------------------------------------------
+# -- card tenders at the window (docs/rules.md §1.5)
+# ----------------------------------------------------------
 class CardType(enum.StrEnum):
     CREDIT = "credit"
     DEBIT = "debit"
@@ -359,7 +362,7 @@ class CardBrand(enum.StrEnum):
 
 # The only card data the hub ever sees: the last four digits and the processor's approval code, both copied
 # from the terminal's slip. The terminal reads the card; the full number (PAN), the CVV and the PIN are
-# never typed, sent or kept (PCI DSS 3.3.1, 3.4.1, 3.5.1 as summarised in rules.md §1.5).
+# never typed, sent or kept (PCI DSS 3.3.1, 3.4.1, 3.5.1 as summarised in docs/rules.md §1.5).
 CARD_LAST4 = r"^\d{4}$"
 # Approval codes are six characters on most slips (ISO 8583 field 38); four to eight letters or digits
 # covers every processor, and nothing that short can hold a card number.
@@ -427,7 +430,7 @@ def card_data_in(value: object, path: str = "") -> list[str]:
 
 
 def masked_pan(last4: str) -> str:
-    """How a card shows to agents: the last four digits only (rules.md §1.5, PCI DSS 3.4.1)."""
+    """How a card shows to agents: the last four digits only (docs/rules.md §1.5, PCI DSS 3.4.1)."""
     return "************" + last4
 
 
@@ -454,7 +457,7 @@ def custody_time(
     at: dt.datetime | None, now: dt.datetime, earliest: dt.datetime, field: str = "at"
 ) -> dt.datetime:
     """When a hand-over happened: now by default; a time given later may not be in the future or before
-    the note's last custody entry, so the chain of custody stays in order (rules.md §2.3 steps 5-7)."""
+    the note's last custody entry, so the chain of custody stays in order (docs/rules.md §2.3 steps 5-7)."""
     if at is None:
         return now
     if at.tzinfo is None:
@@ -516,13 +519,14 @@ def receipt_number(day: dt.date, row_id: int) -> str:
     return f"CR{day:%y%m%d}-{row_id:06d}"
 
 
-# -- what the window says and writes down (rules.md §2.3, §2.4) -------------------------------------------
+# -- what the window says and writes down (docs/rules.md §2.3, §2.4)
+# -------------------------------------------
 SEIZED_SCRIPT = (
     "I'm sorry, I can't accept this note: it shows features we are required to check, and I have to keep "
     "it and send it to the U.S. Secret Service. This doesn't mean we think you did anything wrong. If it "
     "turns out to be genuine it will be returned. Here is a copy of the record for you."
 )
-# What the CSR does while the customer is at the window (rules.md §2.3, steps 1-7, in our words).
+# What the CSR does while the customer is at the window (docs/rules.md §2.3, steps 1-7, in our words).
 SEIZED_STEPS: tuple[str, ...] = (
     "Stay calm and polite; do not accuse: the customer may not know the note is bad.",
     "Do not hand the note back. If the customer becomes aggressive, your safety comes first.",
@@ -650,7 +654,8 @@ def unbalanced_mail(
 
 
 def card_words(pay: CashPayment) -> str:
-    """``credit card (visa) ************1234, approval AB12CD`` — last four digits only (rules.md §1.5)."""
+    """``credit card (visa) ************1234, approval AB12CD`` — last four digits only (docs/rules.md
+    §1.5)."""
     brand = f" ({pay.card_brand})" if pay.card_brand else ""
     last4 = masked_pan(pay.card_last4 or "")
     return f"{pay.card_type} card{brand} {last4}, approval {pay.authorization_code}"

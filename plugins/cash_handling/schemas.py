@@ -46,7 +46,7 @@ class CloseDrawerIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class PasserIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The passer block of SSF 1604 (rules.md §2.4); write down only what was seen or shown."""
+    """The passer block of SSF 1604 (docs/rules.md §2.4); write down only what was seen or shown."""
 
     name: Short = ""
     address: Short = ""
@@ -100,7 +100,8 @@ class PaymentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class CardPaymentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A card tender at the window. The terminal reads the card; the CSR copies from its slip the last four
-    digits and the approval code. There is no field for a card number, and none is accepted (rules.md §1.5).
+    digits and the approval code. There is no field for a card number, and none is accepted (docs/rules.md
+    §1.5).
     """
 
     account_id: AccountId
@@ -125,7 +126,7 @@ class CustodyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     remarks: Annotated[str, msgspec.Meta(max_length=1000)] = ""
     # When the note changed hands, if recorded afterwards (timezone-aware); now by default.
     at: dt.datetime | None = None
-    # Surrender only to an identified officer or agent, and get the case number (rules.md §2.3 step 7).
+    # Surrender only to an identified officer or agent, and get the case number (docs/rules.md §2.3 step 7).
     badge: Short = ""
     case_no: Short = ""
 
@@ -211,7 +212,7 @@ class NoteView(msgspec.Struct, kw_only=True):
 
 
 class CardView(msgspec.Struct, kw_only=True):
-    """A card tender as agents may see it: last four digits only (rules.md §1.5, PCI DSS 3.4.1)."""
+    """A card tender as agents may see it: last four digits only (docs/rules.md §1.5, PCI DSS 3.4.1)."""
 
     card_type: str
     card_brand: str | None

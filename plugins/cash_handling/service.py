@@ -3,14 +3,14 @@
 Each write validates everything first (a :class:`~plugins.cash_handling.rules.CashError` naming the field;
 nothing is written on a refusal), then makes its CCB call with an idempotency key derived from the caller's
 key, then records the local rows, events, mails and audit in one transaction. The CCB call and the local
-transaction are two commits: a retry with the same key replays the CCB answer (ccb-domain.md §1.9,
+transaction are two commits: a retry with the same key replays the CCB answer (docs/ccb-domain.md §1.9,
 ARCHITECTURE §7 "payments idempotent") and completes the local record, so money is posted once and the
 receipt exists once, even when two submissions race (the keys are unique columns of this plugin's rows).
 
 Card tenders are taken only on a terminal that the card-terminal inventory (the pci_inspection plugin's
 :class:`CardTerminals` service) says is usable at this office. That plugin is an optional companion
 (``after_depends_on``): without it no terminal can be shown to be safe, so cards are refused with the reason
-and cash is still taken (rules.md §1.4 step 1: move customers to another verified terminal or to cash).
+and cash is still taken (docs/rules.md §1.4 step 1: move customers to another verified terminal or to cash).
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ class CashService(BackOffice):
         """The terminal, when a card may be taken on it now; else 409 naming ``terminal_id`` and why.
 
         Refused: the inventory cannot vouch for terminals; the id is not in it; the terminal is at another
-        site; or it is not usable (a failed inspection takes it out of service at once, rules.md §1.4 step
+        site; or it is not usable (a failed inspection takes it out of service at once, docs/rules.md §1.4
+        step
         1; in stock, in repair, quarantined, lost and decommissioned are never usable).
         """
         site = self.config.card_terminal_site
@@ -137,7 +138,7 @@ class CashService(BackOffice):
 
     # -- drawers -----------------------------------------------------------------------------------------
     async def open_drawer(self, staff: Staff, data: OpenDrawerIn, key: str) -> tuple[CashDrawer, bool]:
-        """Open a tender control with the counted change fund (ccb-domain.md §1.9); once per key."""
+        """Open a tender control with the counted change fund (docs/ccb-domain.md §1.9); once per key."""
         ctx = self.ctx
         key = f"cash:drawer:{key}"
         counts = parse_counts(data.float_counts, FLOAT_DENOMINATIONS, "float_counts")
@@ -273,7 +274,7 @@ class CashService(BackOffice):
             return row
 
     async def create_deposit(self, staff: Staff, data: DepositIn, key: str) -> DepositView:
-        """Group closed drawers into one CCB deposit control (ccb-domain.md §1.9)."""
+        """Group closed drawers into one CCB deposit control (docs/ccb-domain.md §1.9)."""
         ctx = self.ctx
         ids = list(dict.fromkeys(data.drawer_ids))
         async with ctx.db.session() as session:
@@ -505,9 +506,10 @@ class CashService(BackOffice):
     ) -> tuple[CashPayment, bool]:
         """A card tender at the window, on a usable terminal of this office, posted to CCB once per key.
 
-        The card tender links to the CSR's open tender control like any tender (ccb-domain.md §1.9), but it
+        The card tender links to the CSR's open tender control like any tender (docs/ccb-domain.md §1.9), but
+        it
         is not in the drawer's expected cash: cards settle with the processor. Only the slip's last four
-        digits, brand and approval code are kept (rules.md §1.5).
+        digits, brand and approval code are kept (docs/rules.md §1.5).
         """
         key = f"cash:pay:{client_key}"
         async with self.ctx.db.session() as session:
@@ -570,7 +572,7 @@ class CashService(BackOffice):
         index: int,
         reasons: tuple[str, ...],
     ) -> None:
-        """Keep the note, write the SSF 1604 record and start its custody log (rules.md §2.3, §2.4)."""
+        """Keep the note, write the SSF 1604 record and start its custody log (docs/rules.md §2.3, §2.4)."""
         now = pay.taken_at
         note = data.notes[index]
         block = next((s for s in data.seized_notes if s.note_index == index), None)

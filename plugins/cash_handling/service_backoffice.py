@@ -38,14 +38,15 @@ class BackOffice:
 
     # -- seized notes ------------------------------------------------------------------------------------
     async def record_custody(self, staff: Staff, note_id: int, data: CustodyIn) -> CashSeizedNote:
-        """Log a hand-over; only the current holder (or a supervisor) may hand the note on (rules.md §2.3).
+        """Log a hand-over; only the current holder (or a supervisor) may hand the note on (docs/rules.md
+        §2.3).
 
         A surrender goes only to an identified police officer or Secret Service agent, with the badge and
         the case number (step 7); both are written into the SSF 1604 reporter block.
         """
         if data.action == "surrendered":
             missing = [
-                (name, f"a surrender needs the officer's or agent's {what} (rules.md §2.3 step 7)")
+                (name, f"a surrender needs the officer's or agent's {what} (docs/rules.md §2.3 step 7)")
                 for name, what in (("badge", "badge or ID number"), ("case_no", "case or report number"))
                 if not getattr(data, name).strip()
             ]
@@ -93,7 +94,7 @@ class BackOffice:
             return note
 
     async def record_submission(self, staff: Staff, note_id: int, data: SubmissionIn) -> CashSeizedNote:
-        """The supervisor records the Secret Service submission (rules.md §2.3 step 8)."""
+        """The supervisor records the Secret Service submission (docs/rules.md §2.3 step 8)."""
         async with self.ctx.db.session() as session:
             note = await session.get(CashSeizedNote, note_id, with_for_update=True)
             if note is None:

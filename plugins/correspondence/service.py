@@ -42,7 +42,7 @@ from plugins.correspondence.rules import (
 )
 from plugins.correspondence.rules_docx import LetterContent, render_docx
 
-# The CCB records letters as outbound notifications (ccb-domain §1.12), method "letter".
+# The CCB records letters as outbound notifications (docs/ccb-domain.md §1.12), method "letter".
 CONTACT_CLASS, CONTACT_TYPE = "NOTIFY", "OUTBOUND"
 # The CCB keeps idempotency keys of up to 100 characters, and the letter's contact key gets a prefix.
 MAX_KEY = 80

@@ -54,10 +54,10 @@ class Source(enum.StrEnum):
 class Kind(enum.StrEnum):
     """What the CSR (or the manager) asks for (issue 8 §4)."""
 
-    SPECIAL_PAYMENT_PLAN = "special_payment_plan"  # beyond the standard terms (rules §6.3 rule 2)
+    SPECIAL_PAYMENT_PLAN = "special_payment_plan"  # beyond the standard terms (docs/rules.md §6.3 rule 2)
     SAME_DAY_SERVICE = "same_day_service"
     DEPOSIT_WAIVER = "deposit_waiver"
-    ALTERNATE_ID = "alternate_id"  # identification outside the standard factors (rules §4.2)
+    ALTERNATE_ID = "alternate_id"  # identification outside the standard factors (docs/rules.md §4.2)
     BILL_CORRECTION = "bill_correction"
     RELEASE_HELD_BILL = "release_held_bill"
     OTHER = "other"
@@ -216,7 +216,7 @@ class PlanTerms:
 
 
 def beyond_standard_term(terms: PlanTerms) -> bool:
-    """True when the plan runs past the 12 months of PUC 10010 / HSC 116900 ff. (rules §6.1, §6.2)."""
+    """True when the plan runs past the 12 months of PUC 10010 / HSC 116900 ff. (docs/rules.md §6.1, §6.2)."""
     try:
         quote(terms.amount_cents, terms.installments, terms.first_due, terms.cadence, residential=True)
     except PayPlanError as exc:
@@ -227,7 +227,7 @@ def beyond_standard_term(terms: PlanTerms) -> bool:
 def check_terms(terms: PlanTerms, today: dt.date) -> None:
     """Refuse terms the CCB would refuse, naming the field (raises ``PayPlanError``).
 
-    A term past 12 months needs a recorded hardship reason (rules §6.3 rule 2); the approval of the
+    A term past 12 months needs a recorded hardship reason (docs/rules.md §6.3 rule 2); the approval of the
     escalation is the second condition this plugin adds before such a plan is created.
     """
     quote(

@@ -327,7 +327,8 @@ class EscalationService:
                     first_due=terms.first_due,
                     cadence=terms.cadence,
                     total_cents=terms.amount_cents,
-                    # rules §6.3 rule 2: the hardship reason is recorded with the plan; an approved plan
+                    # docs/rules.md §6.3 rule 2: the hardship reason is recorded with the plan; an approved
+                    # plan
                     # beyond 12 months without one names the approval instead, so the CCB record says why.
                     hardship_reason=terms.hardship_reason
                     or (f"approved escalation #{esc.id}" if beyond_standard_term(terms) else None),

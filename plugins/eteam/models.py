@@ -1,7 +1,7 @@
 """Tables of the e-team plugin (all prefixed ``eteam_``).
 
 ``eteam_incident`` is the e-team's queue: one row per Customer Connect incident pulled while unresolved,
-keyed by its reference number (``YYMMDD-NNNNNN``, ccb-domain.md §3), with the customer's text (redacted
+keyed by its reference number (``YYMMDD-NNNNNN``, docs/ccb-domain.md §3), with the customer's text (redacted
 before storage), the account number found in it, when it was received, its status type and when the
 e-team first answered. ``eteam_response`` records each answer: channel, text, whether action was taken,
 the Customer Connect thread it became and the CCB customer contact that notes it (written with the answer,

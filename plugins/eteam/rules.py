@@ -7,6 +7,8 @@ Unanswered clock: a Contact Us request waits on the e-team only while the office
 Friday between ``business_start_hour`` and ``business_end_hour`` in the utility's zone, so mail received
 on Friday evening is not late on Monday at 8. Public holidays are not counted out (no holiday calendar
 is configured yet).
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import msgspec
 LOCAL_TZ = ZoneInfo("America/Los_Angeles")
 ACCOUNT_ID = r"^\d{10}$"
 # Customer Connect reference numbers: six digits of the creation date, a six-digit daily count
-# (ccb-domain.md §3).
+# (docs/ccb-domain.md §3).
 REFERENCE = r"^\d{6}-\d{6}$"
 REFERENCE_RE = re.compile(REFERENCE)
 
@@ -31,7 +33,7 @@ Channel = Literal["email", "phone"]
 
 
 class Status(enum.StrEnum):
-    """The status *type* of the incident in Customer Connect (ccb-domain.md §3), mirrored locally."""
+    """The status *type* of the incident in Customer Connect (docs/ccb-domain.md §3), mirrored locally."""
 
     UNRESOLVED = "unresolved"
     WAITING = "waiting"
@@ -61,7 +63,7 @@ class EteamConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 # -- account numbers in free text ------------------------------------------------------------------------
-# Ten-digit account numbers (ccb-domain.md §1.2) as customers type them: run together, grouped 3-3-4 by
+# Ten-digit account numbers (docs/ccb-domain.md §1.2) as customers type them: run together, grouped 3-3-4 by
 # spaces, split 5-5 by a dash, or behind a "#". Phone numbers ("(213) 555-0123") and five-digit meter
 # reads do not fit these shapes. A digit or dash right before or after means a longer number.
 _ACCOUNT_SHAPES = r"(?:#\s?)?(\d{10}|\d{3} \d{3} \d{4}|\d{5}-\d{5})"

@@ -505,7 +505,7 @@ async def verify_customer(
     """Open (or reuse) the caller's contact on the account and check one identity factor in it.
 
     A contact the caller already has open on the account is reused, so failed attempts count against one
-    contact and its limit (rules §4.2) instead of starting afresh with every try.
+    contact and its limit (docs/rules.md §4.2) instead of starting afresh with every try.
     """
     try:
         mine = [

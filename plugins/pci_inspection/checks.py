@@ -63,7 +63,7 @@ def make_inspections_check(ctx: PluginContext) -> CheckFn:
 
 
 def make_incidents_check(ctx: PluginContext) -> CheckFn:
-    """A terminal out of service has an incident record (rules.md §1.4 step 3, PCI DSS 12.10.1)."""
+    """A terminal out of service has an incident record (docs/rules.md §1.4 step 3, PCI DSS 12.10.1)."""
 
     async def out_of_service_has_incident(check: CheckContext) -> CheckResult:
         async with check.db.session() as session:

@@ -2,7 +2,7 @@
 
 Payloads name the terminal (id, serial, site, window) and the checklist results, never card data and never
 free-text notes: a note is stored redacted in the plugin's tables and mailed to security, but the bus fans
-out to every subscriber, so it carries only what they need (ARCHITECTURE §4, rules.md §1.5).
+out to every subscriber, so it carries only what they need (ARCHITECTURE §4, docs/rules.md §1.5).
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ class PciRiskReview(Base):
 
 
 class PciDevice(Base):
-    """A point-of-interaction device in the inventory (PCI DSS 9.5.1.1; fields of rules.md §1.2)."""
+    """A point-of-interaction device in the inventory (PCI DSS 9.5.1.1; fields of docs/rules.md §1.2)."""
 
     __tablename__ = "pci_device"
 
@@ -119,7 +119,7 @@ class PciPhoto(Base):
 
 
 class PciInspection(Base):
-    """One inspection of one terminal: inspector, time, outcome (rules.md §1.3 item 14)."""
+    """One inspection of one terminal: inspector, time, outcome (docs/rules.md §1.3 item 14)."""
 
     __tablename__ = "pci_inspection"
 
@@ -151,7 +151,7 @@ class PciInspectionItem(Base):
 
 
 class PciIncident(Base):
-    """An incident record (rules.md §1.4 step 3: id, time found, finder, device, what was seen)."""
+    """An incident record (docs/rules.md §1.4 step 3: id, time found, finder, device, what was seen)."""
 
     __tablename__ = "pci_incident"
 

@@ -1,7 +1,7 @@
 """Pure rules of the card-terminal inspection: checklist, due dates, status changes, review age, CSV, mail.
 
 Nothing here touches HTTP, the bus or the database, so every rule is unit-tested on plain values. The
-rules come from PCI DSS v4.0.1 requirement 9.5.1 as summarised in the project's reference (rules.md §1).
+rules come from PCI DSS v4.0.1 requirement 9.5.1 as summarised in the project's reference (docs/rules.md §1).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import msgspec
 from core.contract.clock import LOCAL_TZ as CORE_LOCAL_TZ
 
 # "Daily" means once per local business day: PCI sets no frequency, the targeted risk analysis does, and
-# for attended lobby terminals that is a start-of-shift check (rules.md §1.3). So "today" is the calendar
+# for attended lobby terminals that is a start-of-shift check (docs/rules.md §1.3). So "today" is the calendar
 # day in the utility's zone, not a UTC day or a rolling 24 hours; times are stored in UTC and reasoned
 # about in America/Los_Angeles (ARCHITECTURE §5).
 LOCAL_TZ: ZoneInfo = CORE_LOCAL_TZ
@@ -50,7 +50,7 @@ class PciConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sites: Annotated[dict[SiteCode, SiteTitle], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=_default_sites
     )
-    # Who hears at once when an item fails (rules.md §1.4 step 3: supervisor and IT/security).
+    # Who hears at once when an item fails (docs/rules.md §1.4 step 3: supervisor and IT/security).
     security_emails: Annotated[list[Email], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: ["pci-security@utility.example"]
     )
@@ -70,7 +70,7 @@ class PciConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 # -- inventory status ------------------------------------------------------------------------------------
 class DeviceStatus(enum.StrEnum):
-    """Where a terminal is in its life (rules.md §1.2)."""
+    """Where a terminal is in its life (docs/rules.md §1.2)."""
 
     IN_STOCK = "in_stock"
     DEPLOYED = "deployed"
@@ -84,7 +84,7 @@ class DeviceStatus(enum.StrEnum):
 S = DeviceStatus
 # Allowed moves. A terminal comes back into service only by being deployed again, which restarts its
 # inspection clock; nothing leaves "decommissioned"; a lost terminal that turns up goes back to stock to
-# be checked against the inventory before any reuse (rules.md §1.4 steps 6-7).
+# be checked against the inventory before any reuse (docs/rules.md §1.4 steps 6-7).
 TRANSITIONS: dict[DeviceStatus, frozenset[DeviceStatus]] = {
     S.IN_STOCK: frozenset({S.DEPLOYED, S.QUARANTINED, S.IN_REPAIR, S.DECOMMISSIONED, S.LOST}),
     S.DEPLOYED: frozenset({S.IN_STOCK, S.OUT_OF_SERVICE, S.QUARANTINED, S.IN_REPAIR, S.LOST}),
@@ -116,7 +116,7 @@ def check_transition(old: DeviceStatus, new: DeviceStatus) -> None:
 def usable(status: DeviceStatus, due: Due | None, *, open_incident: bool) -> bool:
     """Whether a terminal may take cards now: the one rule every view and the cash windows share.
 
-    Only a deployed terminal (a fail takes it out of service at once, rules.md §1.4 step 1), whose last
+    Only a deployed terminal (a fail takes it out of service at once, docs/rules.md §1.4 step 1), whose last
     passing inspection since it was deployed still covers today by its risk analysis's frequency (``due``
     from :func:`inspection_due`; a terminal never inspected, or due again, has not been vouched for), and
     with no incident opened since it was deployed (the incident is open until the terminal is taken out
@@ -139,7 +139,7 @@ class ChecklistItem:
     guidance: str
 
 
-# The start-of-shift checklist of rules.md §1.3, in our own words; the numbers are stable because CSV
+# The start-of-shift checklist of docs/rules.md §1.3, in our own words; the numbers are stable because CSV
 # exports and stored results refer to them.
 CHECKLIST: tuple[ChecklistItem, ...] = (
     ChecklistItem(
@@ -229,7 +229,8 @@ class ChecklistProblem:
 
 
 def validate_checklist(submitted: Sequence[ItemSubmission]) -> list[ChecklistProblem]:
-    """Every item exactly once; a fail carries a note and a photo (rules.md §1.3 item 14, §1.4 step 2)."""
+    """Every item exactly once; a fail carries a note and a photo (docs/rules.md §1.3 item 14, §1.4 step
+    2)."""
     problems: list[ChecklistProblem] = []
     seen: set[int] = set()
     for position, sub in enumerate(submitted):

@@ -109,7 +109,8 @@ class InspectionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class IncidentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """An incident record (rules.md §1.4 step 3); ``found_by`` defaults to the caller, ``found_at`` to now."""
+    """An incident record (docs/rules.md §1.4 step 3); ``found_by`` defaults to the caller, ``found_at`` to
+    now."""
 
     reference: Short
     description: Text

@@ -542,7 +542,7 @@ class PciService:
     async def _record_inspection(
         self, session: AsyncSession, staff: Staff, terminal: PciDevice, data: InspectionInput
     ) -> PciInspection:
-        """Store an inspection; a fail takes the terminal out of service and alerts (rules.md §1.4)."""
+        """Store an inspection; a fail takes the terminal out of service and alerts (docs/rules.md §1.4)."""
         if terminal.device_status not in INSPECTABLE:
             raise InputError(
                 "device", f"terminal {terminal.id} is {terminal.status} and cannot be inspected", 409

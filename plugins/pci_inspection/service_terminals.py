@@ -3,7 +3,7 @@
 A cash window asks, at each card tender, whether the terminal may take a card. The rule is the
 inventory's own (``rules.usable``, through ``Assessment.usable``): only a deployed terminal, with a passing
 inspection within its risk analysis's frequency and no incident open since it was deployed, takes cards (a
-failed inspection takes it out of service at once, rules.md §1.4 step 1). Asked in this order:
+failed inspection takes it out of service at once, docs/rules.md §1.4 step 1). Asked in this order:
 
 * :meth:`InventoryTerminals.unavailable_reason` — when the plugin is enabled for no section, no one records
   inspections, so no terminal can be vouched for: the reason is returned and cards are to be refused;

@@ -1,7 +1,8 @@
 """Solar: program facts and answers, net-metered bill explanations, and the voicemail callback queue.
 
 The Solar team answers questions on the Solar Incentive Program, net energy metering and Charge Up L.A.!
-from configured facts (ccb-domain §4.1); explains a net-metered customer's bill in plain words from the
+from configured facts (docs/ccb-domain.md §4.1); explains a net-metered customer's bill in plain words from
+the
 CCB's own billing of the net-metered service agreement (kWh delivered and received, net kWh by tier with
 the tier prices, the kWh credit carried in and forward), read through the CCB port; and works a queue of
 voicemails left by callers, each returned within one business day with its outcome recorded (issue 7 §4;

@@ -2,7 +2,8 @@
 
 Nothing here touches HTTP, the bus or the database, so every rule is unit-tested on plain values.
 
-Net energy metering (ccb-domain §4.1 "Net energy metering"): the bill shows **kWh Delivered** (from the
+Net energy metering (docs/ccb-domain.md §4.1 "Net energy metering"): the bill shows **kWh Delivered** (from
+the
 utility to the customer) and **kWh Received** (exported by the customer, read from a second register);
 net = delivered − received. The CCB bills it (a positive net through the R-1A tiers, a surplus kept as a
 kWh credit for the next bills, forfeited on closing) and returns each billed period through the port;
@@ -70,7 +71,7 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     program: str | None = None
 
 
-# Program facts as the reference states them (ccb-domain §4.1, rows "Solar Incentive Program",
+# Program facts as the reference states them (docs/ccb-domain.md §4.1, rows "Solar Incentive Program",
 # "Net energy metering" and "Charge Up L.A.!"); deployments override them in config when they change.
 DEFAULT_PROGRAMS: tuple[Program, ...] = (
     Program(
@@ -90,7 +91,7 @@ DEFAULT_PROGRAMS: tuple[Program, ...] = (
                 note="the stepped-down level reached by 2016; earlier steps paid more",
             ),
         ),
-        source="ccb-domain §4.1 (LADWP SIP page, energy.gov)",
+        source="docs/ccb-domain.md §4.1 (LADWP SIP page, energy.gov)",
     ),
     Program(
         id="net_metering",
@@ -104,7 +105,7 @@ DEFAULT_PROGRAMS: tuple[Program, ...] = (
         eligibility=("Interconnected customer generation on a utility electric account",),
         rebates=(),
         phone="1-866-484-0433",
-        source="ccb-domain §4.1 (NEM bill reading guides)",
+        source="docs/ccb-domain.md §4.1 (NEM bill reading guides)",
     ),
     Program(
         id="charge_up_la",
@@ -124,7 +125,7 @@ DEFAULT_PROGRAMS: tuple[Program, ...] = (
             Rebate(item="Dedicated EV time-of-use meter", amount="$250"),
             Rebate(item="EZ-SAVE or Lifeline customers", amount="+$500", note="on top of the charger rebate"),
         ),
-        source="ccb-domain §4.1 (ladwp.com EV charger rebate FAQ)",
+        source="docs/ccb-domain.md §4.1 (ladwp.com EV charger rebate FAQ)",
     ),
 )
 
@@ -243,7 +244,8 @@ def match_answers(question: str, answers: Sequence[Answer], limit: int = 3) -> l
 
 # -- net-metered bill explanation ------------------------------------------------------------------------
 # The arithmetic is the CCB's: the mock bills a net meter's two registers (net kWh through the R-1A tiers,
-# a kWh credit carried to the next bill, forfeited on the final bill; core.ccb.billing, ccb-domain §4.1)
+# a kWh credit carried to the next bill, forfeited on the final bill; core.ccb.billing, docs/ccb-domain.md
+# §4.1)
 # and the port hands back each billed period. Here a period is picked and put in words for the customer.
 PERIOD = r"^(\d{4}-\d{2}|\d{4}-\d{2}-\d{2}|\d{12})$"
 PERIOD_HINT = "give a bill month YYYY-MM, a period start date YYYY-MM-DD or a 12-digit bill id"

@@ -1,7 +1,8 @@
 """Pure logic of Serving Our Seniors: config, the contact hints, the program-services review, SOS numbers
 and the business-day service level.
 
-Serving Our Seniors (ccb-domain §4.1) dates from 1989: utility employees who meet an isolated or struggling
+Serving Our Seniors (docs/ccb-domain.md §4.1) dates from 1989: utility employees who meet an isolated or
+struggling
 senior, or one behind on bills, refer them to the City's Department of Aging. The hub keeps the referral
 from the CSR's contact to the Customer Relations Office (CRO), which checks the need against what the
 program serves, sends it on, and routes any other need to the section that handles it (issue 7 §1).
@@ -111,7 +112,8 @@ SOS_HINT = HintText(
     script="We have a program that connects seniors with the City's Department of Aging for help such as "
     "well-being checks and managing bills. May I refer you? They will contact you directly.",
 )
-# Lifeline is for seniors (62+) or the permanently disabled; HEAP and EZ-SAVE go by income (ccb-domain §4.1).
+# Lifeline is for seniors (62+) or the permanently disabled; HEAP and EZ-SAVE go by income
+# (docs/ccb-domain.md §4.1).
 ASSISTANCE_HINT = HintText(
     kind="assistance",
     text="Cannot pay: refer to HEAP (one-time payment), EZ-SAVE (low-income discount) "
@@ -229,7 +231,8 @@ def referral_mail(
     """Subject and body of the referral e-mail.
 
     Only what the Department of Aging needs to reach the customer: the customer agreed to the referral
-    (rules §5.4: an assistance program needs the customer's consent), and no identity factor or balance
+    (docs/rules.md §5.4: an assistance program needs the customer's consent), and no identity factor or
+    balance
     is sent.
     """
     lines = [

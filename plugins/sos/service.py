@@ -133,7 +133,7 @@ async def _account(ctx: PluginContext, account_id: str) -> p.AccountSummary:
 def check_filing(data: FileIn) -> None:
     """Rules beyond the schema, checked before anything is read or written."""
     if not data.consent:
-        # rules §5.4: an assistance program gets customer data only with the customer's consent.
+        # docs/rules.md §5.4: an assistance program gets customer data only with the customer's consent.
         raise InputError("consent", "the customer must agree to the referral before it is filed")
     if len(set(data.reasons)) != len(data.reasons):
         raise InputError("reasons", "lists a reason twice")

@@ -1,7 +1,7 @@
 """The simulated CCB server: a ``LocalCcb`` on its own database, served over HTTP in CCB's REST shape.
 
 Routes follow :mod:`core.ccb.rest` (one ``GET`` per port read, ``POST /ccb/ops/{operation}`` per write,
-errors as ccb-domain §1.18 problem documents). Faults for outage drills are switchable while it runs:
+errors as docs/ccb-domain.md §1.18 problem documents). Faults for outage drills are switchable while it runs:
 
 * ``POST /_faults {"latency_ms": M, "error_rate": P, "down": true|false, "drop_responses": N}``;
   ``GET /_faults`` shows them. ``error_rate`` answers a random share of requests 503 *before* any work

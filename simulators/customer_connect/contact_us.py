@@ -2,7 +2,7 @@
 incidents.
 
 :func:`generate_contact_us` writes ``n`` messages from small word lists (names, streets, phrasings) about
-the topics customers actually raise (ccb-domain.md §4: high bills, payment arrangements, start/stop
+the topics customers actually raise (docs/ccb-domain.md §4: high bills, payment arrangements, start/stop
 service, outages, solar and net metering, senior and low-income help, meter reads, returned checks, the EV
 charger rebate, leaks). Everything is invented: addresses use the ``example`` mail domains reserved for
 documentation and telephone numbers the fictional 555-01xx block. Account numbers are ten digits (§1.2)

@@ -1,7 +1,7 @@
 """Vocabulary of the simulated Oracle B2C Service (Customer Connect) site: statuses, thread entry types,
 channels, categories and the ``YYMMDD-NNNNNN`` reference number.
 
-The domain reference (ccb-domain.md §3) verifies the *names*: status types Unresolved / Waiting / Solved,
+The domain reference (docs/ccb-domain.md §3) verifies the *names*: status types Unresolved / Waiting / Solved,
 the default statuses Unresolved, Updated, Waiting and Solved, and the thread entry types. It does not
 verify the numeric ids a real site uses for them (§7 lists "B2C default status IDs" as a gap), so the ids
 below are this simulator's choice [~]; clients should match on ``lookupName`` or read the ids from the

@@ -1,6 +1,6 @@
 """The Connect REST resources the simulated site serves: incidents, their threads, and contacts.
 
-Paths and shapes follow ccb-domain.md §3 and the REST API for Accessing Data documentation:
+Paths and shapes follow docs/ccb-domain.md §3 and the REST API for Accessing Data documentation:
 ``GET/POST …/incidents``, ``GET/PATCH/DELETE …/incidents/{id}``, ``…/incidents/{id}/threads``,
 ``GET/POST …/contacts`` and ``GET …/contacts/{id}``. Collections answer ``{"items": [...], "hasMore": …,
 "links": […]}`` with one ``{id, lookupName, createdTime, updatedTime, links}`` row per item, as the real

@@ -4,7 +4,7 @@ This database belongs to the simulated Oracle site, not to the hub; it is create
 ``metadata.create_all`` when the simulator starts, so a restart keeps every incident, thread and the
 per-day reference counters.
 
-Reference numbers (ccb-domain.md §3): ``YYMMDD-NNNNNN`` where the date is the creation date in the site's
+Reference numbers (docs/ccb-domain.md §3): ``YYMMDD-NNNNNN`` where the date is the creation date in the site's
 zone and the six digits count the incidents created that day, site-wide. The counter lives in its own
 table (``cc_reference_counters``) and is bumped in the same transaction that inserts the incident, so two
 incidents never share a number. A deleted incident leaves a gap, as the reference says a real site can.

@@ -1,4 +1,7 @@
-"""Configuration of the phone simulator: queues, agents, behaviours and run length."""
+"""Configuration of the phone simulator: queues, agents, behaviours and run length.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ The driver plays both sides the hub keeps apart:
   admin's token;
 * the **agents' desktops**: sign-in, READY, NOT_READY, LOGOUT, ANSWER and DROP on behalf of agents.  A lead's
   token acts on the agents of the lead's teams, an admin's on anyone.  Acting on someone else is a
-  supervisor request (telephony reference §1.4), so NOT_READY and LOGOUT go without a reason code and the
+  supervisor request (docs/telephony.md §1.4), so NOT_READY and LOGOUT go without a reason code and the
   hub records 999; acting on the token's own user is an agent request and takes the first configured
   reason code.
 

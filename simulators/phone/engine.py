@@ -24,6 +24,8 @@ Events live in a heap of plain tuples ``(time, seq, kind, subject, token)``; ``s
 running counter, so simultaneous events run in the order they were scheduled and every run is
 reproducible. Timers are never removed from the heap: each agent carries a ``token`` bumped
 on every state change, and a timer whose token no longer matches is ignored when it pops.
+
+Section signs (§) cite docs/telephony.md.
 """
 
 from __future__ import annotations

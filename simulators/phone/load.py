@@ -10,7 +10,7 @@ The run posts callers to one queue of the hub's telephony API and plays the agen
   answers after ``ring_seconds``, talks for the caller's handle time, hangs up, and ends wrap-up (WORK or
   WORK_READY) after ``wrap_up_seconds`` — unless the hub's own wrap-up timer ends it first;
 * a caller whose patience runs out before an answer hangs up (abandons);
-* an agent the hub makes NOT_READY for ring-no-answer (CCE code 32767, telephony reference §2.2) goes
+* an agent the hub makes NOT_READY for ring-no-answer (CCE code 32767, docs/telephony.md §2.2) goes
   READY again after ``rona_recovery_seconds``, as the offline engine's agents do;
 * a call the run did not post but which the hub offers to one of its agents (left over from an earlier
   run, or posted by someone else) is answered too, so it does not bounce between agents; it is counted
@@ -231,7 +231,7 @@ class LoadProfile:
 
 
 def caller_number(index: int) -> str:
-    """The k-th caller's number: fictional 555-01xx numbers only (telephony reference §4)."""
+    """The k-th caller's number: fictional 555-01xx numbers only (docs/telephony.md §4)."""
     return f"213555{100 + index % 100:04d}"
 
 

@@ -1,4 +1,7 @@
-"""Side-by-side reporting of simulated figures against the Erlang C / Erlang A model."""
+"""Side-by-side reporting of simulated figures against the Erlang C / Erlang A model.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

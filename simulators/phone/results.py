@@ -1,4 +1,7 @@
-"""Per-call records, per-interval statistics and the run summary of a phone simulation."""
+"""Per-call records, per-interval statistics and the run summary of a phone simulation.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ first 8 bytes (big-endian) of BLAKE2b over ``"ccbhub.phone-sim|<root seed>|<stre
 
 Stream names: ``arrivals/<queue>``, ``handle/<queue>``, ``patience/<queue>`` and
 ``agent/<agent name>`` (answer decisions, Not Ready spells).
+
+Section signs (§) cite docs/telephony.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The local CCB: the port implemented on the hub's own database, faithful to ccb-domain §1.
+"""The local CCB: the port implemented on the hub's own database, faithful to docs/ccb-domain.md §1.
 
 Every write runs in ONE transaction (the database session commits on success and rolls back on any
 error), so a failure half-way leaves nothing behind; events go to the outbox and money movements to the
@@ -11,7 +11,7 @@ clock, identity key, events, audit, idempotent writes, shared lookups) and the v
 an area that needs another's building blocks inherits that area's mixin rather than reaching across:
 
 * ``queries`` — account summary and account search;
-* ``customers`` — identity verification, persons, accounts, premises (§1.3, §1.4; rules §4.2, §4.3);
+* ``customers`` — identity verification, persons, accounts, premises (§1.3, §1.4; docs/rules.md §4.2, §4.3);
 * ``work`` — customer contacts, premise notes, alerts, cases, field activities, To Dos (§1.12-§1.16);
 * ``reads`` (on ``work``) — meter reads and estimates (§1.4), completing a field activity's read;
 * ``bills`` (on ``reads``) — bill runs, freezing, canceling and rebilling segments (§1.7);

@@ -1,6 +1,8 @@
 """The local CCB's corrections and explanations of bills: adjustments and their approval and
 cancellation (§1.8), the bill explanation in plain words (§1.7) and an account's net-metering view with
 its billed periods and kWh credit bank (§4.1).
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ The database, clock, identity hash key, id generator, rate configuration, event 
 one-transaction idempotent ``_write`` every port write goes through (ARCHITECTURE §7); ``_get`` with its
 ``NotFound``; and the lookups several areas share — an account's SAs and ledger, an SP's meter and SA, a
 meter's reads and registers (§1.4), SA status transitions (§1.5) and financial transactions (§1.1, §1.8).
-Also the limits and rules constants (rules §4.2, §6.2, §6.3) and the free-text cleaner (ARCHITECTURE §6).
+Also the limits and rules constants (docs/rules.md §4.2, §6.2, §6.3) and the free-text cleaner (ARCHITECTURE
+§6).
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations
@@ -67,12 +70,12 @@ SA_TYPE_ORDER = {"E-RES": 0, "E-NEM": 0, "W-RES": 1, "PA-RES": 2, "D-RES": 3}
 DELIVERED = codes.REGISTER_FLOWS[codes.REGISTER_DELIVERED]
 RECEIVED = codes.REGISTER_FLOWS[codes.REGISTER_RECEIVED]
 
-# rules §4.2: 5 consecutive failures per account within 24 hours lock the knowledge factors.
+# docs/rules.md §4.2: 5 consecutive failures per account within 24 hours lock the knowledge factors.
 VERIFY_MAX_FAILURES = 5
 VERIFY_WINDOW = dt.timedelta(hours=24)
-# rules §6.3 step 3: a plan is breached only after 60 days of non-compliance.
+# docs/rules.md §6.3 step 3: a plan is breached only after 60 days of non-compliance.
 PAY_PLAN_BREACH_DAYS = 60
-# Payment arrangements are billed on the bimonthly bills and must fit in 12 months (rules §6.2, §2.4).
+# Payment arrangements are billed on the bimonthly bills and must fit in 12 months (docs/rules.md §6.2, §2.4).
 MAX_ARRANGEMENT_INSTALLMENTS = 6
 MAX_TEXT = 4000
 

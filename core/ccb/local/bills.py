@@ -1,6 +1,8 @@
 """The local CCB's bills (§1.7): the bill run for an account (one segment per billable SA, net-metered
 electric priced with its kWh credit, §4.1), completing and freezing a bill, canceling a segment and
 rebilling it with a corrected reading, and the bill reads.
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations
@@ -516,7 +518,7 @@ class BillsMixin(ReadsMixin):
             settled = net_metering_of(seg.calc)
             if settled is not None:
                 # The rebill re-prices the same period: same received readings, same credit carried in,
-                # and a final bill still forfeits what is left (billing.py, ccb-domain §4.1).
+                # and a final bill still forfeits what is left (billing.py, docs/ccb-domain.md §4.1).
                 block = seg.calc["net_metering"]
                 priced = price_net_metered_segment(
                     self._rates,

@@ -1,6 +1,8 @@
-"""The local CCB's customers and premises: identity verification and its lock-out (rules §4.2,
+"""The local CCB's customers and premises: identity verification and its lock-out (docs/rules.md §4.2,
 §4.3), persons and accounts (§1.3: create a customer, add a person, change the main customer, access code,
 mailing address) and premises with their SPs and meters and property access (§1.4).
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ class CustomersMixin(QueriesMixin):
         async def work(s: AsyncSession) -> p.AccountSummary:
             account = await self._get(s, m.Account, request.account_id, "account", lock=True)
             address = self._check_address(request.address, "address")
-            # The account's override wins over the main customer's address (ccb-domain.md §1.3).
+            # The account's override wins over the main customer's address (docs/ccb-domain.md §1.3).
             account.mail_line1 = redact(address.line1)[:120]
             account.mail_line2 = redact(address.line2)[:120] if address.line2 else None
             account.mail_city = address.city[:60]

@@ -1,6 +1,8 @@
 """The local CCB's payments and cash drawers (§1.9): the balance and financial transactions of an
 account (§1.1), posting a payment with its tenders and distributing it over open items, canceling a
 payment or a tender, and tender controls (open, balance) and deposit controls.
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations
@@ -96,7 +98,8 @@ class PaymentsMixin(LocalViews):
         if tender.tender_type == "card":
             last4 = (tender.card_last4 or "").strip()
             if not re.fullmatch(r"\d{4}", last4):
-                # Anything but four digits may be a PAN: refuse it rather than store it (PCI, rules §1.5).
+                # Anything but four digits may be a PAN: refuse it rather than store it (PCI, docs/rules.md
+                # §1.5).
                 raise Invalid(f"{where}.card_last4", "give only the last four digits of the card")
             brand = (tender.card_brand or "").strip()[:12] or None
             return None, "************" + last4, brand

@@ -1,6 +1,8 @@
-"""The local CCB's collection agreements: pay plans and their monitoring batch (§1.10, rules
-§6.3), payment arrangements (rules §6.2) and deposits (§1.11). Arrangements and deposits post
+"""The local CCB's collection agreements: pay plans and their monitoring batch (§1.10, docs/rules.md
+§6.3), payment arrangements (docs/rules.md §6.2) and deposits (§1.11). Arrangements and deposits post
 adjustments, so this area builds on ``core.ccb.local.adjustments``.
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ class PayPlansMixin(AdjustmentsMixin):
     ) -> list[p.PayPlanView]:
         """The pay-plan monitor (§1.10): payments since the plan started cover installments in order;
         an unpaid installment past its due date is missed; all covered -> Kept; one missed for 60 days or
-        more -> Broken (rules §6.3 step 3). Returns the plans whose status changed."""
+        more -> Broken (docs/rules.md §6.3 step 3). Returns the plans whose status changed."""
         changed: list[p.PayPlanView] = []
         async with self._db.session() as s:
             plans = (

@@ -1,5 +1,7 @@
 """The local CCB's account-level queries: the account summary a CSR sees on control central, and
 the account search by phone or service address (§1.3).
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 estimate after a No Read, the received register of a net meter read or estimated alongside, and the
 estimate streak that opens a case and schedules a field read. Completing a field activity (§1.15) is here
 too because what it records is a read.
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 stop, and the batches a real CCB runs on its own schedule — SA activation (``SAACT``, with the start read)
 and finalization (the stop read and the final bill). The batches are not on the port: a scheduler or a
 simulator calls them with the business date.
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 One place for each view so every area answers with the same shape: SAs, reads, persons and premises
 (§1.3, §1.4), bills and segments (§1.7), adjustments (§1.8), payments and tender controls (§1.9), pay
 plans (§1.10), contacts, alerts, cases, field activities and To Dos (§1.12-§1.16).
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations

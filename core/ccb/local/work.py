@@ -4,6 +4,8 @@ cases (§1.14), field activities (§1.15) and To Dos (§1.16).
 Opening a case, scheduling a field activity and raising a To Do are also building blocks other areas use
 (an estimate streak opens a case and schedules a read, a high/low read raises a To Do); completing a field
 activity records a meter read and therefore lives with the reads (``core.ccb.local.reads``).
+
+Section signs (§) cite docs/ccb-domain.md.
 """
 
 from __future__ import annotations

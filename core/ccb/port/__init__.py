@@ -12,7 +12,8 @@ CCB is down and replays them in order (ARCHITECTURE §7). That is why
 * domain errors are only those of ``core.ccb.errors`` (NotFound → 404, IllegalTransition → 409,
   Invalid → 422).
 
-Lookup codes are returned stripped (``"20"``, not CCB's space-padded ``"20 "``, ccb-domain §1.2); a REST
+Lookup codes are returned stripped (``"20"``, not CCB's space-padded ``"20 "``, docs/ccb-domain.md §1.2); a
+REST
 facade that mirrors CCB pads them on the way out.
 
 The package is split by CCB area — ``customers``, ``service``, ``reads``, ``bills``, ``money``,

@@ -1,4 +1,5 @@
-"""Bills and bill segments, cancel / rebill and explanations (ccb-domain §1.7), and the net-metering view
+"""Bills and bill segments, cancel / rebill and explanations (docs/ccb-domain.md §1.7), and the net-metering
+view
 of a net-metered electric SA (§4.1)."""
 
 from __future__ import annotations

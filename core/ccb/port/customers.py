@@ -1,4 +1,5 @@
-"""Persons, accounts and premises (ccb-domain §1.3, §1.4): the customer and premise writes and views."""
+"""Persons, accounts and premises (docs/ccb-domain.md §1.3, §1.4): the customer and premise writes and
+views."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Money: balance and financial transactions (ccb-domain §1.1), adjustments (§1.8), payments, tenders and
+"""Money: balance and financial transactions (docs/ccb-domain.md §1.1), adjustments (§1.8), payments, tenders
+and
 cash drawers — tender and deposit controls (§1.9)."""
 
 from __future__ import annotations

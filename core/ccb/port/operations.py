@@ -7,7 +7,8 @@ table is what a journal stores and replays (``WRITE_OPERATIONS``), what the REST
 offline ports from.
 
 ``verify_identity`` is the one operation left out on purpose: it is neither a read (every attempt counts
-towards the lock-out, rules §4.2, so it is never retried nor answered from a snapshot) nor a write that
+towards the lock-out, docs/rules.md §4.2, so it is never retried nor answered from a snapshot) nor a write
+that
 could be journaled (the caller needs the answer now), so each implementation spells it out.
 """
 

@@ -1,4 +1,4 @@
-"""Pay plans, payment arrangements and deposits (ccb-domain §1.10, §1.11)."""
+"""Pay plans, payment arrangements and deposits (docs/ccb-domain.md §1.10, §1.11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Meter reads (ccb-domain §1.4): a read to add, a read as stored, and what adding one did."""
+"""Meter reads (docs/ccb-domain.md §1.4): a read to add, a read as stored, and what adding one did."""
 
 from __future__ import annotations
 

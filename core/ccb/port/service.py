@@ -1,4 +1,4 @@
-"""Service agreements and start / stop / restore (ccb-domain §1.5, §1.6)."""
+"""Service agreements and start / stop / restore (docs/ccb-domain.md §1.5, §1.6)."""
 
 from __future__ import annotations
 

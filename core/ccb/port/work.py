@@ -1,4 +1,5 @@
-"""Interactions and work: customer contacts (ccb-domain §1.12), premise notes and alerts (§1.13), cases
+"""Interactions and work: customer contacts (docs/ccb-domain.md §1.12), premise notes and alerts (§1.13),
+cases
 (§1.14), field activities (§1.15) and To Dos (§1.16)."""
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Everything comes from two seeded random generators (one for ids, one for data) a
 clock is read, so the same seed on an empty database always gives the same ids and amounts. Rows are
 built as dicts and inserted in bulk with Core ``insert()`` (thousands of customers a minute on SQLite).
 
-What a seeded customer looks like (ccb-domain §1): a person who is main customer of an account, a premise
+What a seeded customer looks like (docs/ccb-domain.md §1): a person who is main customer of an account, a
+premise
 in an LA ZIP with its service-area code and rate zones, an electric and a water SP each with a meter and
 an active SA, bimonthly reads for 12 months (some estimated, a few meters with three or more estimates in a
 row, which carry the investigation case and field activity the mock would have opened), a bill per read
@@ -14,7 +15,8 @@ some late, some not at all lately (past due).
 A share of customers (``net_metered_share``, deterministic with the seed) have rooftop solar: their electric
 meter is a net meter with a received register beside the delivered one, their electric SA is net-metered
 (E-NEM) and their bills net the two registers with a kWh credit carried from bill to bill (billing.py,
-ccb-domain §4.1). Exports follow the sun, so each of them has export (credit) bills in summer and import
+docs/ccb-domain.md §4.1). Exports follow the sun, so each of them has export (credit) bills in summer and
+import
 bills in winter. Solar decisions and export amounts come from a third generator, so the other customers'
 data (not their ids) are the same as without solar.
 

@@ -16,7 +16,7 @@ from core.ccb.reads import ReadType
 DEFAULT_AS_OF = dt.date(2025, 10, 31)
 # Water prices in the rate config start in July 2023; a year of history must fit after that.
 EARLIEST_AS_OF = dt.date(2024, 9, 1)
-READS_PER_YEAR = 6  # bimonthly residential billing (ccb-domain §2.4)
+READS_PER_YEAR = 6  # bimonthly residential billing (docs/ccb-domain.md §2.4)
 CYCLE_DAYS = 61
 CHUNK = 100  # customers generated and inserted per round
 # Share of seeded customers with rooftop solar on net metering: a demo-friendly share, not a statistic.

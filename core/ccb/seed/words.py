@@ -1,4 +1,7 @@
-"""Word lists for synthetic customers: made up for this mock, LA-flavoured, never real people."""
+"""Word lists for synthetic customers: made up for this mock, LA-flavoured, never real people.
+
+Section signs (§) cite docs/ccb-domain.md.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The account at a glance and a bill in plain words: each segment's tiers and amounts, the due date, and
-whether the late payment charge would apply (ccb-domain §1.17).
+whether the late payment charge would apply (docs/ccb-domain.md §1.17).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ __all__ = [
     "late_fee_rule",
 ]
 
-# LADWP late payment charge (ccb-domain §1.17 [S]): 1.5% per month on a service's past-due amount over
+# LADWP late payment charge (docs/ccb-domain.md §1.17 [S]): 1.5% per month on a service's past-due amount over
 # $150, after an 8-day grace following the due date (bills are due 19 days after issue, billing.DUE_DAYS).
 LATE_FEE_RATE = Decimal("0.015")
 LATE_FEE_THRESHOLD_CENTS = 15_000
@@ -62,7 +62,7 @@ class ExplainedSegment(View, frozen=True):
 
 
 class LateFeeRule(View, frozen=True):
-    """The late payment charge as it would apply to this bill if it went unpaid (ccb-domain §1.17)."""
+    """The late payment charge as it would apply to this bill if it went unpaid (docs/ccb-domain.md §1.17)."""
 
     rule: str
     grace_ends: dt.date

@@ -1,4 +1,5 @@
-"""Field work from a contact (ccb-domain §1.14-§1.15): a high-bill case with its re-read or leak check, and
+"""Field work from a contact (docs/ccb-domain.md §1.14-§1.15): a high-bill case with its re-read or leak
+check, and
 a trouble ticket with its dispatch priority.
 
 The field investigation needs two port writes (case, then field activity): everything is validated
@@ -84,7 +85,8 @@ class FieldWork(Guard):
         summary: str,
         key: str | None,
     ) -> InvestigationResult:
-        """A case (high bill) with its field activity (re-read or leak check), ccb-domain §1.14-§1.15."""
+        """A case (high bill) with its field activity (re-read or leak check), docs/ccb-domain.md
+        §1.14-§1.15."""
         if kind == "leak_check" and service != "water":
             raise Invalid("service", "a leak check is for water service")
         account = await self.ccb.get_account_summary(account_id)

@@ -1,4 +1,4 @@
-"""Meters and reads (ccb-domain §1.4): read instructions per meter type, a reading the customer gives
+"""Meters and reads (docs/ccb-domain.md §1.4): read instructions per meter type, a reading the customer gives
 (after the high/low check), a meter reader's read or No Read, and the CSR To Do a No Read raises.
 """
 

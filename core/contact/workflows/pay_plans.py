@@ -1,4 +1,5 @@
-"""Payment plans (rules §6): a quote whose installments sum exactly, and the CCB pay plan it describes.
+"""Payment plans (docs/rules.md §6): a quote whose installments sum exactly, and the CCB pay plan it
+describes.
 
 A plan beyond the standard terms (a hardship plan) is a special plan, created only from an approved
 escalation, never from this workflow.
@@ -94,7 +95,8 @@ class PayPlans(Guard):
         key: str | None,
     ) -> p.PayPlanView:
         if hardship_reason:
-            # Task 35: a plan beyond the standard terms (a hardship plan past 12 months, rules.md §6.3) is a
+            # Task 35: a plan beyond the standard terms (a hardship plan past 12 months, docs/rules.md §6.3)
+            # is a
             # special plan, created only from an approved escalation — never from the CSR's own request.
             raise Invalid(
                 "hardship_reason",

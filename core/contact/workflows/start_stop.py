@@ -1,4 +1,5 @@
-"""Start, stop and restore service (ccb-domain §1.5, §1.6), each one CCB port write logged on the contact."""
+"""Start, stop and restore service (docs/ccb-domain.md §1.5, §1.6), each one CCB port write logged on the
+contact."""
 
 from __future__ import annotations
 

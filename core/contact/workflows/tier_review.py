@@ -1,4 +1,5 @@
-"""The tier review (ccb-domain §2.5): per bill of the last N periods, the billed against the correct tiers
+"""The tier review (docs/ccb-domain.md §2.5): per bill of the last N periods, the billed against the correct
+tiers
 and amounts, and the cancel/rebill of every segment billed in the wrong tiers.
 """
 

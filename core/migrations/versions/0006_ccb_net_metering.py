@@ -2,7 +2,7 @@
 
 Every existing meter gets register 1 "delivered" (its one subtractive register until now) and every
 existing read is a read of register 1 (the column's server default), so data written before this
-revision bills exactly as before. Net meters add register 2 "received" (ccb-domain §1.4, §4.1).
+revision bills exactly as before. Net meters add register 2 "received" (docs/ccb-domain.md §1.4, §4.1).
 
 Revision ID: 0006_ccb_net_metering
 Revises: 0002_ccb

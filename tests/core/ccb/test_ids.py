@@ -1,4 +1,4 @@
-"""Unit tests for CCB-style id generation (ccb-domain §1.2)."""
+"""Unit tests for CCB-style id generation (docs/ccb-domain.md §1.2)."""
 
 from __future__ import annotations
 

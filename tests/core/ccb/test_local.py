@@ -1,4 +1,7 @@
-"""The local CCB mock on a real migrated database: money, lifecycles, reads, identity and atomicity."""
+"""The local CCB mock on a real migrated database: money, lifecycles, reads, identity and atomicity.
+
+Section signs (§) cite docs/ccb-domain.md.
+"""
 
 from __future__ import annotations
 
@@ -205,7 +208,7 @@ async def test_bill_segments_equal_the_rate_engine_for_the_same_reads(env: Env) 
     assert by_type["W-RES"].quantity == "40.00"
     assert first.current_charges_cents == electric.total_cents + water.total_cents
     assert first.amount_due_cents == first.current_charges_cents
-    assert first.due_date == dt.date(2025, 3, 5) + dt.timedelta(days=19)  # ccb-domain §1.17
+    assert first.due_date == dt.date(2025, 3, 5) + dt.timedelta(days=19)  # docs/ccb-domain.md §1.17
 
     # The next segment starts at the previous end read and crosses into the high season (§2.2).
     await read(env, c.e_meter, dt.date(2025, 7, 2), 5100)
@@ -799,7 +802,7 @@ async def test_free_text_is_redacted_and_cases_follow_their_type(env: Env) -> No
 
 
 # ---------------------------------------------------------------------------------------------------
-# net energy metering (ccb-domain §4.1): a net meter, an E-NEM SA, net billing with a kWh credit
+# net energy metering (docs/ccb-domain.md §4.1): a net meter, an E-NEM SA, net billing with a kWh credit
 
 
 async def test_a_net_metered_sa_bills_the_net_and_carries_its_credit_to_the_final_bill(env: Env) -> None:

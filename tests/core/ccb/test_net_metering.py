@@ -1,6 +1,6 @@
-"""Net energy metering in the CCB's billing (ccb-domain §4.1), worked by hand.
+"""Net energy metering in the CCB's billing (docs/ccb-domain.md §4.1), worked by hand.
 
-Prices are the default R-1A config (ccb-domain §2.2): 2024 Jan-Mar low season T1 20.042¢, T2 25.901¢;
+Prices are the default R-1A config (docs/ccb-domain.md §2.2): 2024 Jan-Mar low season T1 20.042¢, T2 25.901¢;
 from April 2024 low T1 19.645¢, T2 25.504¢ and high T1 19.645¢, T2 25.504¢, T3 34.205¢. Zone 1 blocks are
 350 / 700 kWh per 30 days. Power Access Charge $2.30 / $7.90 / $22.70 per 30 days by highest tier reached;
 minimum charge $10 per 30 days. Every line rounds half up to the cent.
@@ -104,7 +104,8 @@ def test_a_large_credit_outlasts_a_small_net() -> None:
 
 
 def test_a_season_split_period_bills_the_net_like_the_reference_worked_example() -> None:
-    # ccb-domain §2.5's example on a net meter: May 15 -> Jul 15 2024 = 61 days (17 low + 44 high), zone 1,
+    # docs/ccb-domain.md §2.5's example on a net meter: May 15 -> Jul 15 2024 = 61 days (17 low + 44 high),
+    # zone 1,
     # 1,900 delivered - 400 received = 1,500 kWh net. Usage by days: low 1500 x 17/61 = 418.03, high
     # 1,081.97. Tier 1: low 350 x 17/30 = 198.33, whole period 350 x 61/30 = 711.67 -> high 513.34.
     # Tier 2: low 700 x 17/30 = 396.67, whole 1,423.33 -> high 1,026.66. So low 198.33 + 219.70,

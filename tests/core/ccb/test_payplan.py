@@ -1,4 +1,4 @@
-"""Unit tests for payment-plan quotes (rules §6.2, §6.3)."""
+"""Unit tests for payment-plan quotes (docs/rules.md §6.2, §6.3)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from core.ccb.payplan import (
 
 
 def test_even_split() -> None:
-    # rules §6.3 test: $1,200 over 12 -> $100/month.
+    # docs/rules.md §6.3 test: $1,200 over 12 -> $100/month.
     plan = quote(120000, 12, date(2024, 3, 15))
     assert [i.amount_cents for i in plan] == [10000] * 12
     assert plan[0] == Installment(date(2024, 3, 15), 10000)
@@ -26,7 +26,7 @@ def test_even_split() -> None:
 
 
 def test_remainder_goes_to_the_first_installments() -> None:
-    # rules §6.3 test: $1,000 over 12 -> 100000 = 12 x 8333 + 4, so 4 x $83.34 then 8 x $83.33.
+    # docs/rules.md §6.3 test: $1,000 over 12 -> 100000 = 12 x 8333 + 4, so 4 x $83.34 then 8 x $83.33.
     plan = quote(100000, 12, date(2024, 1, 10))
     assert [i.amount_cents for i in plan] == [8334] * 4 + [8333] * 8
     assert sum(i.amount_cents for i in plan) == 100000
@@ -77,7 +77,8 @@ def test_other_cadences() -> None:
 
 
 def test_twelve_month_limit_for_residential_plans() -> None:
-    # PUC 10010 / HSC 116900 ff. (rules §6.1-6.2): at most 12 months. 12 monthly payments fit, 13 do not.
+    # PUC 10010 / HSC 116900 ff. (docs/rules.md §6.1-6.2): at most 12 months. 12 monthly payments fit, 13 do
+    # not.
     assert len(quote(130000, 12, date(2024, 1, 31))) == 12
     with pytest.raises(PayPlanError) as err:
         quote(130000, 13, date(2024, 1, 31))
@@ -96,7 +97,7 @@ def test_twelve_month_limit_for_residential_plans() -> None:
 
 
 def test_longer_plan_needs_a_hardship_reason_or_a_non_residential_account() -> None:
-    # rules §6.3 rule 2: term > 12 only with a hardship reason recorded.
+    # docs/rules.md §6.3 rule 2: term > 12 only with a hardship reason recorded.
     assert len(quote(180000, 18, date(2024, 1, 1), hardship_reason="medical certification on file")) == 18
     with pytest.raises(PayPlanError):
         quote(180000, 18, date(2024, 1, 1), hardship_reason="   ")

@@ -140,7 +140,7 @@ def test_high_season_tier_3_costs_more_than_low_season(config: RateConfig) -> No
 
 def test_minimum_charge_tops_up(config: RateConfig) -> None:
     # 10 kWh in 30 days: 10 x 0.18857 = 1.8857 -> $1.89; PAC tier 1 $2.30; 4.19 < $10 minimum
-    # -> top-up $5.81 so the bill is exactly $10.00 (ccb-domain §2.2).
+    # -> top-up $5.81 so the bill is exactly $10.00 (docs/ccb-domain.md §2.2).
     calc = calculate_electric(config, 1, date(2023, 1, 1), date(2023, 1, 31), 10)
     assert [(c.kind, c.amount_cents) for c in calc.charges] == [("fixed", 230), ("minimum", 581)]
     assert calc.total_cents == 1000
@@ -156,7 +156,7 @@ def test_minimum_charge_tops_up(config: RateConfig) -> None:
 
 
 def test_reference_worked_example_season_split(config: RateConfig) -> None:
-    # ccb-domain §2.5: Zone 1, May 15 -> July 15 2023 = 61 days, 1,500 kWh, 17 low + 44 high days.
+    # docs/ccb-domain.md §2.5: Zone 1, May 15 -> July 15 2023 = 61 days, 1,500 kWh, 17 low + 44 high days.
     # Prices also change on July 1 ("Jun" -> "Jul-Sep"), so three parts: 17 + 30 + 14 days.
     # Usage by days (cumulative rounding): 1500x17/61 = 418.03; 1500x47/61 = 1155.74 -> 737.71; rest 344.26.
     # T1 limits: 350x17/30 = 198.33; 350x47/30 = 548.33 -> 350.00; 350x61/30 = 711.67 -> 163.34.
@@ -252,7 +252,7 @@ def test_water_schedule_is_marked_illustrative(config: RateConfig) -> None:
 
 def test_lot_size_classes(config: RateConfig) -> None:
     schedule = config.schedule("A")
-    # ccb-domain §2.3: <7,500; 7,500-10,999; 11,000-17,499; 17,500-43,559; >43,559.
+    # docs/ccb-domain.md §2.3: <7,500; 7,500-10,999; 11,000-17,499; 17,500-43,559; >43,559.
     assert lot_size_class(schedule, 7499) == "under-7500"
     assert lot_size_class(schedule, 7500) == "7500-10999"
     assert lot_size_class(schedule, 17499) == "11000-17499"
@@ -288,7 +288,7 @@ def test_water_season_split_uses_daily_average(config: RateConfig) -> None:
     # 2024-09-01 -> 2024-10-31 = 30 summer + 30 winter days, high zone, 5,000 sq ft, 40 HCF -> 20 / 20.
     # Summer blocks 16/16/12 per 60 days -> 8 / 8 / 6 for 30 days; winter 16/8/6 -> 8 / 4 / 3.
     # Summer part 20 = 8 + 8 + 4; winter part 20 = 8 + 4 + 3 + 5: the customer reaches tier 4 in the
-    # winter part while staying in tier 3 in the summer part (ccb-domain §2.3).
+    # winter part while staying in tier 3 in the summer part (docs/ccb-domain.md §2.3).
     # $: 56.80 + 68.96 + 39.72 | 56.80 + 34.48 + 29.79 + 65.55 = $352.10.
     calc = calculate_water(config, "high", 5000, date(2024, 9, 1), date(2024, 10, 31), 40)
     assert [(sp.season, sp.days, sp.quantity) for sp in calc.sub_periods] == [

@@ -1,4 +1,5 @@
-"""Unit tests for meter read rules: rollover, high/low, estimates, estimate streaks (ccb-domain §1.4)."""
+"""Unit tests for meter read rules: rollover, high/low, estimates, estimate streaks (docs/ccb-domain.md
+§1.4)."""
 
 from __future__ import annotations
 

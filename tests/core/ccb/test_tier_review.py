@@ -1,4 +1,4 @@
-"""Unit tests for the "was the customer billed in the right tier?" review (ccb-domain §2.5)."""
+"""Unit tests for the "was the customer billed in the right tier?" review (docs/ccb-domain.md §2.5)."""
 
 from __future__ import annotations
 

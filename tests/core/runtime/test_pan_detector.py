@@ -1,4 +1,4 @@
-"""The one card-number detector (rules.md §1.5): every written form of a PAN, and what is not one."""
+"""The one card-number detector (docs/rules.md §1.5): every written form of a PAN, and what is not one."""
 
 from __future__ import annotations
 

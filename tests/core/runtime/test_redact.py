@@ -1,4 +1,4 @@
-"""Redaction of card numbers and SSNs (rules.md §1.5, §4.3)."""
+"""Redaction of card numbers and SSNs (docs/rules.md §1.5, §4.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Dialogs: per-state action lists, call lifecycle, consult, warm/blind/single-step transfers, effects."""
+"""Dialogs: per-state action lists, call lifecycle, consult, warm/blind/single-step transfers, effects.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Unit tests for the Erlang B/C/A staffing formulas against the reference vectors and identities."""
+"""Unit tests for the Erlang B/C/A staffing formulas against the reference vectors and identities.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Agent state machine: the §1.4 table, reason codes, sign-in, pending state, wrap-up and event snapshots."""
+"""Agent state machine: the §1.4 table, reason codes, sign-in, pending state, wrap-up and event snapshots.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The telephony API through HTTP: 202 and events, 400/403/404, calls, queues, checks and the SSE stream."""
+"""The telephony API through HTTP: 202 and events, 400/403/404, calls, queues, checks and the SSE stream.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

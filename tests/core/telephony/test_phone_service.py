@@ -1,5 +1,8 @@
 """The telephony service on a real (SQLite) database with a manual clock: routing, RONA, wrap-up, the
-asynchronous error contract, transfers and who may act.  No test sleeps; timers fire through ``tick``."""
+asynchronous error contract, transfers and who may act.  No test sleeps; timers fire through ``tick``.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

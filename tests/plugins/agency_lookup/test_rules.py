@@ -1,4 +1,7 @@
-"""Pure rules of the agency lookup: directory search, the §5.4 decision table, field limiting, config."""
+"""Pure rules of the agency lookup: directory search, the §5.4 decision table, field limiting, config.
+
+Section signs (§) cite docs/rules.md.
+"""
 
 from __future__ import annotations
 
@@ -83,7 +86,7 @@ ORDER = {"instrument_ref": "LASC 24STCV0001, 2026-11-01"}
 CONSENT = {"consent_ref": "signed consent 2026-10-02"}
 DUTY = {"stated_purpose": "code enforcement inspection"}
 
-# Rows of rules.md §5.4: (requester, basis, documents, requested, bulk) → (outcome, allowed, two-person).
+# Rows of docs/rules.md §5.4: (requester, basis, documents, requested, bulk) → (outcome, allowed, two-person).
 MATRIX = [
     # default deny without a recorded basis
     (K.LAW_ENFORCEMENT, None, {}, {E.NAME}, False, Outcome.DENIED, set(), False),

@@ -47,13 +47,14 @@ def shift(hours: float, **kw: object) -> ShiftPlan:
     return ShiftPlan(A, 8 * H, 8 * H + round(hours * H), **kw)  # type: ignore[arg-type]
 
 
-# An 8.5-hour shift 08:00-16:30 with a 30-min meal works 8 h: two rests and one meal (rules.md §3.1-§3.2).
+# An 8.5-hour shift 08:00-16:30 with a 30-min meal works 8 h: two rests and one meal (docs/rules.md
+# §3.1-§3.2).
 GOOD_8H = [rest(10 * H), meal(12 * H), rest(14 * H + 30)]
 
 
 @pytest.mark.parametrize(
     ("minutes", "rests"),
-    # rules.md §3.1 checks: 3.5→1, 6.0→1, 6.01→2, 10→2, 10.01→3, 14→3 (one minute stands for ".01").
+    # docs/rules.md §3.1 checks: 3.5→1, 6.0→1, 6.01→2, 10→2, 10.01→3, 14→3 (one minute stands for ".01").
     [(209, 0), (210, 1), (360, 1), (361, 2), (600, 2), (601, 3), (840, 3), (841, 4), (1080, 4)],
 )
 def test_rest_count_follows_the_table(minutes: int, rests: int) -> None:
@@ -133,7 +134,8 @@ def test_validation_rules(case: str, plan: ShiftPlan, breaks: list[BreakPlan], r
 
 def test_v8_premium_is_one_hour_per_kind_and_capped_at_two() -> None:
     rate = 31.5
-    # Several rest problems and two meal problems still cost one rest hour and one meal hour (rules.md §3.4).
+    # Several rest problems and two meal problems still cost one rest hour and one meal hour (docs/rules.md
+    # §3.4).
     bad = [rest(9 * H, 5), meal(13 * H + 30, 20)]
     report = validate_shift(shift(8.5, regular_rate=rate), bad)
     assert {Rule.V1, Rule.V2, Rule.V4, Rule.V8} <= {v.rule for v in report.violations}

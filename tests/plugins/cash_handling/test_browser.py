@@ -125,7 +125,8 @@ async def _sign_in_and_open_drawer(page: Any, base: str) -> None:
 async def test_csr_seizes_a_suspected_counterfeit_through_the_window_page(
     cash_live_hub: dict[str, Any], browser_page: Any
 ) -> None:
-    """rules.md §2.3-2.4: the page shows the script, captures SSF 1604, keeps the note, prints the copy."""
+    """docs/rules.md §2.3-2.4: the page shows the script, captures SSF 1604, keeps the note, prints the
+    copy."""
     page, base = browser_page, cash_live_hub["base"]
     await _sign_in_and_open_drawer(page, base)
     await page.fill("input[name=account_id]", cash_live_hub["account"])

@@ -156,7 +156,8 @@ def test_dropbox_reconciliation() -> None:
 
 
 def test_card_tenders_stay_out_of_the_drawer_count() -> None:
-    """Cards settle with the processor: the drawer expects float + cash + checks only (ccb-domain.md §1.9)."""
+    """Cards settle with the processor: the drawer expects float + cash + checks only (docs/ccb-domain.md
+    §1.9)."""
     totals = drawer_totals(
         20000, [("cash", 5321), ("card", 10000), ("check", 12345), ("card", 2500), ("cash", 79)]
     )

@@ -150,7 +150,7 @@ async def test_a_special_payment_plan_needs_an_approved_escalation(
     plain = await hub_client.post(
         API, json=ask(customer.account_id, kind="special_payment_plan", terms=terms), headers=ann
     )
-    # rules §6.3 rule 2: past 12 months only with a hardship reason.
+    # docs/rules.md §6.3 rule 2: past 12 months only with a hardship reason.
     assert plain.status_code == 422 and plain.json()["extra"][0]["key"] == "terms.installments"
     missing = await hub_client.post(
         API, json=ask(customer.account_id, kind="special_payment_plan"), headers=ann

@@ -104,7 +104,7 @@ async def test_the_solar_team_explains_a_net_metered_bill(
     await page.wait_for_url(re.compile(r".*/ui/solar/?$"))
     await expect(page.locator("h1")).to_have_text("Solar team")
 
-    # The program facts the team answers from (ccb-domain §4.1).
+    # The program facts the team answers from (docs/ccb-domain.md §4.1).
     await expect(page.locator("#program-solar_incentive")).to_contain_text("31 Dec 2018")
     await expect(page.locator("#program-net_metering")).to_contain_text("1-866-484-0433")
     await expect(page.locator("#program-charge_up_la")).to_contain_text("up to $1,000")

@@ -1,4 +1,7 @@
-"""Behavioural invariants of the phone simulator checked on a busy run with every behaviour on (§6)."""
+"""Behavioural invariants of the phone simulator checked on a busy run with every behaviour on (§6).
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

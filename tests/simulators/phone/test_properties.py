@@ -1,4 +1,7 @@
-"""Model-versus-theory properties of the phone simulator at ≥ 100k calls (§6), with fixed seeds."""
+"""Model-versus-theory properties of the phone simulator at ≥ 100k calls (§6), with fixed seeds.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

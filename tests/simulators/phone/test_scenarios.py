@@ -1,4 +1,7 @@
-"""Scripted phone-simulator scenarios: LAA routing, RONA, wrap-up, breaks, priorities, abandons."""
+"""Scripted phone-simulator scenarios: LAA routing, RONA, wrap-up, breaks, priorities, abandons.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

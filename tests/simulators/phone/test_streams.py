@@ -1,4 +1,7 @@
-"""Random sub-streams, handle-time and arrival samplers, per-caller draws and run-length modes."""
+"""Random sub-streams, handle-time and arrival samplers, per-caller draws and run-length modes.
+
+Section signs (§) cite docs/telephony.md.
+"""
 
 from __future__ import annotations
 

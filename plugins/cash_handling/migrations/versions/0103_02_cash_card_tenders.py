@@ -5,7 +5,7 @@ Revises: cash_0001
 Create Date: 2026-12-08
 
 A card payment keeps only what the terminal's slip shows: card type, brand, the last four digits and the
-approval code, plus the terminal's inventory id (rules.md §1.5: never the card number). Existing payments
+approval code, plus the terminal's inventory id (docs/rules.md §1.5: never the card number). Existing payments
 were all cash, hence the server default. Plain SQLAlchemy types only, as in the first revision.
 """
 
