@@ -154,17 +154,23 @@ def _pan_fields(value: Any, path: str, found: list[str]) -> None:
             found.append(path or "$")
     elif isinstance(value, dict):
         for k, v in value.items():
-            _pan_fields(v, f"{path}.{k}" if path else str(k), found)
+            if not _identifier(k):
+                _pan_fields(v, f"{path}.{k}" if path else str(k), found)
     elif isinstance(value, list):
         for i, v in enumerate(value):
             _pan_fields(v, f"{path}[{i}]", found)
+
+
+def _identifier(key: Any) -> bool:
+    """An identifier field (``id``, ``…_id``, ``…_ids``): the hub's own keys, never a card number."""
+    return isinstance(key, str) and (key == "id" or key.endswith(("_id", "_ids")))
 
 
 def _masked(value: Any) -> Any:
     if isinstance(value, str):
         return redact_pans(value)
     if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
+        return {k: v if _identifier(k) else _masked(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_masked(v) for v in value]
     return value

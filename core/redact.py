@@ -68,7 +68,25 @@ def _card_prefix(digits: str) -> bool:
     time in ten.
     """
     first = digits[0]
-    return first in "3456" or (first == "2" and "2" <= digits[1] <= "7")
+    return (first in "3456" or (first == "2" and "2" <= digits[1] <= "7")) and _card_length(digits)
+
+
+def _card_length(digits: str) -> bool:
+    """Whether the length is one the brand of that prefix issues (ISO/IEC 7812 issuers' published ranges).
+
+    CCB's own identifiers are 10, 12 or 14 digits (docs/ccb-domain.md §1.2): a 14-digit id is a card only
+    where a brand issues 14 digits (Diners Club, 30/36/38/39), never a 2-series, Visa or Discover number.
+    """
+    n, two = len(digits), digits[:2]
+    if digits[0] == "2":
+        return n == 16  # Mastercard 2-series, Mir
+    if two in ("34", "37"):
+        return n == 15  # American Express
+    if digits[0] == "3":
+        return 14 <= n <= 19  # Diners Club (30, 36, 38, 39), JCB (35)
+    if digits[0] == "4":
+        return n in (13, 16, 19)  # Visa
+    return 16 <= n <= 19 or (two in ("50", "56", "57", "58") and n >= 13)  # Mastercard, Maestro, Discover
 
 
 def _has_digit(word: str | None) -> bool:

@@ -112,3 +112,13 @@ def test_luhn() -> None:
     assert luhn_valid("79927398713")
     assert not luhn_valid("79927398710")
     assert all(luhn_valid(p) for p in (VISA, MASTERCARD, AMEX, VISA13, MAESTRO19, LONG19))
+
+
+def test_ccb_identifiers_are_not_card_numbers() -> None:
+    # A 14-digit field activity id that passes Luhn and starts like a 2-series card (found by a test run):
+    # no brand issues 14 digits there, so it stays as written.
+    fa_id = "26805787638370"
+    assert luhn_valid(fa_id)
+    assert find_pans(f"field activity {fa_id} canceled") == []
+    # A Diners Club number has 14 digits and is still a card.
+    assert find_pans("card 3056 930902 5904") != []
