@@ -513,7 +513,8 @@ async def prepared_hub(
 
     settings = msgspec.convert({"database_url": database_url, "secret_key": secret_key}, Settings)
     hub = Hub(settings, extra_plugins=list(plugins), entry_points=False)
-    await hub.start()
+    # Seeding only: no periodic jobs, so nothing is left writing when the served hub opens the file.
+    await hub.start(run_jobs=False)
     try:
         async with hub.db.session() as session:
             for name, (role, sections) in (staff or {}).items():
