@@ -21,7 +21,7 @@ from core.contract.inputs import InputError
 from core.contract.scope import QUEUE, account
 from core.contract.web import Ctx, CurrentStaff, JSONBody
 from plugins.eteam import queries, service
-from plugins.eteam.schemas import IncidentView, NoteIn, PullView, RespondIn
+from plugins.eteam.schemas import IncidentView, NoteIn, PullView, RespondIn, shown
 
 # The e-team works the queue; a lead covers for it (issue 7 §3).
 ETEAM = {"roles": ["eteam", "lead"]}
@@ -69,12 +69,16 @@ class EteamController(Controller):
         customer_data=QUEUE(roles=("eteam",)),
     )
     async def list_route(
-        self, ctx: Ctx, answered: Annotated[bool, QueryParameter()] = False
+        self,
+        ctx: Ctx,
+        staff: CurrentStaff,
+        guard: Guard,
+        answered: Annotated[bool, QueryParameter()] = False,
     ) -> list[IncidentView]:
         now = ctx.clock.now()
         async with ctx.db.session() as session:
             found = await queries.queue(session, include_answered=answered)
-        return [service.view(i, now, ctx.config) for i in found]
+        return [await shown(ctx, guard, staff, service.view(i, now, ctx.config)) for i in found]
 
     @get(
         "/incidents/{ref:str}",
@@ -83,7 +87,9 @@ class EteamController(Controller):
         summary="One incident with the e-team's responses",
         customer_data=QUEUE(roles=("eteam",)),
     )
-    async def get_route(self, ctx: Ctx, reference_number: str) -> IncidentView:
+    async def get_route(
+        self, ctx: Ctx, staff: CurrentStaff, guard: Guard, reference_number: str
+    ) -> IncidentView:
         async with ctx.db.session() as session:
             found = await queries.by_reference(session, reference_number)
             if found is None:
@@ -91,7 +97,7 @@ class EteamController(Controller):
                     "reference_number", f"no incident {reference_number} in the e-team queue", 404
                 )
             rows = await queries.responses_of(session, found.id)
-        return service.view(found, ctx.clock.now(), ctx.config, rows)
+        return await shown(ctx, guard, staff, service.view(found, ctx.clock.now(), ctx.config, rows))
 
     @post(
         "/incidents/{ref:str}/respond",
@@ -112,7 +118,7 @@ class EteamController(Controller):
     ) -> IncidentView:
         """Body ``RespondIn``; with ``action_taken`` a verified contact (``X-Contact-Id``) for the account."""
         row, rows = await service.respond(ctx, staff, guard, reference_number, data)
-        return service.view(row, ctx.clock.now(), ctx.config, rows)
+        return await shown(ctx, guard, staff, service.view(row, ctx.clock.now(), ctx.config, rows))
 
     @post(
         "/incidents/{ref:str}/ccb-note",

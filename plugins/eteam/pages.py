@@ -18,7 +18,7 @@ from litestar.response import Redirect
 
 from core.contract import PluginContext
 from core.contract.ccb import RecordedOffline
-from core.contract.contact import Guard
+from core.contract.contact import Guard, provide_guard
 from core.contract.inputs import InputError, convert, decode_form
 from core.contract.scope import CONTACT, QUEUE, account
 from core.contract.staff import Staff
@@ -26,7 +26,7 @@ from core.contract.web import Ctx, CurrentStaff, render
 from plugins.eteam import queries, service
 from plugins.eteam.api import ETEAM, STAFF, contacts_of, require_contacts
 from plugins.eteam.rules import REFERENCE_RE, EteamConfig
-from plugins.eteam.schemas import NoteForm, NoteIn, RespondForm, RespondIn, VerifyForm, VerifyIn
+from plugins.eteam.schemas import NoteForm, NoteIn, RespondForm, RespondIn, VerifyForm, VerifyIn, shown
 
 
 async def queue_view(
@@ -48,13 +48,22 @@ async def queue_view(
         responses = await queries.responses_by_incident(session, [i.id for i in answered])
     contacts_service = contacts_of(ctx)
     contacts = await contacts_service.my_contacts(staff) if contacts_service is not None else []
+    guard = await provide_guard(request)
+    contact_id = request.query_params.get("contact_id") or None
+    items = [
+        await shown(ctx, guard, staff, service.view(i, now, config), contact_id, page=True) for i in waiting
+    ]
+    done = [
+        await shown(ctx, guard, staff, service.view(i, now, config, responses[i.id]), contact_id, page=True)
+        for i in answered
+    ]
     return render(
         request,
         "eteam/queue.html",
         status_code=status_code,
         title="E-team: Contact Us requests",
-        items=[service.view(i, now, config) for i in waiting],
-        answered=[service.view(i, now, config, responses[i.id]) for i in answered],
+        items=items,
+        answered=done,
         contacts=contacts,
         verified=[c for c in contacts if c.verified_accounts],
         configured=config.base_url is not None,

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 
 from core.contract.ccb import IdentityMethod
+from core.contract.scope import QUEUE, customer_view, own_contact_for, withhold
 from plugins.eteam.rules import ACCOUNT_ID, Channel
+
+if TYPE_CHECKING:
+    from core.contract import PluginContext
+    from core.contract.contact import ContactGuard
+    from core.contract.staff import Staff
 
 AccountId = Annotated[str, msgspec.Meta(pattern=ACCOUNT_ID)]
 ContactId = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
@@ -71,6 +77,37 @@ class IncidentView(msgspec.Struct, kw_only=True):
     business_hours_waiting: float
     overdue: bool
     responses: list[ResponseView] | None = None
+    customer_hidden: bool = False  # the customer's name, words and the answers are withheld (not the e-team)
+
+
+# The Contact Us queue is the e-team's work: the customer's name, what they wrote and what was answered only
+# to the e-team or inside a contact verified for the incident's account (an incident for no account: the
+# e-team only); leads and others see the reference, status and times.
+INCIDENT_QUEUE = QUEUE(roles=("eteam",))
+CUSTOMER_FIELDS = ("subject", "customer_text", "contact_name", "responses")
+
+
+async def shown(
+    ctx: PluginContext,
+    guard: ContactGuard,
+    staff: Staff,
+    incident: IncidentView,
+    contact_id: str | None = None,
+    *,
+    page: bool = False,
+) -> IncidentView:
+    """The incident as ``staff`` may see it: whole, or with the customer's fields withheld.
+
+    A ``page`` acts inside the caller's own open contact verified for the account when it names none."""
+    account_id = incident.account_id
+    if contact_id is None and page and account_id and staff.role.value not in INCIDENT_QUEUE.roles:
+        contact_id = await own_contact_for(ctx, staff, account_id)
+    purpose = f"e-team incident {incident.reference_number}"
+    if await customer_view(
+        ctx, guard, staff, account_id, INCIDENT_QUEUE, purpose=purpose, contact_id=contact_id
+    ):
+        return incident
+    return withhold(incident, CUSTOMER_FIELDS)
 
 
 class PullView(msgspec.Struct, kw_only=True):

@@ -15,8 +15,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
+from core.contract.contact import Guard
 from core.contract.idempotency import Idempotency, request_key
-from core.contract.scope import NONE, QUEUE
+from core.contract.scope import NONE, QUEUE, customer_view, withhold
 from core.contract.web import STAFF, Controller, Ctx, CurrentStaff, Provide
 from plugins.outage.events import EVENTS_CHANNEL
 from plugins.outage.rules import OutageStatus, SuggestionStatus
@@ -37,6 +38,12 @@ from plugins.outage.service import OutageService
 # Who may do what (issue 6 §3): leads, supervisors and admins declare, update, restore and decide on
 # suggestions; any staff of a section where the plugin is enabled reads and streams.
 LEAD = {"roles": ["lead", "supervisor", "admin"]}
+# Linked trouble tickets are the leads' and supervisors' work (they declare and restore the outages): a
+# ticket's free-text remarks (CCB's answer about the premise's field activity) only to them, every read
+# audited; other staff see which tickets were linked, when and what was done. A ticket names a premise,
+# not an account, so no contact opens it.
+TICKET_QUEUE = QUEUE(roles=("lead", "supervisor"))
+TICKET_CUSTOMER_FIELDS = ("remarks",)
 Limit = Annotated[int | None, QueryParameter(ge=1, le=10_000)]
 
 # The controllers' use cases, built per request from the plugin's context.
@@ -109,10 +116,17 @@ class OutageApi(Controller):
         "/outages/{outage_id:int}/tickets",
         opt=STAFF,
         summary="Trouble tickets linked to an outage",
-        customer_data=QUEUE(roles=("lead", "supervisor")),
+        customer_data=TICKET_QUEUE,
     )
-    async def outage_tickets(self, service: Service, outage_id: FromPath[int]) -> list[TicketView]:
-        return [ticket_view(t) for t in await service.tickets(outage_id)]
+    async def outage_tickets(
+        self, service: Service, staff: CurrentStaff, guard: Guard, outage_id: FromPath[int]
+    ) -> list[TicketView]:
+        tickets = [ticket_view(t) for t in await service.tickets(outage_id)]
+        if not tickets or await customer_view(
+            service.ctx, guard, staff, None, TICKET_QUEUE, purpose=f"outage {outage_id} tickets"
+        ):
+            return tickets
+        return [withhold(t, TICKET_CUSTOMER_FIELDS) for t in tickets]
 
     @get(
         "/premises/{premise_id:str}",

@@ -164,6 +164,7 @@ class TicketView(msgspec.Struct, kw_only=True):
     outage_id: int | None
     received_at: dt.datetime
     remarks: str | None
+    customer_hidden: bool = False  # the remarks are withheld (not a lead's or a supervisor's queue)
 
 
 def outage_view(o: Outage, *, replayed: bool = False) -> OutageView:

@@ -18,7 +18,14 @@ from core.contract.contact import Guard
 from core.contract.scope import NONE, QUEUE, account
 from core.contract.web import Ctx, CurrentStaff
 from plugins.solar.rules import Program
-from plugins.solar.schemas import AnswerView, BillExplanationView, ReturnIn, VoicemailIn, VoicemailView
+from plugins.solar.schemas import (
+    AnswerView,
+    BillExplanationView,
+    ReturnIn,
+    VoicemailIn,
+    VoicemailView,
+    shown,
+)
 from plugins.solar.service import SolarService
 
 # Who may call what (issue 7 §4). Everyone in an enabled section reads programs and answers; the phone
@@ -86,9 +93,11 @@ class SolarApi(Controller):
     async def queue(
         self,
         service: Service,
+        staff: CurrentStaff,
+        guard: Guard,
         status: Annotated[Literal["open", "returned", "all"], QueryParameter()] = "open",
     ) -> list[VoicemailView]:
-        return await service.voicemails(status)
+        return [await shown(service.ctx, guard, staff, v) for v in await service.voicemails(status)]
 
     @post(
         "/voicemails/{voicemail_id:int}/return",

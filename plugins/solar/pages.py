@@ -14,7 +14,7 @@ from core.contract.scope import QUEUE
 from core.contract.web import CurrentStaff, render
 from plugins.solar.api import EXPLAINERS, SERVICE, STAFF, Service
 from plugins.solar.rules import kwh_text
-from plugins.solar.schemas import BillExplanationView
+from plugins.solar.schemas import BillExplanationView, shown
 
 
 class SolarPages(Controller):
@@ -67,7 +67,10 @@ class SolarPages(Controller):
             status_code=status_code,
             title="Solar team",
             programs=service.config.programs,
-            voicemails=await service.voicemails(),
+            voicemails=[
+                await shown(service.ctx, guard, staff, v, asked["contact_id"] or None, page=True)
+                for v in await service.voicemails()
+            ],
             asked=asked,
             explanation=explanation,
             error=error,

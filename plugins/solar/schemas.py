@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 
 from core.contract.ccb import port
+from core.contract.scope import QUEUE, customer_view, own_contact_for, withhold
 from plugins.solar.models import Voicemail
 from plugins.solar.rules import ACCOUNT_ID, PHONE, Outcome
+
+if TYPE_CHECKING:
+    from core.contract import PluginContext
+    from core.contract.contact import ContactGuard
+    from core.contract.staff import Staff
 
 AccountId = Annotated[str, msgspec.Meta(pattern=ACCOUNT_ID)]
 Phone = Annotated[str, msgspec.Meta(pattern=PHONE)]
@@ -48,6 +54,36 @@ class VoicemailView(msgspec.Struct, kw_only=True):
     returned_by: str | None
     outcome: str | None
     notes: str | None
+    customer_hidden: bool = False  # the caller's numbers and the notes are withheld (not the Solar team)
+
+
+# The callback queue is the Solar team's work: the caller's numbers and the callback notes only to the
+# team or inside a contact verified for the voicemail's account (a voicemail for no account: the team
+# only); leads, supervisors and admins watching the queue see its times and outcomes.
+VOICEMAIL_QUEUE = QUEUE(roles=("solar",))
+CUSTOMER_FIELDS = ("ani", "callback_number", "notes")
+
+
+async def shown(
+    ctx: PluginContext,
+    guard: ContactGuard,
+    staff: Staff,
+    vm: VoicemailView,
+    contact_id: str | None = None,
+    *,
+    page: bool = False,
+) -> VoicemailView:
+    """The voicemail as ``staff`` may see it: whole, or with the caller's numbers and notes withheld.
+
+    A ``page`` acts inside the caller's own open contact verified for the account when it names none."""
+    if contact_id is None and page and vm.account_id and staff.role.value not in VOICEMAIL_QUEUE.roles:
+        contact_id = await own_contact_for(ctx, staff, vm.account_id)
+    purpose = f"solar voicemail {vm.id}"
+    if await customer_view(
+        ctx, guard, staff, vm.account_id, VOICEMAIL_QUEUE, purpose=purpose, contact_id=contact_id
+    ):
+        return vm
+    return withhold(vm, CUSTOMER_FIELDS)
 
 
 class AnswerView(msgspec.Struct, kw_only=True):

@@ -23,7 +23,16 @@ from core.contract.scope import CONTACT, QUEUE, account
 from core.contract.staff import Staff
 from core.contract.web import Controller, Ctx, CurrentStaff
 from plugins.sos.rules import Status
-from plugins.sos.schemas import ExtraContactIn, FileIn, FlagsIn, FlagsView, HintOut, ReferralView, RouteIn
+from plugins.sos.schemas import (
+    ExtraContactIn,
+    FileIn,
+    FlagsIn,
+    FlagsView,
+    HintOut,
+    ReferralView,
+    RouteIn,
+    shown,
+)
 from plugins.sos.service import (
     accept,
     add_contact,
@@ -101,9 +110,13 @@ class SosApi(Controller):
         customer_data=QUEUE(roles=("cro",)),
     )
     async def list_endpoint(
-        self, ctx: Ctx, status: Annotated[Status | None, QueryParameter()] = None
+        self,
+        ctx: Ctx,
+        staff: CurrentStaff,
+        guard: Guard,
+        status: Annotated[Status | None, QueryParameter()] = None,
     ) -> list[ReferralView]:
-        return await referral_views(ctx, status)
+        return [await shown(ctx, guard, staff, r) for r in await referral_views(ctx, status)]
 
     @get(
         "/referrals/{referral_id:int}",
@@ -111,8 +124,10 @@ class SosApi(Controller):
         summary="One referral",
         customer_data=QUEUE(roles=("cro",)),
     )
-    async def get_endpoint(self, ctx: Ctx, referral_id: FromPath[int]) -> ReferralView:
-        return await view_of(ctx, referral_id)
+    async def get_endpoint(
+        self, ctx: Ctx, staff: CurrentStaff, guard: Guard, referral_id: FromPath[int]
+    ) -> ReferralView:
+        return await shown(ctx, guard, staff, await view_of(ctx, referral_id))
 
     @post(
         "/referrals/{referral_id:int}/accept",

@@ -16,7 +16,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from core.contract import PluginContext
-from core.contract.contact import Guard
+from core.contract.contact import Guard, provide_guard
 from core.contract.idempotency import request_key
 from core.contract.inputs import InputError, decode_form
 from core.contract.scope import CONTACT, account
@@ -25,7 +25,7 @@ from core.contract.staff import Staff
 from core.contract.web import STAFF, Controller, Ctx, CurrentStaff, form_body, render
 from plugins.sos.api import CRO, FILERS, VIEWERS
 from plugins.sos.rules import LOCAL_TZ, Reason, RouteTarget
-from plugins.sos.schemas import ExtraContactForm, FileForm, ReferralView, RouteForm
+from plugins.sos.schemas import ExtraContactForm, FileForm, ReferralView, RouteForm, shown
 from plugins.sos.service import (
     accept,
     add_contact,
@@ -47,11 +47,16 @@ async def queue(
     status_code: int = 200,
     error: str | None = None,
 ) -> Response[Any]:
+    guard = await provide_guard(request)
+    contact_id = request.query_params.get("contact_id") or None
+    referrals = [
+        await shown(ctx, guard, staff, r, contact_id, page=True) for r in await referral_views(ctx, None)
+    ]
     return render(
         request,
         "sos/queue.html",
         status_code=status_code,
-        referrals=await referral_views(ctx, None),
+        referrals=referrals,
         can_work=staff.role.value in CRO["roles"],
         error=error,
         targets=[t.value for t in RouteTarget],
@@ -166,6 +171,8 @@ class SosFormPages(Controller):
         self,
         request: Request[Any, Any, Any],
         ctx: Ctx,
+        staff: CurrentStaff,
+        guard: Guard,
         contact_id: Annotated[str | None, QueryParameter()] = None,
         account_id: Annotated[str | None, QueryParameter()] = None,
         filed: Annotated[int | None, QueryParameter()] = None,
@@ -173,7 +180,7 @@ class SosFormPages(Controller):
         done: ReferralView | None = None
         if filed is not None:
             try:
-                done = await view_of(ctx, filed)
+                done = await shown(ctx, guard, staff, await view_of(ctx, filed), contact_id, page=True)
             except InputError:
                 done = None
         values = {"contact_id": contact_id or "", "account_id": account_id or ""}

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 
 from core.contract.inputs import convert
+from core.contract.scope import QUEUE, customer_view, own_contact_for, withhold
 from plugins.sos.rules import Mention, Reason, RouteTarget
+
+if TYPE_CHECKING:
+    from core.contract import PluginContext
+    from core.contract.contact import ContactGuard
+    from core.contract.staff import Staff
 
 ACCOUNT_ID = r"^[0-9]{10}$"
 
@@ -97,6 +103,37 @@ class ReferralView(msgspec.Struct, kw_only=True):
     extra_contacts: list[ExtraContactView]
     routings: list[RoutingView]
     replayed: bool = False
+    customer_hidden: bool = False  # the customer's fields are withheld (no verified contact, not the CRO)
+
+
+# The referral queue is the Customer Relations Office's work: its customer fields (who to reach, their
+# phone, the free text typed about the senior) only to the CRO or inside a contact verified for the
+# referral's account; leads, supervisors and admins watching the queue see reference, status and dates.
+REFERRAL_QUEUE = QUEUE(roles=("cro",))
+CUSTOMER_FIELDS = ("details", "contact_name", "contact_phone", "consent_note", "extra_contacts", "routings")
+
+
+async def shown(
+    ctx: PluginContext,
+    guard: ContactGuard,
+    staff: Staff,
+    referral: ReferralView,
+    contact_id: str | None = None,
+    *,
+    page: bool = False,
+) -> ReferralView:
+    """The referral as ``staff`` may see it: whole, or with the customer's fields withheld.
+
+    A ``page`` (which cannot send ``X-Contact-Id``) acts inside the caller's own open contact verified for
+    the referral's account when it names none."""
+    if contact_id is None and page and staff.role.value not in REFERRAL_QUEUE.roles:
+        contact_id = await own_contact_for(ctx, staff, referral.account_id)
+    purpose = f"sos referral {referral.id}"
+    if await customer_view(
+        ctx, guard, staff, referral.account_id, REFERRAL_QUEUE, purpose=purpose, contact_id=contact_id
+    ):
+        return referral
+    return withhold(referral, CUSTOMER_FIELDS)
 
 
 class HintOut(msgspec.Struct, kw_only=True):

@@ -197,7 +197,74 @@ async def seed(
         },
     )
     assert resolved.status_code == 200, resolved.text
+
+    referral = await client.post(
+        "/api/sos/referrals",
+        headers=inside,
+        json={
+            "account_id": customer.account_id,
+            "reasons": ["loneliness"],
+            "contact_name": customer.name,
+            "contact_phone": customer.phone,
+            "consent": True,
+            "details": f"{MARKER} lives alone since spring.",
+        },
+    )
+    assert referral.status_code == 201, referral.text
+    ids["referral_id"] = referral.json()["id"]
+
+    voicemail = await client.post(
+        "/api/solar/voicemails",
+        headers=lead,
+        json={"ani": customer.phone, "duration_s": 30, "account_id": customer.account_id},
+    )
+    assert voicemail.status_code == 201, voicemail.text
+    ids["voicemail_id"] = voicemail.json()["id"]
+
+    outage = await client.post(
+        "/api/outage/outages",
+        headers=lead,
+        json={"utility": "electric", "cause": "Transformer failure", "premise_ids": [customer.premise_id]},
+    )
+    assert outage.status_code == 201, outage.text
+    ids["outage_id"] = outage.json()["id"]
+    await arrived_from_outside(hub, customer, ids["outage_id"])
     return ids
+
+
+async def arrived_from_outside(hub: Any, customer: Any, outage_id: int) -> None:
+    """Records no hub operation makes, written as the plugins store them: a Contact Us request pulled from
+    Customer Connect (the e-team queue) and a trouble ticket linked to the outage with remarks."""
+    from plugins.eteam.models import Incident
+    from plugins.outage.models import OutageTicket
+
+    now = hub.clock.now()
+    async with hub.plugins.records["eteam"].ctx.db.session() as session:
+        session.add(
+            Incident(
+                reference_number="260101-000001",
+                cc_id=1,
+                subject=f"{MARKER}: my bill",
+                customer_text=f"This is {customer.name}, call me on {customer.phone}.",
+                account_id=customer.account_id,
+                contact_name=customer.name,
+                status="unresolved",
+                received_at=now,
+                cc_updated_at=now,
+                pulled_at=now,
+            )
+        )
+    async with hub.plugins.records["outage"].ctx.db.session() as session:
+        session.add(
+            OutageTicket(
+                field_activity_id="FA-SCOPE-1",
+                premise_id=customer.premise_id,
+                received_at=now,
+                action="linked_not_canceled",
+                outage_id=outage_id,
+                remarks=f"CCB refused: {customer.name} at {NEW_LINE1} ({MARKER})",
+            )
+        )
 
 
 def secrets_of(customer: Any, balance_cents: int) -> list[str]:
@@ -324,6 +391,15 @@ async def test_no_customer_data_outside_a_verified_contact_on_any_route_or_page(
         customer.name
         in (await hub_client.get(f"/api/correspondence/letters/{ids['ref']}", headers=lead)).text
     )
+    assert (
+        customer.name in (await hub_client.get(f"/api/sos/referrals/{ids['referral_id']}", headers=cro)).text
+    )
+    solar = bearer(await staff_token("solar", *SECTIONS))
+    assert customer.phone in (await hub_client.get("/api/solar/voicemails", headers=solar)).text
+    eteam = bearer(await staff_token("eteam", *SECTIONS))
+    assert customer.name in (await hub_client.get("/api/eteam/incidents", headers=eteam)).text
+    tickets = await hub_client.get(f"/api/outage/outages/{ids['outage_id']}/tickets", headers=lead)
+    assert MARKER in tickets.text
     seed_csr = bearer(await staff_token("csr", *SECTIONS), **{"X-Contact-Id": ids["contact_id"]})
     assert (await hub_client.get(f"/api/claims/{ids['claim_id']}", headers=seed_csr)).json()[
         "customer_hidden"
