@@ -317,11 +317,11 @@ async def test_no_customer_data_outside_a_verified_contact_on_any_route_or_page(
         bearer(token, **{"X-Contact-Id": elsewhere}),
         elsewhere,
     )
-    for role in Role:
-        token = await staff_token(role.value, *SECTIONS, name=f"any.{role.value}", password=PASSWORD)
-        callers[f"a {role.value}"] = (role.value, bearer(token), None)
+    for member in Role:
+        token = await staff_token(member.value, *SECTIONS, name=f"any.{member.value}", password=PASSWORD)
+        callers[f"a {member.value}"] = (member.value, bearer(token), None)
     names = {"csr without a contact": "plain.csr", "csr inside another customer's contact": "other.csr"}
-    names.update({f"a {role.value}": f"any.{role.value}" for role in Role})
+    names.update({f"a {member.value}": f"any.{member.value}" for member in Role})
 
     handlers = routes_by_path(hub_app)
     operations = [
