@@ -10,8 +10,9 @@ from __future__ import annotations
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from core.contract.contact import Guard
 from core.contract.inputs import InputError
-from core.contract.scope import NONE, QUEUE
+from core.contract.scope import NONE, QUEUE, customer_view, withhold
 from core.contract.web import Ctx, CurrentStaff
 from plugins.agency_lookup import service
 from plugins.agency_lookup.rules import AgencyConfig, search, transfer_targets
@@ -31,6 +32,11 @@ from plugins.agency_lookup.schemas import (
 # any staff of an enabled section.
 CRO = {"roles": ["cro", "supervisor", "admin"]}
 STAFF = {"access": "staff"}
+# Disclosures are the CRO's and supervisors' work: a log entry (the request's criteria, the accounts and
+# what was read out) only to them, every read audited; an admin keeping the log sees its steps, times,
+# actors and hashes. A disclosure answers an agency, not a customer, so no contact opens it.
+DISCLOSURE_QUEUE = QUEUE(roles=("cro", "supervisor"))
+LOG_CUSTOMER_FIELDS = ("entry",)
 MAX_QUERY = 200
 
 
@@ -145,10 +151,16 @@ class DisclosureController(Controller):
         "/disclosures/{disclosure_id:int}/log",
         opt=CRO,
         summary="The disclosure's log entries",
-        customer_data=QUEUE(roles=("cro", "supervisor")),
+        customer_data=DISCLOSURE_QUEUE,
     )
-    async def log(self, ctx: Ctx, disclosure_id: FromPath[int]) -> list[LogEntryView]:
-        return [log_view(r) for r in await service.log_of(ctx, disclosure_id)]
+    async def log(
+        self, ctx: Ctx, staff: CurrentStaff, guard: Guard, disclosure_id: FromPath[int]
+    ) -> list[LogEntryView]:
+        entries = [log_view(r) for r in await service.log_of(ctx, disclosure_id)]
+        purpose = f"disclosure {disclosure_id} log"
+        if not entries or await customer_view(ctx, guard, staff, None, DISCLOSURE_QUEUE, purpose=purpose):
+            return entries
+        return [withhold(e, LOG_CUSTOMER_FIELDS) for e in entries]
 
     @get(
         "/reports/monthly",

@@ -84,6 +84,7 @@ class LogEntryView(msgspec.Struct, kw_only=True):
     prev_entry_hash: str
     entry_hash: str
     audit_seq: int
+    customer_hidden: bool = False  # the entry's text is withheld (not the CRO's or a supervisor's queue)
 
 
 class DirectoryHit(msgspec.Struct, kw_only=True):

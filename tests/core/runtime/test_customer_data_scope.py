@@ -229,6 +229,26 @@ async def seed(
     assert outage.status_code == 201, outage.text
     ids["outage_id"] = outage.json()["id"]
     await arrived_from_outside(hub, customer, ids["outage_id"])
+
+    cro = bearer(await staff_token("cro", *SECTIONS, name="seed.cro"))
+    disclosure = await client.post(
+        "/api/agency_lookup/disclosures",
+        headers=cro,
+        json={
+            "requester_kind": "law_enforcement",
+            "requester_name": "Det. R. Alvarez",
+            "requester_agency": "LAPD",
+            "requester_contact": "Robbery-Homicide, (213) 486-6890",
+            "identity_verified_by": "call-back to the published station number",
+            "elements": ["name", "address"],
+            "account_ids": [customer.account_id],
+            "criteria": f"{customer.name}, {MARKER}",
+            "legal_basis": "court_order",
+            "instrument_ref": "LASC order 24STCV0001",
+        },
+    )
+    assert disclosure.status_code == 201, disclosure.text
+    ids["disclosure_id"] = disclosure.json()["id"]
     return ids
 
 
@@ -394,6 +414,8 @@ async def test_no_customer_data_outside_a_verified_contact_on_any_route_or_page(
     assert (
         customer.name in (await hub_client.get(f"/api/sos/referrals/{ids['referral_id']}", headers=cro)).text
     )
+    log = await hub_client.get(f"/api/agency_lookup/disclosures/{ids['disclosure_id']}/log", headers=cro)
+    assert MARKER in log.text
     solar = bearer(await staff_token("solar", *SECTIONS))
     assert customer.phone in (await hub_client.get("/api/solar/voicemails", headers=solar)).text
     eteam = bearer(await staff_token("eteam", *SECTIONS))
