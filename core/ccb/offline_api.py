@@ -18,12 +18,20 @@ from sqlalchemy import select
 from core.ccb.errors import CcbUnavailable
 from core.ccb.offline import RecordedOffline, StaleRead
 from core.ccb.offline_models import OfflineForm
-from core.contract.scope import QUEUE
+from core.contract.contact import provide_guard
+from core.contract.scope import QUEUE, customer_view, withhold
+from core.contract.web import current_staff
 from core.security import hub_of
 
 __all__ = ["OFFLINE_EXCEPTION_HANDLERS", "OFFLINE_ROUTES", "OfflineFormView"]
 
 READERS = {"roles": ["lead", "admin", "supervisor"]}
+# The journal is the leads' and supervisors' work (they replay it and resolve conflicts): a form's reason
+# (CCB's answer on replay, which may name the customer) only to them, every read audited; an admin keeping
+# the hub running sees operations, actors, statuses and times. A form is not opened by a contact.
+FORMS_QUEUE = QUEUE(roles=("lead", "supervisor"))
+FORM_CUSTOMER_FIELDS = ("reason",)
+CORE_ID = "core"  # the core's own part, whose context audits the reads (core.builtin)
 
 
 class OfflineFormView(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,9 +43,10 @@ class OfflineFormView(msgspec.Struct, frozen=True, kw_only=True):
     replayed_at: dt.datetime | None
     reason: str | None
     todo_ref: str | None
+    customer_hidden: bool = False  # the reason is withheld (not a lead's or a supervisor's queue)
 
 
-@get("/offline/forms", opt=READERS, tags=["offline"], customer_data=QUEUE(roles=("lead", "supervisor")))
+@get("/offline/forms", opt=READERS, tags=["offline"], customer_data=FORMS_QUEUE)
 async def list_offline_forms(
     request: Request[Any, Any, Any],
     status: Annotated[Literal["pending", "replayed", "conflict"] | None, QueryParameter()] = None,
@@ -47,9 +56,10 @@ async def list_offline_forms(
     query = select(OfflineForm).order_by(OfflineForm.id).limit(limit)
     if status is not None:
         query = query.where(OfflineForm.status == status)
-    async with hub_of(request).db.session() as s:
+    hub = hub_of(request)
+    async with hub.db.session() as s:
         rows = (await s.scalars(query)).all()
-    return [
+    forms = [
         OfflineFormView(
             id=r.id,
             operation=r.operation,
@@ -62,6 +72,15 @@ async def list_offline_forms(
         )
         for r in rows
     ]
+    ctx = hub.plugins.records[CORE_ID].ctx
+    if ctx is None:  # the core part starts with the hub; without it nothing is served
+        raise RuntimeError("the core part has no context")
+    guard = await provide_guard(request)
+    if not forms or await customer_view(
+        ctx, guard, current_staff(request), None, FORMS_QUEUE, purpose="offline forms"
+    ):
+        return forms
+    return [withhold(f, FORM_CUSTOMER_FIELDS) for f in forms]
 
 
 def _on_recorded(_request: Request[Any, Any, Any], exc: RecordedOffline) -> Response[Any]:

@@ -253,8 +253,10 @@ async def seed(
 
 
 async def arrived_from_outside(hub: Any, customer: Any, outage_id: int) -> None:
-    """Records no hub operation makes, written as the plugins store them: a Contact Us request pulled from
-    Customer Connect (the e-team queue) and a trouble ticket linked to the outage with remarks."""
+    """Records no hub operation makes, written as they are stored: a Contact Us request pulled from
+    Customer Connect (the e-team queue), an offline form CCB refused on replay, and a trouble ticket
+    linked to the outage with remarks."""
+    from core.ccb.offline_models import OfflineForm
     from plugins.eteam.models import Incident
     from plugins.outage.models import OutageTicket
 
@@ -272,6 +274,19 @@ async def arrived_from_outside(hub: Any, customer: Any, outage_id: int) -> None:
                 received_at=now,
                 cc_updated_at=now,
                 pulled_at=now,
+            )
+        )
+    async with hub.db.session() as session:
+        session.add(
+            OfflineForm(
+                operation="add_customer_contact",
+                request="{}",
+                idempotency_key="scope-test-offline-1",
+                actor="staff:seed.csr",
+                status="conflict",
+                recorded_at=now,
+                replayed_at=now,
+                reason=f"CCB refused the note for {customer.name}: {MARKER}",
             )
         )
     async with hub.plugins.records["outage"].ctx.db.session() as session:
@@ -422,6 +437,7 @@ async def test_no_customer_data_outside_a_verified_contact_on_any_route_or_page(
     assert customer.name in (await hub_client.get("/api/eteam/incidents", headers=eteam)).text
     tickets = await hub_client.get(f"/api/outage/outages/{ids['outage_id']}/tickets", headers=lead)
     assert MARKER in tickets.text
+    assert MARKER in (await hub_client.get("/offline/forms", headers=lead)).text
     seed_csr = bearer(await staff_token("csr", *SECTIONS), **{"X-Contact-Id": ids["contact_id"]})
     assert (await hub_client.get(f"/api/claims/{ids['claim_id']}", headers=seed_csr)).json()[
         "customer_hidden"
