@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from core.contract.contact import Guard
 from core.contract.inputs import InputError
 from core.contract.scope import NONE, QUEUE, customer_view, withhold
+from core.contract.staff import Staff
 from core.contract.web import Ctx, CurrentStaff
 from plugins.agency_lookup import service
 from plugins.agency_lookup.rules import AgencyConfig, search, transfer_targets
@@ -31,6 +32,10 @@ from plugins.agency_lookup.schemas import (
 # Disclosures are for the customer-relations office and those above it (issue 7 §5); the directory is for
 # any staff of an enabled section.
 CRO = {"roles": ["cro", "supervisor", "admin"]}
+# Releasing hands the agency the customers' records: the CRO's and supervisors' work only, never an admin's.
+RELEASERS = {"roles": ["cro", "supervisor"]}
+DISCLOSURE_ROLES = ("cro", "supervisor")
+DISCLOSURE_CUSTOMER_FIELDS = ("accounts_affected",)
 STAFF = {"access": "staff"}
 # Disclosures are the CRO's and supervisors' work: a log entry (the request's criteria, the accounts and
 # what was read out) only to them, every read audited; an admin keeping the log sees its steps, times,
@@ -38,6 +43,14 @@ STAFF = {"access": "staff"}
 DISCLOSURE_QUEUE = QUEUE(roles=("cro", "supervisor"))
 LOG_CUSTOMER_FIELDS = ("entry",)
 MAX_QUERY = 200
+
+
+def shown(staff: Staff, disclosure: DisclosureView) -> DisclosureView:
+    """The accounts a disclosure concerns are the CRO's and supervisors' to see; an admin keeping the log
+    sees the request, its decision and its dates."""
+    if staff.role.value in DISCLOSURE_ROLES:
+        return disclosure
+    return withhold(disclosure, DISCLOSURE_CUSTOMER_FIELDS)
 
 
 def query_text(q: str | None) -> str:
@@ -114,8 +127,10 @@ class DisclosureController(Controller):
         summary="Disclosure requests, newest first",
         customer_data=QUEUE(roles=("cro", "supervisor")),
     )
-    async def list_disclosures(self, ctx: Ctx, status: FromQuery[str | None] = None) -> list[DisclosureView]:
-        return [view(d) for d in await service.list_disclosures(ctx, status)]
+    async def list_disclosures(
+        self, ctx: Ctx, staff: CurrentStaff, status: FromQuery[str | None] = None
+    ) -> list[DisclosureView]:
+        return [shown(staff, view(d)) for d in await service.list_disclosures(ctx, status)]
 
     @get(
         "/disclosures/{disclosure_id:int}",
@@ -123,8 +138,10 @@ class DisclosureController(Controller):
         summary="One disclosure request",
         customer_data=QUEUE(roles=("cro", "supervisor")),
     )
-    async def get_disclosure(self, ctx: Ctx, disclosure_id: FromPath[int]) -> DisclosureView:
-        return view(await service.get_disclosure(ctx, disclosure_id))
+    async def get_disclosure(
+        self, ctx: Ctx, staff: CurrentStaff, disclosure_id: FromPath[int]
+    ) -> DisclosureView:
+        return shown(staff, view(await service.get_disclosure(ctx, disclosure_id)))
 
     @post(
         "/disclosures/{disclosure_id:int}/approve",
@@ -138,7 +155,7 @@ class DisclosureController(Controller):
 
     @post(
         "/disclosures/{disclosure_id:int}/release",
-        opt=CRO,
+        opt=RELEASERS,
         status_code=200,
         summary="Release the data",
         customer_data=QUEUE(roles=("cro", "supervisor")),

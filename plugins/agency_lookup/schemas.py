@@ -66,6 +66,7 @@ class DisclosureView(msgspec.Struct, kw_only=True):
     received_at: dt.datetime
     disclosed_at: dt.datetime | None
     retention_until: dt.date
+    customer_hidden: bool = False  # the accounts are withheld (not the CRO's or a supervisor's queue)
 
 
 class ReleaseView(msgspec.Struct, kw_only=True):

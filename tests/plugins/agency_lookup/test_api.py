@@ -283,3 +283,27 @@ async def test_checks_and_the_monthly_report(
         )
     outcomes = {o.name: o for o in await hub.run_checks(plugin="agency_lookup")}
     assert not outcomes["disclosures_supported"].passed
+
+
+async def test_an_admin_sees_a_disclosure_without_its_accounts_and_cannot_release_it(
+    hub_client: Any, headers: Any, staff_token: Any, accounts: list[SeedAccount]
+) -> None:
+    """Disclosures are the CRO's and supervisors' work: an admin sees the request and its decision, not
+    the accounts it concerns, and cannot hand the customers' records to the agency (issue 13)."""
+    admin = {"Authorization": f"Bearer {await staff_token('admin', SECTION)}"}
+    body = request_body(
+        account_ids=[accounts[0].account_id],
+        legal_basis="subpoena",
+        instrument_ref="LASC 24-9",
+        elements=["name"],
+    )
+    d = (await hub_client.post(f"{API}/disclosures", json=body, headers=headers["cro"])).json()
+    assert d["accounts_affected"] == [accounts[0].account_id]  # the CRO's own answer
+    seen = await hub_client.get(f"{API}/disclosures/{d['id']}", headers=admin)
+    assert seen.status_code == 200 and seen.json()["accounts_affected"] == []
+    assert seen.json()["customer_hidden"] is True and seen.json()["decision"] == "granted"
+    listed = await hub_client.get(f"{API}/disclosures", headers=admin)
+    assert all(x["accounts_affected"] == [] for x in listed.json())
+    assert (await hub_client.post(f"{API}/disclosures/{d['id']}/release", headers=admin)).status_code == 403
+    released = await hub_client.post(f"{API}/disclosures/{d['id']}/release", headers=headers["sup"])
+    assert released.status_code == 200
