@@ -190,6 +190,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self.last_error: str | None = None
         self.published = 0
+        self._stopping = False
 
     def kick(self) -> None:
         self._wake.set()
@@ -199,17 +200,29 @@ class OutboxRelay:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        """Let the running batch finish its transaction, then end the loop (cancelled only if it hangs).
+
+        Cancelling mid-batch could leave a connection with an open write transaction checked out past the
+        engine's disposal, holding SQLite's lock against the next process to open the file.
+        """
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            try:
+                async with asyncio.timeout(5):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
+            self._stopping = False
 
     async def _run(self) -> None:
         # A long-lived consumer, not a job: it reacts to kicks at once, polls for other processes' rows,
         # and after a failure waits the retry policy's growing delay (or a kick) before trying again.
         failures = 0
-        while True:
+        while not self._stopping:
             delay = self._poll
             try:
                 while await self.run_once() > 0:
@@ -223,6 +236,8 @@ class OutboxRelay:
                 delay = self._backoff.delay(failures)
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox relay: %s; retrying in %.1fs", self.last_error, delay)
+            if self._stopping:
+                return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
