@@ -135,6 +135,24 @@ class RunnerInfo(msgspec.Struct, kw_only=True):
     jobs: list[JobInfo]
 
 
+# How long a stopping hub lets running jobs finish before cancelling them.
+STOP_GRACE_S = 5.0
+
+
+async def _finish_or_cancel(tasks: list[asyncio.Task[Any]], *, grace_s: float) -> None:
+    """Wait up to ``grace_s`` for ``tasks`` to end, then cancel those still running and wait for them."""
+    if not tasks:
+        return
+    if grace_s > 0:
+        await asyncio.wait(tasks, timeout=grace_s)
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 class JobRunner:
     """Runs the jobs of ``plugins`` while this process holds the ``jobs`` lease."""
 
@@ -160,6 +178,7 @@ class JobRunner:
         self._valid_until = 0.0  # monotonic: our lease is certainly ours until then
         self._jobs: dict[tuple[str, str], _Job] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # -- the jobs -------------------------------------------------------------------------------------------
     def jobs(self) -> list[_Job]:
@@ -182,12 +201,14 @@ class JobRunner:
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="job-runner")
 
     async def stop(self) -> None:
+        # The loop and the runs are let finish what they are writing (a run or a lease renewal cancelled
+        # inside a transaction could leave a connection holding SQLite's write lock); cancelled only if
+        # they hang past a short grace.
         task, self._task = self._task, None
+        self._stopping = True
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._cancel_runs()
+            await _finish_or_cancel([task], grace_s=self._tick + 2.0)
+        await self._cancel_runs(grace_s=STOP_GRACE_S)
         if self.leading:
             self.leading = False
             try:
@@ -197,7 +218,7 @@ class JobRunner:
 
     async def _loop(self) -> None:
         next_hold = 0.0
-        while True:
+        while not self._stopping:
             now = time.monotonic()
             if now >= next_hold:
                 await self._hold(now)
@@ -252,13 +273,9 @@ class JobRunner:
                     self._run(job, retries=job.spec.retries), name=f"job:{job.rec.id}.{job.spec.name}"
                 )
 
-    async def _cancel_runs(self) -> None:
+    async def _cancel_runs(self, grace_s: float = 0.0) -> None:
         tasks = [j.task for j in self._jobs.values() if j.task is not None and not j.task.done()]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _finish_or_cancel(tasks, grace_s=grace_s)
 
     # -- one run --------------------------------------------------------------------------------------------
     async def run_now(self, plugin_id: str, name: str) -> None:

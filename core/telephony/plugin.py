@@ -69,14 +69,22 @@ def hub_lifespan(ctx: PluginContext) -> AbstractAsyncContextManager[None]:
         service = service_of(ctx)
         await service.sync_devices()
         task: asyncio.Task[None] | None = None
+        stop = asyncio.Event()
         if ctx.config.tick_seconds > 0:
-            task = asyncio.create_task(service.run_timers(ctx.config.tick_seconds), name="telephony-timers")
+            task = asyncio.create_task(
+                service.run_timers(ctx.config.tick_seconds, stop), name="telephony-timers"
+            )
         try:
             yield
         finally:
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                stop.set()  # the running tick finishes its transaction; cancelled only if it hangs
+                try:
+                    async with asyncio.timeout(5):
+                        await asyncio.shield(task)
+                except TimeoutError:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     return lifespan()

@@ -30,6 +30,7 @@ Section signs (§) cite docs/telephony.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -529,10 +530,19 @@ class TelephonyService:
     async def _nothing(work: Work) -> bool:
         return False
 
-    async def run_timers(self, every_s: float) -> None:
-        """The background loop the lifespan starts: tick every ``every_s`` seconds until cancelled."""
-        while True:
-            await asyncio.sleep(every_s)
+    async def run_timers(self, every_s: float, stop: asyncio.Event | None = None) -> None:
+        """The background loop the lifespan starts: tick every ``every_s`` seconds until ``stop`` is set.
+
+        The lifespan sets ``stop`` rather than cancelling the loop, so a tick always finishes its
+        transaction: a tick cancelled inside one could leave a connection holding SQLite's write lock.
+        """
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every_s):
+                    await stop.wait()
+            if stop.is_set():
+                return
             try:
                 await self.tick()
             except asyncio.CancelledError:
