@@ -136,7 +136,7 @@ class RunnerInfo(msgspec.Struct, kw_only=True):
 
 
 # How long a stopping hub lets running jobs finish before cancelling them.
-STOP_GRACE_S = 5.0
+STOP_GRACE_S = 1.0
 
 
 async def _finish_or_cancel(tasks: list[asyncio.Task[Any]], *, grace_s: float) -> None:
@@ -179,6 +179,7 @@ class JobRunner:
         self._jobs: dict[tuple[str, str], _Job] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stop_signal = asyncio.Event()
 
     # -- the jobs -------------------------------------------------------------------------------------------
     def jobs(self) -> list[_Job]:
@@ -198,6 +199,8 @@ class JobRunner:
     # -- life ----------------------------------------------------------------------------------------------
     async def start(self) -> None:
         if self._task is None:
+            self._stopping = False
+            self._stop_signal.clear()
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="job-runner")
 
     async def stop(self) -> None:
@@ -206,8 +209,9 @@ class JobRunner:
         # they hang past a short grace.
         task, self._task = self._task, None
         self._stopping = True
+        self._stop_signal.set()
         if task is not None:
-            await _finish_or_cancel([task], grace_s=self._tick + 2.0)
+            await _finish_or_cancel([task], grace_s=2.0)
         await self._cancel_runs(grace_s=STOP_GRACE_S)
         if self.leading:
             self.leading = False
@@ -225,7 +229,10 @@ class JobRunner:
                 next_hold = now + self._lease_s / 3
             if self.leading:
                 self._start_due(time.monotonic())
-            await asyncio.sleep(self._tick)
+            # Wakes at once when the hub stops, so a stop never waits out a tick.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._tick):
+                    await self._stop_signal.wait()
 
     async def _hold(self, now: float) -> None:
         try:
