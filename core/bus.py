@@ -48,6 +48,10 @@ __all__ = [
 ]
 
 
+# How long (in 10 ms steps) an unsubscribing handler may take to finish the event in hand.
+UNSUBSCRIBE_GRACE_STEPS = 300
+
+
 @dataclass(eq=False)
 class _MemorySubscription:
     bus: MemoryBus
@@ -58,11 +62,13 @@ class _MemorySubscription:
     task: asyncio.Task[None] | None = None
     delivered: int = 0
     failed: int = 0
+    busy: bool = False
 
     async def run(self) -> None:
         queue = self.queue
         while True:
             env = await queue.get()
+            self.busy = True
             try:
                 await self.handler(env)
                 self.delivered += 1
@@ -73,11 +79,18 @@ class _MemorySubscription:
                 self.failed += 1
                 log.exception("handler for %s failed on event %s (%s)", self.pattern, env.id, env.subject)
             finally:
+                self.busy = False
                 queue.task_done()
 
     async def unsubscribe(self) -> None:
         self.bus._remove(self)
         if self.task is not None:
+            # A handler in the middle of an event finishes it first (cancelled inside a database transaction
+            # it could leave its connection holding SQLite's write lock); it is cancelled only if it hangs.
+            for _ in range(UNSUBSCRIBE_GRACE_STEPS):
+                if not self.busy:
+                    break
+                await asyncio.sleep(0.01)
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task

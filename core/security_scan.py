@@ -130,8 +130,35 @@ def load_secrets(path: Path) -> Secrets:
 
 
 def _card_numbers(where: str, text: str) -> Iterator[Finding]:
-    for start, end in find_pans(text):
-        yield Finding(where, "card number", mask_pan(text[start:end]))
+    for part in _free_text(text):
+        for start, end in find_pans(part):
+            yield Finding(where, "card number", mask_pan(part[start:end]))
+
+
+def _free_text(text: str) -> list[str]:
+    """The strings of a JSON document other than its identifier fields (``id``, ``…_id``: the hub's own
+    keys); any other text as it is."""
+    if not text.lstrip().startswith(("{", "[")):
+        return [text]
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if not (key == "id" or str(key).endswith(("_id", "_ids"))):
+                    walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(value)
+    return found
 
 
 def _as_text(value: Any) -> str | None:
